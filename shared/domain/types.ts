@@ -53,6 +53,8 @@ export interface DesiredMember {
   requestedBy: string;
   requestedAt: string;
   requestId?: string;
+  /** Custom text for this account's invitation (1-80 letters, digits, spaces); the configured message when absent. */
+  invitationMessage?: string;
   observed: Record<Region, ObservedRegionState>;
   /** Optimistic-lock counter: every write is conditional on the version read. */
   version: number;

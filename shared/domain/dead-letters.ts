@@ -1,0 +1,71 @@
+import type { DesiredMember } from '#shared/domain/types';
+
+/**
+ * A dead-letter message: a request body that replays the work (so SQS's own DLQ redrive can move
+ * it back to the request queue once the cause is fixed) plus why it failed.
+ */
+export interface DeadLetter {
+  /** The enroll/remove request to replay; for an invalid request, as much of the original input as can be kept. */
+  request: Record<string, unknown>;
+  /** A short machine-readable reason, e.g. `unprocessed-account`, `action-failed`, `invalid-request`. */
+  reason: string;
+  /** The operation that failed, e.g. `CreateInvitations`, or `validate`. */
+  operation: string;
+  errorCode: string;
+  errorMessage: string;
+  region?: string;
+  attempts: number;
+  at: string;
+}
+
+// Keep dead-letter messages well inside SQS's 256 KiB limit even when the input was enormous.
+const MAX_RAW_INPUT_CHARS = 16 * 1024;
+
+export function deadLetterBody(letter: DeadLetter): string {
+  const { request, ...why } = letter;
+  return JSON.stringify({ ...request, ...why });
+}
+
+/**
+ * The request that replays a desired row. It names the row's own regions, not just the region
+ * that failed: an enroll replaces the row's regions, so narrowing it would remove the account
+ * everywhere else. The failed region travels in the dead letter's `region` field instead.
+ */
+export function replayRequestFor(row: DesiredMember): Record<string, unknown> {
+  const base = { accountId: row.accountId, email: row.email || undefined, requestId: row.requestId };
+  if (row.desiredState === 'absent') return { action: 'remove', ...base };
+  return {
+    action: 'enroll',
+    ...base,
+    regions: row.regions,
+    tags: row.tags,
+    autoAccept: row.autoAccept,
+    paused: row.paused,
+    invitationMessage: row.invitationMessage,
+  };
+}
+
+/**
+ * What an invalid input keeps in its dead letter: the original object when it was one (so an
+ * operator can correct a field and redrive it), otherwise the raw text, truncated.
+ */
+export function requestFromInvalidInput(input: unknown): Record<string, unknown> {
+  if (typeof input === 'string') {
+    try {
+      return requestFromInvalidInput(JSON.parse(input));
+    } catch {
+      return truncatedRaw(input);
+    }
+  }
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const serialized = JSON.stringify(input);
+    if (serialized.length <= MAX_RAW_INPUT_CHARS) return { ...(input as Record<string, unknown>) };
+    return truncatedRaw(serialized);
+  }
+  return truncatedRaw(JSON.stringify(input) ?? String(input));
+}
+
+function truncatedRaw(raw: string): Record<string, unknown> {
+  if (raw.length <= MAX_RAW_INPUT_CHARS) return { rawInput: raw };
+  return { rawInput: raw.slice(0, MAX_RAW_INPUT_CHARS), rawInputTruncatedFrom: raw.length };
+}

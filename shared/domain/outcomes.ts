@@ -1,0 +1,232 @@
+import type { DeadLetter } from '#shared/domain/dead-letters';
+import { replayRequestFor } from '#shared/domain/dead-letters';
+import type {
+  DesiredMember,
+  MembershipActionKind,
+  ObservedRegionState,
+  ObservedStatus,
+  PlannedMembership,
+  PlanVerdict,
+} from '#shared/domain/types';
+
+/**
+ * What happened to one planned account × region when the executor ran it:
+ * - `done`: every action succeeded;
+ * - `pending`: the actions that could run did; the rest waits on the member (invitation not yet visible);
+ * - `failed`: an action failed after the SDK's retries (or Macie left the account unprocessed);
+ * - `deferred`: the run stopped starting new work before the deadline; the next run continues;
+ * - `noop`: the plan had nothing to run (in sync, pending, skipped, dead-lettered by the planner).
+ */
+export type OutcomeStatus = 'done' | 'pending' | 'failed' | 'deferred' | 'noop';
+
+export interface ActionFailure {
+  action: MembershipActionKind;
+  operation: string;
+  code: string;
+  message: string;
+  attempts: number;
+}
+
+export interface ExecutionOutcome {
+  item: PlannedMembership;
+  /** True for a member Macie lists that the table does not mention (pruned). */
+  unmanaged: boolean;
+  status: OutcomeStatus;
+  completed: MembershipActionKind[];
+  failure?: ActionFailure;
+  note?: string;
+}
+
+/** The relationship status each action leaves behind when it succeeds. */
+const STATUS_AFTER: Partial<Record<MembershipActionKind, ObservedStatus>> = {
+  disassociateMember: 'Removed',
+  deleteMember: 'NotListed',
+  createMember: 'Created',
+  invite: 'Invited',
+  accept: 'Enabled',
+};
+
+export function statusAfter(outcome: ExecutionOutcome): ObservedStatus {
+  let status = outcome.item.observedStatus;
+  for (const kind of outcome.completed) {
+    if (kind === 'updateMemberSession') {
+      const action = outcome.item.actions.find((candidate) => candidate.kind === 'updateMemberSession');
+      status = action?.kind === 'updateMemberSession' && action.status === 'PAUSED' ? 'Paused' : 'Enabled';
+    } else {
+      status = STATUS_AFTER[kind] ?? status;
+    }
+  }
+  return status;
+}
+
+/**
+ * The observations worth writing back to the table, per account and region. Nothing is written
+ * when nothing changed, so a run over a fleet with no drift makes no writes at all.
+ */
+export function observationsToRecord(
+  outcomes: readonly ExecutionOutcome[],
+  rows: ReadonlyMap<string, DesiredMember>,
+  at: string,
+): Map<string, Record<string, ObservedRegionState>> {
+  const writes = new Map<string, Record<string, ObservedRegionState>>();
+  for (const outcome of outcomes) {
+    if (outcome.unmanaged) continue;
+    const row = rows.get(outcome.item.accountId);
+    if (!row) continue;
+    const previous = row.observed[outcome.item.region];
+    const next = nextObservation(outcome, previous, at);
+    if (!next) continue;
+    const perRegion = writes.get(row.accountId) ?? {};
+    perRegion[outcome.item.region] = next;
+    writes.set(row.accountId, perRegion);
+  }
+  return writes;
+}
+
+function nextObservation(
+  outcome: ExecutionOutcome,
+  previous: ObservedRegionState | undefined,
+  at: string,
+): ObservedRegionState | undefined {
+  const { item } = outcome;
+  const tookAction = outcome.completed.length > 0 || outcome.failure !== undefined;
+  if (tookAction) {
+    const lastAction = outcome.failure?.action ?? outcome.completed[outcome.completed.length - 1];
+    return withoutUndefined({
+      relationshipStatus: statusAfter(outcome),
+      lastAction,
+      lastError: outcome.failure ? `${outcome.failure.code}: ${outcome.failure.message}` : undefined,
+      at,
+    });
+  }
+  if (item.verdict === 'deadLetter') {
+    if (previous?.relationshipStatus === item.observedStatus && previous.lastAction === 'deadLetter') return undefined;
+    return { relationshipStatus: item.observedStatus, lastAction: 'deadLetter', lastError: item.reason, at };
+  }
+  // A deferred item keeps its old record, so the next run sees it exactly as this one did.
+  if (outcome.status === 'deferred') return undefined;
+  if (previous?.relationshipStatus === item.observedStatus) return undefined;
+  return withoutUndefined({ relationshipStatus: item.observedStatus, lastAction: previous?.lastAction, at });
+}
+
+function withoutUndefined(state: ObservedRegionState): ObservedRegionState {
+  return Object.fromEntries(Object.entries(state).filter(([, value]) => value !== undefined)) as unknown as ObservedRegionState;
+}
+
+/** Every failure, and every planner verdict that needs a human, as a replayable dead letter. */
+export function deadLettersFor(
+  outcomes: readonly ExecutionOutcome[],
+  rows: ReadonlyMap<string, DesiredMember>,
+  at: string,
+): DeadLetter[] {
+  const letters: DeadLetter[] = [];
+  for (const outcome of outcomes) {
+    const { item } = outcome;
+    const row = rows.get(item.accountId);
+    const request = row
+      ? replayRequestFor(row)
+      : { action: 'remove', accountId: item.accountId, note: 'unmanaged member, pruned' };
+    if (outcome.failure) {
+      const unprocessed = outcome.failure.operation === 'CreateInvitations' && ['ClientError', 'InternalError'].includes(outcome.failure.code);
+      letters.push({
+        request,
+        reason: unprocessed ? 'unprocessed-account' : 'action-failed',
+        operation: outcome.failure.operation,
+        errorCode: outcome.failure.code,
+        errorMessage: outcome.failure.message,
+        region: item.region,
+        attempts: outcome.failure.attempts,
+        at,
+      });
+    } else if (item.verdict === 'deadLetter') {
+      letters.push({
+        request,
+        reason: 'needs-operator',
+        operation: 'plan',
+        errorCode: item.observedStatus,
+        errorMessage: item.reason,
+        region: item.region,
+        attempts: 0,
+        at,
+      });
+    }
+  }
+  return letters;
+}
+
+export interface RunSummary {
+  trigger: string;
+  accounts: number;
+  regions: number;
+  planned: number;
+  byVerdict: Record<PlanVerdict, number>;
+  byOutcome: Record<OutcomeStatus, number>;
+  /** Per action kind: how many were attempted, succeeded and failed. */
+  byAction: Partial<Record<MembershipActionKind, { attempted: number; succeeded: number; failed: number }>>;
+  byObservedStatus: Partial<Record<ObservedStatus, number>>;
+  unmanaged: number;
+  /** Accounts or whole regions (no accountId) that could not be observed, and so were not planned. */
+  unobserved: Array<{ region: string; accountId?: string; code: string; message: string }>;
+  deadLettered: number;
+  failures: Array<{ accountId: string; region: string; action: MembershipActionKind; code: string; message: string }>;
+  durationMs: number;
+}
+
+export function summarizeRun(input: {
+  trigger: string;
+  outcomes: readonly ExecutionOutcome[];
+  unmanaged: number;
+  unobserved: RunSummary['unobserved'];
+  deadLettered: number;
+  durationMs: number;
+}): RunSummary {
+  const byVerdict: Record<PlanVerdict, number> = { inSync: 0, change: 0, pending: 0, skipped: 0, deadLetter: 0 };
+  const byOutcome: Record<OutcomeStatus, number> = { done: 0, pending: 0, failed: 0, deferred: 0, noop: 0 };
+  const byAction: RunSummary['byAction'] = {};
+  const byObservedStatus: RunSummary['byObservedStatus'] = {};
+  const accounts = new Set<string>();
+  const regions = new Set<string>();
+  const failures: RunSummary['failures'] = [];
+  for (const outcome of input.outcomes) {
+    const { item } = outcome;
+    if (!outcome.unmanaged) {
+      accounts.add(item.accountId);
+      byVerdict[item.verdict] += 1;
+      byObservedStatus[item.observedStatus] = (byObservedStatus[item.observedStatus] ?? 0) + 1;
+    }
+    regions.add(item.region);
+    byOutcome[outcome.status] += 1;
+    for (const kind of outcome.completed) {
+      const counts = (byAction[kind] ??= { attempted: 0, succeeded: 0, failed: 0 });
+      counts.attempted += 1;
+      counts.succeeded += 1;
+    }
+    if (outcome.failure) {
+      const counts = (byAction[outcome.failure.action] ??= { attempted: 0, succeeded: 0, failed: 0 });
+      counts.attempted += 1;
+      counts.failed += 1;
+      failures.push({
+        accountId: item.accountId,
+        region: item.region,
+        action: outcome.failure.action,
+        code: outcome.failure.code,
+        message: outcome.failure.message,
+      });
+    }
+  }
+  return {
+    trigger: input.trigger,
+    accounts: accounts.size,
+    regions: regions.size,
+    planned: input.outcomes.length,
+    byVerdict,
+    byOutcome,
+    byAction,
+    byObservedStatus,
+    unmanaged: input.unmanaged,
+    unobserved: input.unobserved.map(({ region, accountId, code, message }) => ({ region, accountId, code, message })),
+    deadLettered: input.deadLettered,
+    failures,
+    durationMs: input.durationMs,
+  };
+}

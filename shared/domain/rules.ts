@@ -1,0 +1,189 @@
+/**
+ * Field rules shared by every way a membership request reaches the service (SQS body, EventBridge
+ * detail, dead-letter redrive). Each rule is a zod schema whose failures carry a named `rule`, so a
+ * caller can tell an operator which field broke which rule and what value it got.
+ *
+ * Messages built here are fragments ("must be exactly 12 digits, got \"12345\""); the request
+ * parser puts the field's path in front of them.
+ */
+import { z } from 'zod';
+import type { Tags } from '#shared/domain/types';
+
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+export const MAX_EMAIL_LENGTH = 254;
+export const MAX_TAGS = 50;
+export const MAX_TAG_KEY_LENGTH = 128;
+export const MAX_TAG_VALUE_LENGTH = 256;
+export const MAX_INVITATION_MESSAGE_LENGTH = 80;
+export const MAX_REQUEST_ID_LENGTH = 128;
+/** How much of an offending value a message may quote, so that an enormous input cannot flood logs. */
+export const MAX_QUOTED_CHARS = 40;
+
+// "local@domain.tld": no whitespace or second @ in the local part, DNS-style labels in the domain and
+// a top-level domain of letters. Deliberately plausible rather than RFC 5322-complete: Macie sends
+// the invitation to this address, and anything stranger is far likelier a typo than a real mailbox.
+const EMAIL_PATTERN = /^[^\s@]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+// The same alphabet the configuration's INVITATION_MESSAGE accepts: Macie documents "alphanumeric".
+const INVITATION_MESSAGE_PATTERN = /^[A-Za-z0-9 ]+$/;
+const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+const EMAIL_LIKE = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+/g;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** Masks an email address for messages and logs: `a***@example.com`. Emails are personal data. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 0) return email.length === 0 ? '' : `${email.slice(0, 1)}***`;
+  return `${email.slice(0, 1)}***${email.slice(at)}`;
+}
+
+/** Replaces every email-looking substring with its masked form. */
+export function maskEmailsIn(text: string): string {
+  return text.includes('@') ? text.replace(EMAIL_LIKE, (match) => maskEmail(match)) : text;
+}
+
+// The email scan backtracks quadratically on long runs without an "@", so a message only ever scans
+// a bounded window of a value; anything past it is cut off before being quoted anyway.
+const MASKING_WINDOW = 512;
+
+/**
+ * A short, log-safe rendering of a value an input carried: strings are quoted, emails masked,
+ * long strings cut to {@link MAX_QUOTED_CHARS}, arrays and objects summarised rather than dumped.
+ */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    const safe = maskEmailsIn(value.length > MASKING_WINDOW ? value.slice(0, MASKING_WINDOW) : value);
+    if (safe.length <= MAX_QUOTED_CHARS) return JSON.stringify(safe);
+    return `${JSON.stringify(safe.slice(0, MAX_QUOTED_CHARS))}… (${value.length} characters)`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return `${String(value)} (a ${typeof value})`;
+  }
+  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  if (typeof value === 'object') {
+    const keys = Object.keys(value).length;
+    return `an object with ${keys} key${keys === 1 ? '' : 's'}`;
+  }
+  return `a ${typeof value}`;
+}
+
+/** Renders a parse path as an operator reads it: `tags.Owner`, `regions[1]`, `tags["cost center"]`. */
+export function formatFieldPath(path: readonly PropertyKey[]): string {
+  let field = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') field += `[${segment}]`;
+    else if (typeof segment === 'string' && IDENTIFIER.test(segment) && segment.length <= MAX_QUOTED_CHARS) {
+      field += field === '' ? segment : `.${segment}`;
+    } else {
+      const text = String(segment);
+      const quoted = JSON.stringify(text.length <= MAX_QUOTED_CHARS ? text : `${text.slice(0, MAX_QUOTED_CHARS)}…`);
+      field += `[${quoted}]`;
+    }
+  }
+  return field;
+}
+
+/** The `params` a rule failure carries on its zod issue. */
+export interface RuleParams {
+  rule: string;
+}
+
+type RefinementContext = z.RefinementCtx;
+
+function fail(ctx: RefinementContext, rule: string, message: string, path?: PropertyKey[]): void {
+  ctx.addIssue({ code: 'custom', message, params: { rule } satisfies RuleParams, ...(path ? { path } : {}) });
+}
+
+/** The message fragment of a missing field; the request parser maps it to rule `required`. */
+export const REQUIRED = 'is required';
+
+/** The zod error customiser for a type mismatch: "is required" or "must be <expected>, got <value>". */
+function typeError(expected: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? REQUIRED : `must be ${expected}, got ${describeValue(issue.input)}`;
+}
+
+export const accountIdSchema = (administratorAccountId: string) =>
+  z.string({ error: typeError('a string of exactly 12 digits') }).superRefine((value, ctx) => {
+    if (!ACCOUNT_ID_PATTERN.test(value)) {
+      fail(ctx, 'pattern', `must be exactly 12 digits, got ${describeValue(value)}`);
+    } else if (value === administratorAccountId) {
+      fail(ctx, 'notAdministrator', `must not be the administrator's own account (${value}): an account cannot be its own Macie member`);
+    }
+  });
+
+export const emailSchema = z.string({ error: typeError('an email address string') }).superRefine((value, ctx) => {
+  if (value.length > MAX_EMAIL_LENGTH) {
+    fail(ctx, 'maxLength', `must be at most ${MAX_EMAIL_LENGTH} characters, got ${value.length} (${describeValue(maskEmail(value))})`);
+  } else if (!EMAIL_PATTERN.test(value)) {
+    fail(ctx, 'format', `must be a plausible email address such as name@example.com, got ${describeValue(maskEmail(value))}`);
+  }
+});
+
+export const regionsSchema = (managedRegions: readonly string[]) => {
+  const managed = new Set(managedRegions);
+  return z
+    .array(z.string({ error: typeError('a region name string') }), { error: typeError('a non-empty array of region names') })
+    .superRefine((regions, ctx) => {
+      if (regions.length === 0) {
+        fail(ctx, 'nonEmpty', 'must name at least one region (leave it out to mean every managed region)');
+        return;
+      }
+      const seen = new Map<string, number>();
+      regions.forEach((region, index) => {
+        const first = seen.get(region);
+        if (first !== undefined) {
+          fail(ctx, 'unique', `repeats regions[${first}], got ${describeValue(region)}`, [index]);
+        } else if (!managed.has(region)) {
+          fail(ctx, 'managedRegion', `must be one of the managed regions (${[...managed].join(', ')}), got ${describeValue(region)}`, [index]);
+        }
+        if (first === undefined) seen.set(region, index);
+      });
+    });
+};
+
+export const tagsSchema = z
+  .unknown()
+  .superRefine((tags, ctx) => {
+    if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
+      fail(ctx, 'type', `must be an object of string keys and string values, got ${describeValue(tags)}`);
+      return;
+    }
+    const entries = Object.entries(tags);
+    if (entries.length > MAX_TAGS) {
+      fail(ctx, 'maxCount', `must have at most ${MAX_TAGS} tags, got ${entries.length}`);
+    }
+    for (const [key, value] of entries) {
+      if (key.length < 1 || key.length > MAX_TAG_KEY_LENGTH) {
+        fail(ctx, 'keyLength', `key must be 1-${MAX_TAG_KEY_LENGTH} characters, got ${key.length}`, [key]);
+      } else if (key.toLowerCase().startsWith('aws:')) {
+        fail(ctx, 'reservedPrefix', `key must not start with "aws:" (reserved for AWS), got ${describeValue(key)}`, [key]);
+      }
+      if (typeof value !== 'string') {
+        fail(ctx, 'type', `must be a string, got ${describeValue(value)}`, [key]);
+      } else if (value.length > MAX_TAG_VALUE_LENGTH) {
+        fail(ctx, 'valueLength', `must be at most ${MAX_TAG_VALUE_LENGTH} characters, got ${value.length}`, [key]);
+      }
+    }
+  })
+  // Object.fromEntries defines own properties, so even a "__proto__" key survives as a plain tag.
+  .transform((tags): Tags => Object.fromEntries(Object.entries(tags as Record<string, string>)));
+
+export const requestIdSchema = z.string({ error: typeError('a string') }).superRefine((value, ctx) => {
+  if (value.length < 1 || value.length > MAX_REQUEST_ID_LENGTH) {
+    fail(ctx, 'length', `must be 1-${MAX_REQUEST_ID_LENGTH} characters, got ${value.length}`);
+  } else if (!PRINTABLE_ASCII.test(value)) {
+    fail(ctx, 'printable', `must contain printable ASCII characters only, got ${describeValue(value)}`);
+  }
+});
+
+export const invitationMessageSchema = z.string({ error: typeError('a string') }).superRefine((value, ctx) => {
+  if (value.length < 1 || value.length > MAX_INVITATION_MESSAGE_LENGTH) {
+    fail(ctx, 'length', `must be 1-${MAX_INVITATION_MESSAGE_LENGTH} characters, got ${value.length}`);
+  } else if (!INVITATION_MESSAGE_PATTERN.test(value)) {
+    fail(ctx, 'charset', `must contain letters, digits and spaces only (Macie's rule), got ${describeValue(value)}`);
+  }
+});
+
+export const flagSchema = z.boolean({ error: typeError('true or false') });
