@@ -1,0 +1,29 @@
+import { Agent } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+
+/**
+ * Options every AWS SDK client of the service is built with.
+ *
+ * `adaptive` retries add client-side rate limiting on top of jittered exponential backoff: when
+ * Macie throttles (it publishes no rate quota, and CreateMember is known to throttle), the client
+ * slows its own sending instead of spending its retry budget on more 429s.
+ *
+ * The keep-alive agents are shared so that the thousands of per-member-account clients a large
+ * fleet needs reuse sockets instead of each opening its own pool.
+ */
+const httpsAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+
+export interface ClientOptionsInput {
+  region: string;
+  maxAttempts: number;
+}
+
+export function awsClientOptions({ region, maxAttempts }: ClientOptionsInput) {
+  return {
+    region,
+    maxAttempts,
+    retryMode: 'adaptive',
+    requestHandler: { httpsAgent, httpAgent, connectionTimeout: 5_000, requestTimeout: 30_000 },
+  } as const;
+}

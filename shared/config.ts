@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * The service's configuration, parsed from the environment once, validated and frozen.
+ * Nothing else in the code base reads `process.env` (the AWS SDK reads its own standard
+ * settings: credentials, `AWS_REGION`, `AWS_ENDPOINT_URL_*`).
+ */
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+// Macie accepts up to 80 alphanumeric characters; spaces are the only separator it documents.
+const INVITATION_MESSAGE = /^[A-Za-z0-9 ]{1,80}$/;
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .optional()
+    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const positiveInt = (fallback: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`)
+    .optional()
+    .transform((value) => value ?? fallback);
+
+const nonNegativeInt = (fallback: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(max, `must be at most ${max}`)
+    .optional()
+    .transform((value) => value ?? fallback);
+
+const environmentSchema = z.object({
+  AWS_REGION: z.string().regex(REGION, 'must be an AWS region name such as us-east-1').optional(),
+  MACIE_ADMINISTRATOR_ACCOUNT_ID: z.string({ error: 'is required' }).regex(ACCOUNT_ID, 'must be exactly 12 digits'),
+  MANAGED_REGIONS: z
+    .string({ error: 'is required (comma-separated regions, e.g. us-east-1,eu-west-1)' })
+    .transform((value) => [...new Set(value.split(',').map((region) => region.trim()).filter(Boolean))])
+    .pipe(
+      z
+        .array(z.string().regex(REGION, 'must be AWS region names such as us-east-1'))
+        .min(1, 'must name at least one region'),
+    ),
+  DESIRED_MEMBERS_TABLE: z.string({ error: 'is required' }).min(3, 'must be a DynamoDB table name'),
+  DEAD_LETTER_QUEUE_URL: z.url({ error: 'is required and must be an SQS queue URL' }),
+  REQUEST_QUEUE_URL: z.url({ error: 'must be an SQS queue URL' }).optional(),
+  MEMBER_ROLE_NAME: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
+    .optional()
+    .transform((value) => value ?? 'MacieMembershipAcceptor'),
+  MEMBER_ROLE_EXTERNAL_ID: z
+    .string({ error: 'is required' })
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters of letters, digits and +=,.@:/-'),
+  PRUNE_UNMANAGED: booleanFlag(false),
+  INVITATION_MESSAGE: z.string().regex(INVITATION_MESSAGE, 'must be 1-80 letters, digits or spaces').optional(),
+  SEND_INVITATION_EMAIL: booleanFlag(false),
+  INVITATION_BATCH_SIZE: positiveInt(50, 1000),
+  ADMIN_CONCURRENCY: positiveInt(8, 100),
+  MEMBER_CONCURRENCY: positiveInt(16, 200),
+  AWS_MAX_ATTEMPTS: positiveInt(8, 20),
+  ACCEPT_POLL_ATTEMPTS: positiveInt(3, 20),
+  ACCEPT_POLL_INTERVAL_MS: nonNegativeInt(1_000, 60_000),
+  DEADLINE_SAFETY_MS: nonNegativeInt(20_000, 600_000),
+  EVENT_SOURCE: z
+    .string()
+    .min(1)
+    .optional()
+    .transform((value) => value ?? 'macie-membership-reconciler'),
+});
+
+export interface ServiceConfig {
+  /** Where the service's own table and queues live (the Lambda's region). */
+  homeRegion: string;
+  administratorAccountId: string;
+  managedRegions: readonly string[];
+  desiredMembersTable: string;
+  deadLetterQueueUrl: string;
+  requestQueueUrl: string | undefined;
+  memberRole: { name: string; externalId: string };
+  pruneUnmanaged: boolean;
+  invitation: { message: string | undefined; sendEmail: boolean; batchSize: number };
+  concurrency: { administratorCallsPerRegion: number; memberAccounts: number };
+  maxAttempts: number;
+  acceptPolling: { attempts: number; intervalMs: number };
+  /** Stop starting new work when the Lambda has less than this left. */
+  deadlineSafetyMs: number;
+  eventSource: string;
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export function parseConfig(environment: Record<string, string | undefined>): Readonly<ServiceConfig> {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const env = parsed.data;
+  return Object.freeze({
+    homeRegion: env.AWS_REGION ?? env.MANAGED_REGIONS[0]!,
+    administratorAccountId: env.MACIE_ADMINISTRATOR_ACCOUNT_ID,
+    managedRegions: Object.freeze(env.MANAGED_REGIONS),
+    desiredMembersTable: env.DESIRED_MEMBERS_TABLE,
+    deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL,
+    requestQueueUrl: env.REQUEST_QUEUE_URL,
+    memberRole: Object.freeze({ name: env.MEMBER_ROLE_NAME, externalId: env.MEMBER_ROLE_EXTERNAL_ID }),
+    pruneUnmanaged: env.PRUNE_UNMANAGED,
+    invitation: Object.freeze({
+      message: env.INVITATION_MESSAGE,
+      sendEmail: env.SEND_INVITATION_EMAIL,
+      batchSize: env.INVITATION_BATCH_SIZE,
+    }),
+    concurrency: Object.freeze({
+      administratorCallsPerRegion: env.ADMIN_CONCURRENCY,
+      memberAccounts: env.MEMBER_CONCURRENCY,
+    }),
+    maxAttempts: env.AWS_MAX_ATTEMPTS,
+    acceptPolling: Object.freeze({ attempts: env.ACCEPT_POLL_ATTEMPTS, intervalMs: env.ACCEPT_POLL_INTERVAL_MS }),
+    deadlineSafetyMs: env.DEADLINE_SAFETY_MS,
+    eventSource: env.EVENT_SOURCE,
+  });
+}
+
+let cached: Readonly<ServiceConfig> | undefined;
+
+/** The process's configuration, parsed on first use so that importing a handler stays cheap. */
+export function getConfig(): Readonly<ServiceConfig> {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,98 @@
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
+import { awsClientOptions } from '#shared/aws/client-options';
+import { AwsCallError, callAws } from '#shared/errors';
+
+export interface QueuedMessage {
+  messageId: string;
+  body: string;
+  receiptHandle: string;
+}
+
+/**
+ * Operator access to the service's queues: how deep they are, what is in them, and moving
+ * dead letters back to the request queue once their cause is fixed.
+ */
+export class QueueAdmin {
+  private readonly sqs: SQSClient;
+
+  constructor(options: { region: string; maxAttempts: number }) {
+    this.sqs = new SQSClient(awsClientOptions(options));
+  }
+
+  /** Messages waiting plus messages in flight. */
+  async depth(queueUrl: string): Promise<number> {
+    const { Attributes: attributes = {} } = await callAws('GetQueueAttributes', () =>
+      this.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      ),
+    );
+    return Number(attributes.ApproximateNumberOfMessages ?? 0) + Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  }
+
+  /** Receives up to `limit` messages, hiding them for `visibilitySeconds` (0 leaves them visible). */
+  async receive(queueUrl: string, limit: number, visibilitySeconds = 30): Promise<QueuedMessage[]> {
+    const messages: QueuedMessage[] = [];
+    while (messages.length < limit) {
+      const { Messages: batch = [] } = await callAws('ReceiveMessage', () =>
+        this.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, limit - messages.length),
+            VisibilityTimeout: visibilitySeconds,
+            WaitTimeSeconds: 0,
+          }),
+        ),
+      );
+      if (batch.length === 0) break;
+      for (const message of batch) {
+        if (message.MessageId && message.Body !== undefined && message.ReceiptHandle) {
+          messages.push({ messageId: message.MessageId, body: message.Body, receiptHandle: message.ReceiptHandle });
+        }
+      }
+    }
+    return messages;
+  }
+
+  /**
+   * Moves every message from one queue to another: send first, delete after, so a failure in
+   * between leaves a duplicate (requests are idempotent) rather than a loss.
+   */
+  async moveAll(fromUrl: string, toUrl: string, onMoved?: (moved: number) => void): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const batch = await this.receive(fromUrl, 10, 60);
+      if (batch.length === 0) return moved;
+      const sent = await callAws('SendMessageBatch', () =>
+        this.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: toUrl,
+            Entries: batch.map((message, index) => ({ Id: String(index), MessageBody: message.body })),
+          }),
+        ),
+      );
+      if ((sent.Failed ?? []).length > 0) {
+        const first = sent.Failed![0]!;
+        throw new AwsCallError('SendMessageBatch', first.Code ?? 'SendFailed', first.Message ?? 'message not accepted', 1);
+      }
+      await callAws('DeleteMessageBatch', () =>
+        this.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: fromUrl,
+            Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.receiptHandle })),
+          }),
+        ),
+      );
+      moved += batch.length;
+      onMoved?.(moved);
+    }
+  }
+}

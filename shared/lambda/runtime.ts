@@ -1,0 +1,44 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { getConfig } from '#shared/config';
+import type { RunSummary } from '#shared/domain/outcomes';
+import { maskEmailsIn } from '#shared/domain/rules';
+import type { WorkBudget } from '#shared/executor';
+import { logger, metrics } from '#shared/powertools';
+import { createRuntime, type ServiceRuntime } from '#shared/runtime';
+
+let runtime: ServiceRuntime | undefined;
+
+/**
+ * The functions' shared runtime: built on the first invocation (so importing a handler stays
+ * cheap and tests can point the environment at a sandbox first) and reused while warm.
+ */
+export function getLambdaRuntime(): ServiceRuntime {
+  runtime ??= createRuntime(getConfig(), reportRunWithPowertools);
+  return runtime;
+}
+
+/** Logs the run summary once and emits it as metrics. */
+export function reportRunWithPowertools(summary: RunSummary): void {
+  logger.info('Reconciliation run finished', {
+    summary: {
+      ...summary,
+      failures: summary.failures.map((failure) => ({ ...failure, message: maskEmailsIn(failure.message) })),
+    },
+  });
+  metrics.addDimension('trigger', summary.trigger);
+  metrics.addMetric('AccountRegionsPlanned', MetricUnit.Count, summary.planned);
+  metrics.addMetric('AccountRegionsInSync', MetricUnit.Count, summary.byVerdict.inSync);
+  metrics.addMetric('AccountRegionsChanged', MetricUnit.Count, summary.byOutcome.done);
+  metrics.addMetric('AccountRegionsPending', MetricUnit.Count, summary.byOutcome.pending + summary.byVerdict.pending);
+  metrics.addMetric('AccountRegionsFailed', MetricUnit.Count, summary.byOutcome.failed);
+  metrics.addMetric('AccountRegionsDeferred', MetricUnit.Count, summary.byOutcome.deferred);
+  metrics.addMetric('DeadLettered', MetricUnit.Count, summary.deadLettered);
+  metrics.addMetric('UnmanagedMembers', MetricUnit.Count, summary.unmanaged);
+  metrics.addMetric('RunDuration', MetricUnit.Milliseconds, summary.durationMs);
+}
+
+/** Stops a run from starting new work when the Lambda is close to its timeout. */
+export function deadlineBudget(context: Pick<Context, 'getRemainingTimeInMillis'>, safetyMs: number): WorkBudget {
+  return { canStartWork: () => context.getRemainingTimeInMillis() > safetyMs };
+}

@@ -1,0 +1,158 @@
+import {
+  CreateInvitationsCommand,
+  CreateMemberCommand,
+  DeleteMemberCommand,
+  DisassociateMemberCommand,
+  GetMemberCommand,
+  Macie2Client,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateMemberSessionCommand,
+  paginateListMembers,
+} from '@aws-sdk/client-macie2';
+import { awsClientOptions } from '#shared/aws/client-options';
+import { AwsCallError, callAws } from '#shared/errors';
+import type { ObservedMember, RelationshipStatus, Tags } from '#shared/domain/types';
+import { RELATIONSHIP_STATUSES } from '#shared/domain/types';
+
+export interface UnprocessedAccount {
+  accountId: string;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface InvitationOptions {
+  message: string | undefined;
+  sendEmail: boolean;
+}
+
+/** What the reconciler needs from Macie on the administrator's side, one region at a time. */
+export interface MacieAdministrator {
+  listMembers(region: string): Promise<ObservedMember[]>;
+  /** One account's membership, or `undefined` when Macie does not list it. */
+  getMember(region: string, accountId: string): Promise<ObservedMember | undefined>;
+  createMember(region: string, accountId: string, email: string, tags: Tags): Promise<{ arn: string | undefined }>;
+  createInvitations(region: string, accountIds: string[], options: InvitationOptions): Promise<UnprocessedAccount[]>;
+  disassociateMember(region: string, accountId: string): Promise<void>;
+  deleteMember(region: string, accountId: string): Promise<void>;
+  updateMemberSession(region: string, accountId: string, status: 'ENABLED' | 'PAUSED'): Promise<void>;
+  tagMember(region: string, arn: string, tags: Tags): Promise<void>;
+  untagMember(region: string, arn: string, tagKeys: string[]): Promise<void>;
+}
+
+const KNOWN_STATUSES: ReadonlySet<string> = new Set(RELATIONSHIP_STATUSES);
+
+export class SdkMacieAdministrator implements MacieAdministrator {
+  private readonly clients = new Map<string, Macie2Client>();
+
+  constructor(private readonly maxAttempts: number) {}
+
+  private client(region: string): Macie2Client {
+    let client = this.clients.get(region);
+    if (!client) {
+      client = new Macie2Client(awsClientOptions({ region, maxAttempts: this.maxAttempts }));
+      this.clients.set(region, client);
+    }
+    return client;
+  }
+
+  async listMembers(region: string): Promise<ObservedMember[]> {
+    return callAws('ListMembers', async () => {
+      const members: ObservedMember[] = [];
+      // onlyAssociated is a string in the API, and its default "true" hides Created, Invited and
+      // Removed accounts: exactly the ones reconciliation has to see.
+      const pages = paginateListMembers({ client: this.client(region), pageSize: 25 }, { onlyAssociated: 'false' });
+      for await (const page of pages) {
+        for (const member of page.members ?? []) {
+          const observed = toObservedMember(region, member);
+          if (observed) members.push(observed);
+        }
+      }
+      return members;
+    });
+  }
+
+  async getMember(region: string, accountId: string): Promise<ObservedMember | undefined> {
+    try {
+      const member = await callAws('GetMember', () => this.client(region).send(new GetMemberCommand({ id: accountId })));
+      return toObservedMember(region, member);
+    } catch (error) {
+      if (error instanceof AwsCallError && error.code === 'ResourceNotFoundException') return undefined;
+      throw error;
+    }
+  }
+
+  async createMember(region: string, accountId: string, email: string, tags: Tags) {
+    const output = await callAws('CreateMember', () =>
+      this.client(region).send(new CreateMemberCommand({ account: { accountId, email }, tags })),
+    );
+    return { arn: output.arn };
+  }
+
+  async createInvitations(region: string, accountIds: string[], options: InvitationOptions) {
+    const output = await callAws('CreateInvitations', () =>
+      this.client(region).send(
+        new CreateInvitationsCommand({
+          accountIds,
+          message: options.message,
+          disableEmailNotification: !options.sendEmail,
+        }),
+      ),
+    );
+    return (output.unprocessedAccounts ?? []).map((entry) => ({
+      accountId: entry.accountId ?? '',
+      errorCode: entry.errorCode ?? 'UnknownError',
+      errorMessage: entry.errorMessage ?? '',
+    }));
+  }
+
+  async disassociateMember(region: string, accountId: string) {
+    await callAws('DisassociateMember', () => this.client(region).send(new DisassociateMemberCommand({ id: accountId })));
+  }
+
+  async deleteMember(region: string, accountId: string) {
+    await callAws('DeleteMember', () => this.client(region).send(new DeleteMemberCommand({ id: accountId })));
+  }
+
+  async updateMemberSession(region: string, accountId: string, status: 'ENABLED' | 'PAUSED') {
+    await callAws('UpdateMemberSession', () =>
+      this.client(region).send(new UpdateMemberSessionCommand({ id: accountId, status })),
+    );
+  }
+
+  async tagMember(region: string, arn: string, tags: Tags) {
+    await callAws('TagResource', () => this.client(region).send(new TagResourceCommand({ resourceArn: arn, tags })));
+  }
+
+  async untagMember(region: string, arn: string, tagKeys: string[]) {
+    await callAws('UntagResource', () =>
+      this.client(region).send(new UntagResourceCommand({ resourceArn: arn, tagKeys })),
+    );
+  }
+}
+
+interface MacieMemberShape {
+  accountId?: string;
+  email?: string;
+  relationshipStatus?: string;
+  administratorAccountId?: string;
+  arn?: string;
+  tags?: Record<string, string>;
+  invitedAt?: Date;
+  updatedAt?: Date;
+}
+
+function toObservedMember(region: string, member: MacieMemberShape): ObservedMember | undefined {
+  if (!member.accountId || !member.relationshipStatus || !KNOWN_STATUSES.has(member.relationshipStatus)) return undefined;
+  return {
+    accountId: member.accountId,
+    region,
+    email: member.email,
+    relationshipStatus: member.relationshipStatus as RelationshipStatus,
+    administratorAccountId: member.administratorAccountId,
+    arn: member.arn,
+    tags: member.tags ?? {},
+    invitedAt: member.invitedAt?.toISOString(),
+    updatedAt: member.updatedAt?.toISOString(),
+  };
+}

@@ -1,0 +1,44 @@
+import { DescribeAccountCommand, OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
+import { awsClientOptions } from '#shared/aws/client-options';
+import { callAws } from '#shared/errors';
+
+export interface OrganizationAccount {
+  accountId: string;
+  email: string;
+  name: string | undefined;
+  status: string | undefined;
+}
+
+/** What the service needs from AWS Organizations: an account's email, and the list of accounts. */
+export interface OrganizationDirectory {
+  describeAccount(accountId: string): Promise<OrganizationAccount>;
+  listAccounts(): Promise<OrganizationAccount[]>;
+}
+
+export class SdkOrganizationDirectory implements OrganizationDirectory {
+  private readonly client: OrganizationsClient;
+
+  // Organizations is a global service whose endpoint lives in us-east-1 (aws partition).
+  constructor(maxAttempts: number, region = 'us-east-1') {
+    this.client = new OrganizationsClient(awsClientOptions({ region, maxAttempts }));
+  }
+
+  async describeAccount(accountId: string): Promise<OrganizationAccount> {
+    const { Account: account } = await callAws('DescribeAccount', () =>
+      this.client.send(new DescribeAccountCommand({ AccountId: accountId })),
+    );
+    return { accountId, email: account?.Email ?? '', name: account?.Name, status: account?.Status };
+  }
+
+  async listAccounts(): Promise<OrganizationAccount[]> {
+    return callAws('ListAccounts', async () => {
+      const accounts: OrganizationAccount[] = [];
+      for await (const page of paginateListAccounts({ client: this.client }, {})) {
+        for (const account of page.Accounts ?? []) {
+          if (account.Id) accounts.push({ accountId: account.Id, email: account.Email ?? '', name: account.Name, status: account.Status });
+        }
+      }
+      return accounts;
+    });
+  }
+}

@@ -1,0 +1,178 @@
+import pLimit from 'p-limit';
+import type { DeadLetter } from '#shared/domain/dead-letters';
+import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
+import { deadLettersFor, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
+import { planMemberships } from '#shared/domain/plan';
+import type { DesiredMember, MembershipPlan, ObservedMember } from '#shared/domain/types';
+import type { DeadLetterPublisher } from '#shared/deadletter/publisher';
+import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
+import { executePlan } from '#shared/executor';
+import type { DesiredMembershipStore } from '#shared/store/desired-members';
+import { toAwsCallError } from '#shared/errors';
+
+export interface ReconcilerPorts extends ExecutionPorts {
+  store: DesiredMembershipStore;
+  deadLetters: DeadLetterPublisher;
+  /** Where the run summary goes: logs and metrics in Lambda, the terminal in the CLI. */
+  report?: (summary: RunSummary) => void;
+  now?: () => Date;
+}
+
+export interface ReconcilerSettings extends ExecutionSettings {
+  managedRegions: readonly string[];
+  pruneUnmanaged: boolean;
+}
+
+export interface ReconcileOptions {
+  /** What started the run, for the summary: `schedule`, `onboarding`, `requests`, `cli`. */
+  trigger: string;
+  /** Reconcile only these accounts (targeted); every desired account when omitted. */
+  accountIds?: readonly string[];
+  budget?: WorkBudget;
+  onOutcome?: (outcome: ExecutionOutcome) => void;
+  /** Called once the plan is known, before anything runs (progress bars size themselves from it). */
+  onPlan?: (plan: MembershipPlan) => void;
+}
+
+/** An account (or, without `accountId`, a whole region) whose Macie membership could not be read. */
+export interface Unobserved {
+  region: string;
+  accountId?: string;
+  operation: string;
+  code: string;
+  message: string;
+}
+
+export interface PlanView {
+  rows: DesiredMember[];
+  observed: ObservedMember[];
+  /** Left out of the plan: nothing is decided about what could not be seen. */
+  unobserved: Unobserved[];
+  plan: MembershipPlan;
+}
+
+export interface ReconcileReport extends PlanView {
+  outcomes: ExecutionOutcome[];
+  deadLetters: DeadLetter[];
+  summary: RunSummary;
+}
+
+// Observation writes are single-item updates; this keeps a large run from flooding the table.
+const RECORD_CONCURRENCY = 16;
+
+/** Load desired rows, observe Macie, plan, execute, record outcomes, dead-letter failures, report. */
+export class Reconciler {
+  constructor(
+    private readonly ports: ReconcilerPorts,
+    private readonly settings: ReconcilerSettings,
+  ) {}
+
+  /** The plan for every desired account (or the named ones), changing nothing. */
+  async plan(accountIds?: readonly string[]): Promise<PlanView> {
+    const targeted = accountIds !== undefined;
+    const [rows, observation] = await Promise.all([
+      targeted ? this.ports.store.getMany(accountIds) : this.ports.store.listAll(),
+      targeted ? this.observeAccounts(accountIds) : this.observeAll(),
+    ]);
+    const fullPlan = planMemberships(rows, observation.members, {
+      administratorAccountId: this.settings.administratorAccountId,
+      managedRegions: [...this.settings.managedRegions],
+      pruneUnmanaged: this.settings.pruneUnmanaged,
+      onlyAccounts: targeted ? new Set(accountIds) : undefined,
+    });
+    // Whatever could not be observed is not planned: "not listed" would otherwise read as
+    // "create it", and a failed ListMembers would re-create a whole region.
+    const unobservedKeys = new Set(observation.unobserved.map(({ accountId, region }) => `${region}/${accountId ?? '*'}`));
+    const isObserved = (region: string, accountId: string) =>
+      !unobservedKeys.has(`${region}/*`) && !unobservedKeys.has(`${region}/${accountId}`);
+    const plan: MembershipPlan = {
+      items: fullPlan.items.filter((item) => isObserved(item.region, item.accountId)),
+      unmanaged: fullPlan.unmanaged.filter((member) => isObserved(member.region, member.accountId)),
+    };
+    return { rows, observed: observation.members, unobserved: observation.unobserved, plan };
+  }
+
+  async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+    const now = this.ports.now ?? (() => new Date());
+    const started = now().getTime();
+    const view = await this.plan(options.accountIds);
+    options.onPlan?.(view.plan);
+    const invitationMessages = new Map(
+      view.rows.flatMap((row) => (row.invitationMessage ? [[row.accountId, row.invitationMessage] as const] : [])),
+    );
+    const outcomes = await executePlan(view.plan, this.ports, this.settings, {
+      budget: options.budget,
+      onOutcome: options.onOutcome,
+      invitationMessages,
+    });
+
+    const at = now().toISOString();
+    const rowsById = new Map(view.rows.map((row) => [row.accountId, row]));
+    const observations = observationsToRecord(outcomes, rowsById, at);
+    const deadLetters = deadLettersFor(outcomes, rowsById, at);
+    const limit = pLimit(RECORD_CONCURRENCY);
+    await Promise.all([
+      ...[...observations].map(([accountId, perRegion]) => limit(() => this.ports.store.recordObservations(accountId, perRegion))),
+      this.ports.deadLetters.publish(deadLetters),
+    ]);
+
+    const summary = summarizeRun({
+      trigger: options.trigger,
+      outcomes,
+      unmanaged: view.plan.unmanaged.length,
+      unobserved: view.unobserved,
+      deadLettered: deadLetters.length,
+      durationMs: now().getTime() - started,
+    });
+    this.ports.report?.(summary);
+    return { ...view, outcomes, deadLetters, summary };
+  }
+
+  private async observeAll(): Promise<Observation> {
+    const results = await Promise.all(
+      this.settings.managedRegions.map(async (region) => {
+        try {
+          return { members: await this.ports.macie.listMembers(region), unobserved: [] };
+        } catch (error) {
+          return { members: [], unobserved: [unobservedFrom(region, undefined, error)] };
+        }
+      }),
+    );
+    return { members: results.flatMap((r) => r.members), unobserved: results.flatMap((r) => r.unobserved) };
+  }
+
+  /**
+   * A targeted run (one onboarding event, one SQS batch) asks about its few accounts directly
+   * rather than paging through every member of a large fleet.
+   */
+  private async observeAccounts(accountIds: readonly string[]): Promise<Observation> {
+    const unique = [...new Set(accountIds)];
+    const limit = pLimit(this.settings.concurrency.administratorCallsPerRegion);
+    const observation: Observation = { members: [], unobserved: [] };
+    await Promise.all(
+      this.settings.managedRegions.flatMap((region) =>
+        unique.map((accountId) =>
+          limit(async () => {
+            try {
+              const member = await this.ports.macie.getMember(region, accountId);
+              if (member) observation.members.push(member);
+            } catch (error) {
+              observation.unobserved.push(unobservedFrom(region, accountId, error));
+            }
+          }),
+        ),
+      ),
+    );
+    return observation;
+  }
+}
+
+interface Observation {
+  members: ObservedMember[];
+  unobserved: Unobserved[];
+}
+
+function unobservedFrom(region: string, accountId: string | undefined, error: unknown): Unobserved {
+  const failure = toAwsCallError(accountId ? 'GetMember' : 'ListMembers', error);
+  return { region, accountId, operation: failure.operation, code: failure.code, message: failure.message };
+}

@@ -1,0 +1,40 @@
+import { getConfig, type ServiceConfig } from '#shared/config';
+import { SqsDeadLetterPublisher, type DeadLetterPublisher } from '#shared/deadletter/publisher';
+import { SdkMacieAdministrator } from '#shared/macie/administrator';
+import { SdkMemberAccountAcceptor, partitionOf } from '#shared/macie/member-account';
+import { SdkOrganizationDirectory, type OrganizationDirectory } from '#shared/organizations/accounts';
+import { Reconciler, type ReconcilerPorts } from '#shared/reconciler';
+import { DynamoDesiredMembershipStore, type DesiredMembershipStore } from '#shared/store/desired-members';
+
+/** Everything a function or the CLI needs, wired once from the configuration. */
+export interface ServiceRuntime {
+  config: Readonly<ServiceConfig>;
+  store: DesiredMembershipStore;
+  deadLetters: DeadLetterPublisher;
+  organizations: OrganizationDirectory;
+  reconciler: Reconciler;
+}
+
+export function createRuntime(config: Readonly<ServiceConfig>, report?: ReconcilerPorts['report']): ServiceRuntime {
+  const clientSettings = { region: config.homeRegion, maxAttempts: config.maxAttempts };
+  const store = new DynamoDesiredMembershipStore(config.desiredMembersTable, clientSettings);
+  const deadLetters = new SqsDeadLetterPublisher(config.deadLetterQueueUrl, clientSettings);
+  const macie = new SdkMacieAdministrator(config.maxAttempts);
+  const acceptor = new SdkMemberAccountAcceptor({
+    role: { ...config.memberRole, partition: partitionOf(config.homeRegion) },
+    maxAttempts: config.maxAttempts,
+    stsRegion: config.homeRegion,
+    polling: config.acceptPolling,
+  });
+  const reconciler = new Reconciler(
+    { store, deadLetters, macie, acceptor, report },
+    {
+      administratorAccountId: config.administratorAccountId,
+      managedRegions: config.managedRegions,
+      pruneUnmanaged: config.pruneUnmanaged,
+      invitation: config.invitation,
+      concurrency: config.concurrency,
+    },
+  );
+  return { config, store, deadLetters, organizations: new SdkOrganizationDirectory(config.maxAttempts), reconciler };
+}

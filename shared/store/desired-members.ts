@@ -1,0 +1,203 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  UpdateCommand,
+  paginateScan,
+} from '@aws-sdk/lib-dynamodb';
+import { awsClientOptions } from '#shared/aws/client-options';
+import { AwsCallError, callAws } from '#shared/errors';
+import type { DesiredMember, ObservedRegionState } from '#shared/domain/types';
+
+/** The desired part of a row: what a request or an operator says. */
+export type DesiredMemberWrite = Omit<DesiredMember, 'observed' | 'version'>;
+
+export type DesiredWriteResult = 'written' | 'superseded';
+
+/** The desired-membership table, as the reconciler and the functions use it. */
+export interface DesiredMembershipStore {
+  listAll(): Promise<DesiredMember[]>;
+  getMany(accountIds: readonly string[]): Promise<DesiredMember[]>;
+  /**
+   * Records what is desired for an account. Returns `superseded` (and writes nothing) when the row
+   * already holds this request or a newer one: redelivered and out-of-order requests change nothing.
+   */
+  recordDesired(member: DesiredMemberWrite): Promise<DesiredWriteResult>;
+  /** Records observations for some regions of an existing row, leaving the other regions and the desired fields alone. */
+  recordObservations(accountId: string, observations: Readonly<Record<string, ObservedRegionState>>): Promise<void>;
+  /** Read and write capacity units consumed so far (for benchmarks and the run summary). */
+  consumedCapacity(): { read: number; write: number };
+}
+
+/** The attributes a desired write owns; `observed` belongs to the reconciler. */
+const DESIRED_FIELDS = [
+  'desiredState',
+  'email',
+  'regions',
+  'tags',
+  'autoAccept',
+  'paused',
+  'invitationMessage',
+  'requestedBy',
+  'requestedAt',
+  'requestId',
+] as const satisfies ReadonlyArray<keyof DesiredMemberWrite>;
+
+const BATCH_GET_LIMIT = 100;
+const BATCH_GET_ROUNDS = 8;
+
+export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly capacity = { read: 0, write: 0 };
+
+  constructor(
+    private readonly tableName: string,
+    options: { region: string; maxAttempts: number },
+  ) {
+    this.documents = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions(options)), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  consumedCapacity() {
+    return { ...this.capacity };
+  }
+
+  async listAll(): Promise<DesiredMember[]> {
+    return callAws('Scan', async () => {
+      const rows: DesiredMember[] = [];
+      const pages = paginateScan(
+        { client: this.documents },
+        { TableName: this.tableName, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' },
+      );
+      for await (const page of pages) {
+        this.capacity.read += page.ConsumedCapacity?.CapacityUnits ?? 0;
+        for (const item of page.Items ?? []) rows.push(toDesiredMember(item));
+      }
+      return rows;
+    });
+  }
+
+  async getMany(accountIds: readonly string[]): Promise<DesiredMember[]> {
+    const unique = [...new Set(accountIds)];
+    const rows: DesiredMember[] = [];
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      let keys: Array<Record<string, unknown>> = unique.slice(start, start + BATCH_GET_LIMIT).map((accountId) => ({ accountId }));
+      // BatchGetItem may leave keys unprocessed under load; ask again for just those.
+      for (let round = 0; keys.length > 0; round++) {
+        if (round === BATCH_GET_ROUNDS) {
+          throw new AwsCallError('BatchGetItem', 'UnprocessedKeys', `${keys.length} keys still unprocessed after ${round} rounds`, round);
+        }
+        const output = await callAws('BatchGetItem', () =>
+          this.documents.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        );
+        for (const consumed of output.ConsumedCapacity ?? []) this.capacity.read += consumed.CapacityUnits ?? 0;
+        for (const item of output.Responses?.[this.tableName] ?? []) rows.push(toDesiredMember(item));
+        keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return rows;
+  }
+
+  async recordDesired(member: DesiredMemberWrite): Promise<DesiredWriteResult> {
+    const set: string[] = ['observed = if_not_exists(observed, :noObservations)'];
+    const remove: string[] = [];
+    const values: Record<string, unknown> = { ':noObservations': {}, ':one': 1, ':requestIdOrNone': member.requestId ?? '' };
+    for (const field of DESIRED_FIELDS) {
+      const value = member[field];
+      if (value === undefined) {
+        remove.push(field);
+      } else {
+        set.push(`${field} = :${field}`);
+        values[`:${field}`] = value;
+      }
+    }
+    try {
+      await callAws('UpdateItem', () =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { accountId: member.accountId },
+            UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''} ADD version :one`,
+            // Last request wins by request time; the same request delivered twice is a no-op.
+            ConditionExpression:
+              'attribute_not_exists(accountId) OR requestedAt < :requestedAt OR (requestedAt = :requestedAt AND requestId <> :requestIdOrNone)',
+            ExpressionAttributeValues: values,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ).then((output) => {
+          this.capacity.write += output.ConsumedCapacity?.CapacityUnits ?? 0;
+        }),
+      );
+      return 'written';
+    } catch (error) {
+      if (error instanceof AwsCallError && error.code === 'ConditionalCheckFailedException') return 'superseded';
+      throw error;
+    }
+  }
+
+  async recordObservations(accountId: string, observations: Readonly<Record<string, ObservedRegionState>>): Promise<void> {
+    const regions = Object.keys(observations);
+    if (regions.length === 0) return;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':one': 1 };
+    const assignments = regions.map((region, index) => {
+      names[`#r${index}`] = region;
+      values[`:o${index}`] = observations[region];
+      return `observed.#r${index} = :o${index}`;
+    });
+    try {
+      await callAws('UpdateItem', () =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { accountId },
+            // Setting nested paths only touches these regions, so concurrent runs that observe
+            // other regions, and requests that change the desired fields, are never overwritten.
+            UpdateExpression: `SET ${assignments.join(', ')} ADD version :one`,
+            ConditionExpression: 'attribute_exists(accountId)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ).then((output) => {
+          this.capacity.write += output.ConsumedCapacity?.CapacityUnits ?? 0;
+        }),
+      );
+    } catch (error) {
+      // The row is gone: there is nothing left to record against.
+      if (error instanceof AwsCallError && error.code === 'ConditionalCheckFailedException') return;
+      throw error;
+    }
+  }
+}
+
+function toDesiredMember(item: Record<string, unknown>): DesiredMember {
+  const row = item as Partial<DesiredMember> & { requestId?: string };
+  return {
+    accountId: String(row.accountId),
+    desiredState: row.desiredState === 'absent' ? 'absent' : 'member',
+    email: row.email ?? '',
+    regions: row.regions && row.regions.length > 0 ? [...row.regions] : undefined,
+    tags: row.tags ?? {},
+    autoAccept: row.autoAccept ?? true,
+    paused: row.paused ?? false,
+    requestedBy: row.requestedBy ?? 'unknown',
+    requestedAt: row.requestedAt ?? '',
+    requestId: row.requestId ? row.requestId : undefined,
+    invitationMessage: row.invitationMessage,
+    observed: row.observed ?? {},
+    version: Number(row.version ?? 0),
+  };
+}
+
+/** The table's key schema, for the sandbox and tests (the deployed table is declared in serverless.yml). */
+export const DESIRED_MEMBERS_KEY_SCHEMA = {
+  AttributeDefinitions: [{ AttributeName: 'accountId', AttributeType: 'S' as const }],
+  KeySchema: [{ AttributeName: 'accountId', KeyType: 'HASH' as const }],
+};

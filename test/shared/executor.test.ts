@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import { AwsCallError } from '#shared/errors';
+import { executePlan, type ExecutionSettings } from '#shared/executor';
+import type { MembershipAction, MembershipPlan, PlannedMembership } from '#shared/domain/types';
+import type { MacieAdministrator, UnprocessedAccount } from '#shared/macie/administrator';
+import type { AcceptanceResult, MemberAccountAcceptor } from '#shared/macie/member-account';
+
+/**
+ * The executor's scheduling (batching, ordering, failure handling, deadlines) against recording
+ * ports. The adapters themselves are exercised against the sandbox in the integration tests.
+ */
+
+const settings: ExecutionSettings = {
+  administratorAccountId: '111111111111',
+  invitation: { message: undefined, sendEmail: false, batchSize: 3 },
+  concurrency: { administratorCallsPerRegion: 2, memberAccounts: 4 },
+};
+
+const onboard: MembershipAction[] = [{ kind: 'createMember', email: 'a@example.com', tags: {} }, { kind: 'invite' }, { kind: 'accept' }];
+
+function item(accountId: string, actions: MembershipAction[] = onboard, region = 'us-east-1'): PlannedMembership {
+  return { accountId, region, desiredState: 'member', observedStatus: 'NotListed', verdict: 'change', reason: 'test', actions };
+}
+
+const plan = (...items: PlannedMembership[]): MembershipPlan => ({ items, unmanaged: [] });
+const ids = (count: number) => Array.from({ length: count }, (_, index) => `2222222222${String(index).padStart(2, '0')}`);
+
+class RecordingMacie implements MacieAdministrator {
+  calls: string[] = [];
+  invitationBatches: string[][] = [];
+  failures = new Map<string, AwsCallError>();
+  unprocessed = new Map<string, UnprocessedAccount>();
+
+  private record(call: string) {
+    this.calls.push(call);
+    const failure = this.failures.get(call);
+    if (failure) throw failure;
+  }
+  async listMembers() {
+    return [];
+  }
+  async getMember() {
+    return undefined;
+  }
+  async createMember(region: string, accountId: string) {
+    this.record(`createMember ${accountId} ${region}`);
+    return { arn: undefined };
+  }
+  async createInvitations(region: string, accountIds: string[]) {
+    this.record(`invite ${accountIds.join(',')} ${region}`);
+    this.invitationBatches.push(accountIds);
+    return accountIds.flatMap((accountId) => this.unprocessed.get(accountId) ?? []);
+  }
+  async disassociateMember(region: string, accountId: string) {
+    this.record(`disassociateMember ${accountId} ${region}`);
+  }
+  async deleteMember(region: string, accountId: string) {
+    this.record(`deleteMember ${accountId} ${region}`);
+  }
+  async updateMemberSession(region: string, accountId: string, status: string) {
+    this.record(`updateMemberSession ${accountId} ${region} ${status}`);
+  }
+  async tagMember(region: string, arn: string) {
+    this.record(`tag ${arn}`);
+  }
+  async untagMember(region: string, arn: string) {
+    this.record(`untag ${arn}`);
+  }
+}
+
+class RecordingAcceptor implements MemberAccountAcceptor {
+  accepted: string[] = [];
+  notVisible = new Set<string>();
+  async acceptInvitationInMemberAccount(accountId: string, region: string): Promise<AcceptanceResult> {
+    if (this.notVisible.has(accountId)) return 'invitationNotVisible';
+    this.accepted.push(`${accountId} ${region}`);
+    return 'accepted';
+  }
+}
+
+describe('executePlan', () => {
+  it('creates, invites in batches of the configured size, and accepts every account', async () => {
+    const macie = new RecordingMacie();
+    const acceptor = new RecordingAcceptor();
+    const accounts = ids(7);
+    const outcomes = await executePlan(plan(...accounts.map((id) => item(id))), { macie, acceptor }, settings);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(7).fill('done'));
+    expect(macie.invitationBatches.map((batch) => batch.length).sort()).toEqual([1, 3, 3]);
+    expect(macie.invitationBatches.flat().sort()).toEqual(accounts);
+    expect(acceptor.accepted).toHaveLength(7);
+  });
+
+  it('starts accepting the first batch before the last member is created', async () => {
+    const macie = new RecordingMacie();
+    const order: string[] = [];
+    const acceptor: MemberAccountAcceptor = {
+      async acceptInvitationInMemberAccount(accountId) {
+        order.push(`accept ${accountId}`);
+        return 'accepted';
+      },
+    };
+    const slowMacie = Object.assign(macie, {
+      async createMember(_region: string, accountId: string) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        order.push(`create ${accountId}`);
+        return { arn: undefined };
+      },
+    });
+    await executePlan(plan(...ids(9).map((id) => item(id))), { macie: slowMacie, acceptor }, settings);
+    const firstAccept = order.findIndex((entry) => entry.startsWith('accept'));
+    const lastCreate = order.map((entry) => entry.startsWith('create')).lastIndexOf(true);
+    expect(firstAccept).toBeLessThan(lastCreate);
+  });
+
+  it('batches invitations per region', async () => {
+    const macie = new RecordingMacie();
+    await executePlan(
+      plan(item('222222222201'), item('222222222202', onboard, 'eu-west-1'), item('222222222203', onboard, 'eu-west-1')),
+      { macie, acceptor: new RecordingAcceptor() },
+      settings,
+    );
+    expect(macie.calls.filter((call) => call.startsWith('invite')).sort()).toEqual([
+      'invite 222222222201 us-east-1',
+      'invite 222222222202,222222222203 eu-west-1',
+    ]);
+  });
+
+  it('fails an account Macie leaves unprocessed, and does not try to accept it', async () => {
+    const macie = new RecordingMacie();
+    macie.unprocessed.set('222222222202', { accountId: '222222222202', errorCode: 'ClientError', errorMessage: 'belongs to another administrator' });
+    const acceptor = new RecordingAcceptor();
+    const outcomes = await executePlan(plan(item('222222222201'), item('222222222202')), { macie, acceptor }, settings);
+
+    expect(outcomes[1]).toMatchObject({
+      status: 'failed',
+      completed: ['createMember'],
+      failure: { action: 'invite', operation: 'CreateInvitations', code: 'ClientError', message: 'belongs to another administrator' },
+    });
+    expect(acceptor.accepted).toEqual(['222222222201 us-east-1']);
+  });
+
+  it('stops an account at its first failure and still invites the others', async () => {
+    const macie = new RecordingMacie();
+    macie.failures.set('createMember 222222222201 us-east-1', new AwsCallError('CreateMember', 'ThrottlingException', 'Rate exceeded', 8));
+    const outcomes = await executePlan(plan(item('222222222201'), item('222222222202')), { macie, acceptor: new RecordingAcceptor() }, settings);
+
+    expect(outcomes[0]).toMatchObject({ status: 'failed', completed: [], failure: { action: 'createMember', code: 'ThrottlingException', attempts: 8 } });
+    expect(outcomes[1]?.status).toBe('done');
+    expect(macie.invitationBatches).toEqual([['222222222202']]);
+  });
+
+  it('counts a conflict as already done', async () => {
+    const macie = new RecordingMacie();
+    macie.failures.set('createMember 222222222201 us-east-1', new AwsCallError('CreateMember', 'ConflictException', 'already a member', 1));
+    const outcomes = await executePlan(plan(item('222222222201')), { macie, acceptor: new RecordingAcceptor() }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['createMember', 'invite', 'accept'] });
+  });
+
+  it('counts deleting a member that is already gone as done', async () => {
+    const macie = new RecordingMacie();
+    macie.failures.set('deleteMember 222222222201 us-east-1', new AwsCallError('DeleteMember', 'ResourceNotFoundException', 'gone', 1));
+    const outcomes = await executePlan(plan(item('222222222201', [{ kind: 'deleteMember' }])), { macie, acceptor: new RecordingAcceptor() }, settings);
+    expect(outcomes[0]?.status).toBe('done');
+  });
+
+  it('leaves an account pending when its invitation is not visible yet', async () => {
+    const acceptor = new RecordingAcceptor();
+    acceptor.notVisible.add('222222222201');
+    const outcomes = await executePlan(plan(item('222222222201')), { macie: new RecordingMacie(), acceptor }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'pending', completed: ['createMember', 'invite'] });
+  });
+
+  it('stops starting new work when the budget runs out, and reports it deferred', async () => {
+    const macie = new RecordingMacie();
+    let allowed = 2;
+    const budget = { canStartWork: () => allowed-- > 0 };
+    const settingsOneAtATime = { ...settings, concurrency: { administratorCallsPerRegion: 1, memberAccounts: 1 } };
+    const outcomes = await executePlan(plan(...ids(4).map((id) => item(id, [{ kind: 'deleteMember' }]))), { macie, acceptor: new RecordingAcceptor() }, settingsOneAtATime, { budget });
+
+    expect(outcomes.filter((outcome) => outcome.status === 'done')).toHaveLength(2);
+    expect(outcomes.filter((outcome) => outcome.status === 'deferred')).toHaveLength(2);
+    expect(macie.calls).toHaveLength(2);
+  });
+
+  it('runs pruning actions for unmanaged members', async () => {
+    const macie = new RecordingMacie();
+    const outcomes = await executePlan(
+      { items: [], unmanaged: [{ accountId: '222222222209', region: 'us-east-1', relationshipStatus: 'Enabled', actions: [{ kind: 'disassociateMember' }, { kind: 'deleteMember' }] }] },
+      { macie, acceptor: new RecordingAcceptor() },
+      settings,
+    );
+    expect(outcomes[0]).toMatchObject({ unmanaged: true, status: 'done' });
+    expect(macie.calls).toEqual(['disassociateMember 222222222209 us-east-1', 'deleteMember 222222222209 us-east-1']);
+  });
+
+  it('uses an account-specific invitation message in its own batch', async () => {
+    const macie = new RecordingMacie();
+    const messages: Array<string | undefined> = [];
+    macie.createInvitations = async (_region, accountIds, options) => {
+      messages.push(`${accountIds.join(',')}:${options.message}`);
+      return [];
+    };
+    await executePlan(plan(item('222222222201'), item('222222222202')), { macie, acceptor: new RecordingAcceptor() }, { ...settings, invitation: { ...settings.invitation, message: 'Welcome' } }, {
+      invitationMessages: new Map([['222222222202', 'Hello team']]),
+    });
+    expect(messages.sort()).toEqual(['222222222201:Welcome', '222222222202:Hello team']);
+  });
+});
