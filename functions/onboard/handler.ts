@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { classifyOnboardingEvent } from '#shared/domain/events';
@@ -17,11 +18,24 @@ export type OnboardingResult =
   | { outcome: 'dead-lettered'; accountId: string; errorCode: string }
   | { outcome: 'reconciled'; accountId: string; summary: RunSummary };
 
+const OUTCOME_METRICS: Record<OnboardingResult['outcome'], string> = {
+  ignored: 'OnboardingEventsIgnored',
+  invalid: 'OnboardingEventsInvalid',
+  'dead-lettered': 'OnboardingEventsDeadLettered',
+  reconciled: 'OnboardingEventsReconciled',
+};
+
 /**
  * New accounts (Organizations, Control Tower) and the project's own enrollment/removal events:
  * record the account as desired, then reconcile it at once.
  */
 export async function onboardHandler(event: EventBridgeEvent<string, unknown>, context: Context): Promise<OnboardingResult> {
+  const result = await onboard(event, context);
+  metrics.addMetric(OUTCOME_METRICS[result.outcome], MetricUnit.Count, 1);
+  return result;
+}
+
+async function onboard(event: EventBridgeEvent<string, unknown>, context: Context): Promise<OnboardingResult> {
   const { config, store, organizations, reconciler, deadLetters } = getLambdaRuntime();
   const at = new Date().toISOString();
   const intent = classifyOnboardingEvent(event, {

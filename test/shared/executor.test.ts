@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AwsCallError } from '#shared/errors';
 import { executePlan, type ExecutionSettings } from '#shared/executor';
 import type { MembershipAction, MembershipPlan, PlannedMembership } from '#shared/domain/types';
-import type { MacieAdministrator, UnprocessedAccount } from '#shared/macie/administrator';
+import type { InvitationOptions, MacieAdministrator, UnprocessedAccount } from '#shared/macie/administrator';
 import type { AcceptanceResult, MemberAccountAcceptor } from '#shared/macie/member-account';
 
 /**
@@ -46,7 +46,7 @@ class RecordingMacie implements MacieAdministrator {
     this.record(`createMember ${accountId} ${region}`);
     return { arn: undefined };
   }
-  async createInvitations(region: string, accountIds: string[]) {
+  async createInvitations(region: string, accountIds: string[], _options: InvitationOptions) {
     this.record(`invite ${accountIds.join(',')} ${region}`);
     this.invitationBatches.push(accountIds);
     return accountIds.flatMap((accountId) => this.unprocessed.get(accountId) ?? []);

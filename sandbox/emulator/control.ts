@@ -1,0 +1,125 @@
+/**
+ * The side door for tests, scripts and benchmarks: seed accounts and awkward memberships, turn fault knobs,
+ * read the emulator's truth. Nothing here goes through HTTP, so it neither throttles nor shows in `calls()`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AccountRegistry } from './accounts';
+import type { CallLog } from './call-log';
+import type { FaultInjector } from './faults';
+import type { CredentialStore } from './identity';
+import type { MacieService } from './macie';
+import type { MacieSessions } from './macie-sessions';
+import type { MembershipStage, MemberRecord } from './membership-state';
+import { memberArn } from './membership-state';
+import type { MembershipStore } from './membership-store';
+import { type EmulatorControl, RELATIONSHIP_STATUSES, type RelationshipStatus, type SeedMembership } from './types';
+
+export interface ControlDependencies {
+  accounts: AccountRegistry;
+  credentials: CredentialStore;
+  faults: FaultInjector;
+  sessions: MacieSessions;
+  store: MembershipStore;
+  macie: MacieService;
+  calls: CallLog;
+}
+
+/** The stored stage behind each status a test may ask for; overlays sit on an accepted membership. */
+const STAGE_FOR: Record<RelationshipStatus, MembershipStage> = {
+  Enabled: 'Enabled',
+  Paused: 'Paused',
+  Invited: 'Invited',
+  Created: 'Created',
+  Removed: 'Removed',
+  Resigned: 'Resigned',
+  EmailVerificationInProgress: 'Invited',
+  EmailVerificationFailed: 'Invited',
+  RegionDisabled: 'Enabled',
+  AccountSuspended: 'Enabled',
+};
+
+export function createControl(deps: ControlDependencies): EmulatorControl {
+  const { accounts, credentials, faults, sessions, store, macie, calls } = deps;
+
+  function seedMembership(m: SeedMembership): void {
+    const status = m.relationshipStatus;
+    if (!(RELATIONSHIP_STATUSES as readonly string[]).includes(status)) {
+      throw new Error(`seedMembership: relationshipStatus must be one of ${RELATIONSHIP_STATUSES.join(', ')}, got "${status}"`);
+    }
+    const administrator = accounts.require(m.administratorAccountId);
+    const member = accounts.require(m.accountId);
+    if (administrator.accountId === member.accountId) throw new Error('seedMembership: an account cannot be its own member');
+    const administration = store.currentAdministration(administrator.accountId);
+    if (administration) {
+      throw new Error(
+        `seedMembership: ${administrator.accountId} is a member of ${administration.administratorAccountId} and cannot be an administrator`,
+      );
+    }
+    const stage = STAGE_FOR[status];
+    const associated = stage === 'Enabled' || stage === 'Paused';
+    const other = store.otherAdministration(member.accountId, administrator.accountId);
+    if (associated && other) {
+      throw new Error(
+        `seedMembership: ${member.accountId} already belongs to administrator ${other.administratorAccountId}; an account has one administrator`,
+      );
+    }
+
+    const now = Date.now();
+    sessions.ensure(administrator.accountId, m.region, now);
+    if (status === 'AccountSuspended') member.status = 'SUSPENDED';
+    if (status === 'RegionDisabled') member.disabledRegions.add(m.region);
+    if (associated && status !== 'RegionDisabled') {
+      const memberSession = sessions.ensure(member.accountId, m.region, now);
+      memberSession.status = stage === 'Paused' ? 'PAUSED' : 'ENABLED';
+    }
+
+    // Seeded in-progress states stay put (no clock runs them out), so a test sees exactly what it seeded.
+    const never = Number.POSITIVE_INFINITY;
+    const record: MemberRecord = {
+      administratorAccountId: administrator.accountId,
+      accountId: member.accountId,
+      region: m.region,
+      arn: memberArn(m.region, administrator.accountId, member.accountId),
+      email: m.email ?? member.email,
+      tags: { ...m.tags },
+      stage,
+      updatedAt: now,
+    };
+    if (stage !== 'Created') {
+      const verifying = status === 'EmailVerificationInProgress';
+      const hidden = status === 'Invited' && m.invitationVisible === false;
+      record.invitation = {
+        invitationId: randomBytes(16).toString('hex'),
+        sentAt: now,
+        verifiedAt: verifying ? never : now,
+        visibleAt: verifying || hidden ? never : now,
+        bounced: status === 'EmailVerificationFailed',
+        memberAction: 'none',
+      };
+    }
+    store.add(record);
+  }
+
+  return {
+    seedAccounts: (seeds) => accounts.seed(seeds, Date.now()),
+    seedMembership,
+    credentialsFor: (accountId) => credentials.credentialsFor(accountId),
+    setKnobs: (knobs) => faults.set(knobs),
+    knobs: () => faults.knobs(),
+    resetKnobs: () => faults.reset(),
+    members: (administratorAccountId, region) => {
+      const now = Date.now();
+      return store.sortedMembers(administratorAccountId, region).map((record) => ({
+        accountId: record.accountId,
+        email: record.email,
+        relationshipStatus: macie.statusOf(record, now),
+        tags: { ...record.tags },
+        arn: record.arn,
+      }));
+    },
+    administratorOf: (accountId, region) => store.currentAdministration(accountId, region)?.administratorAccountId,
+    macieEnabled: (accountId, region) => sessions.get(accountId, region) !== undefined,
+    calls: () => calls.all(),
+    clearCalls: () => calls.clear(),
+  };
+}

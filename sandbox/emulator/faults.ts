@@ -1,0 +1,179 @@
+import type { FaultKnobs } from './types';
+
+export const DEFAULT_KNOBS: Readonly<FaultKnobs> = Object.freeze({
+  latencyMs: 0,
+  throttle: null,
+  serverErrorRate: 0,
+  unprocessedInternalErrorRate: 0,
+  invitationDelayMs: 0,
+  emailVerificationMs: 0,
+  bouncingEmails: [],
+  memberQuota: 1000,
+  randomSeed: 1,
+});
+
+function requireNonNegative(name: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`knob ${name} must be a finite number >= 0, got ${value}`);
+}
+
+function requireRate(name: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`knob ${name} must be between 0 and 1, got ${value}`);
+}
+
+/** Rejects nonsense early: a typo in a benchmark's knobs should fail loudly, not silently disable a fault. */
+export function validateKnobs(knobs: Partial<FaultKnobs>): void {
+  const known = new Set(Object.keys(DEFAULT_KNOBS));
+  for (const key of Object.keys(knobs)) if (!known.has(key)) throw new Error(`unknown knob ${key}`);
+  if (knobs.latencyMs !== undefined) requireNonNegative('latencyMs', knobs.latencyMs);
+  if (knobs.invitationDelayMs !== undefined) requireNonNegative('invitationDelayMs', knobs.invitationDelayMs);
+  if (knobs.emailVerificationMs !== undefined) requireNonNegative('emailVerificationMs', knobs.emailVerificationMs);
+  if (knobs.serverErrorRate !== undefined) requireRate('serverErrorRate', knobs.serverErrorRate);
+  if (knobs.unprocessedInternalErrorRate !== undefined) {
+    requireRate('unprocessedInternalErrorRate', knobs.unprocessedInternalErrorRate);
+  }
+  if (knobs.memberQuota !== undefined && (!Number.isInteger(knobs.memberQuota) || knobs.memberQuota < 0)) {
+    throw new Error(`knob memberQuota must be an integer >= 0, got ${knobs.memberQuota}`);
+  }
+  if (knobs.randomSeed !== undefined && !Number.isInteger(knobs.randomSeed)) {
+    throw new Error(`knob randomSeed must be an integer, got ${knobs.randomSeed}`);
+  }
+  if (knobs.bouncingEmails !== undefined && !Array.isArray(knobs.bouncingEmails)) {
+    throw new Error('knob bouncingEmails must be an array of email addresses');
+  }
+  const throttle = knobs.throttle;
+  if (throttle) {
+    if (!(throttle.ratePerSecond > 0) || !Number.isFinite(throttle.ratePerSecond)) {
+      throw new Error(`knob throttle.ratePerSecond must be > 0, got ${throttle.ratePerSecond}`);
+    }
+    if (!Number.isInteger(throttle.burst) || throttle.burst < 1) {
+      throw new Error(`knob throttle.burst must be an integer >= 1, got ${throttle.burst}`);
+    }
+  }
+}
+
+/**
+ * mulberry32: tiny, fast, and good enough for fault injection. `Math.random` would make a failing
+ * fault test impossible to replay.
+ */
+export class SeededRandom {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** A number in [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+
+interface Bucket {
+  tokens: number;
+  refilledAt: number;
+}
+
+/** One bucket per key, created full; refilled continuously from the elapsed time, so no timers are needed. */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+
+  /** Takes one token; false when the bucket is empty. */
+  take(key: string, limit: { ratePerSecond: number; burst: number }, now: number): boolean {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = { tokens: limit.burst, refilledAt: now };
+      this.buckets.set(key, bucket);
+    } else {
+      const refill = ((now - bucket.refilledAt) / 1000) * limit.ratePerSecond;
+      bucket.tokens = Math.min(limit.burst, bucket.tokens + refill);
+      bucket.refilledAt = now;
+    }
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  clear(): void {
+    this.buckets.clear();
+  }
+}
+
+/** The knobs in force plus the state they need (PRNG, buckets). */
+export class FaultInjector {
+  private current: FaultKnobs;
+  private random: SeededRandom;
+  private readonly buckets = new TokenBuckets();
+  private bouncing = new Set<string>();
+
+  constructor(initial: Partial<FaultKnobs> = {}) {
+    this.current = { ...DEFAULT_KNOBS, bouncingEmails: [] };
+    this.random = new SeededRandom(this.current.randomSeed);
+    this.set(initial);
+  }
+
+  knobs(): FaultKnobs {
+    const throttle = this.current.throttle ? { ...this.current.throttle } : null;
+    return { ...this.current, throttle, bouncingEmails: [...this.current.bouncingEmails] };
+  }
+
+  set(partial: Partial<FaultKnobs>): void {
+    validateKnobs(partial);
+    const throttle = partial.throttle === undefined ? this.current.throttle : partial.throttle && { ...partial.throttle };
+    this.current = {
+      ...this.current,
+      ...partial,
+      throttle,
+      bouncingEmails: partial.bouncingEmails ? [...partial.bouncingEmails] : this.current.bouncingEmails,
+    };
+    this.bouncing = new Set(this.current.bouncingEmails.map((email) => email.toLowerCase()));
+    // A new seed restarts the sequence; a new throttle starts every bucket full, as a fresh run would.
+    if (partial.randomSeed !== undefined) this.random = new SeededRandom(partial.randomSeed);
+    if (partial.throttle !== undefined) this.buckets.clear();
+  }
+
+  reset(): void {
+    this.current = { ...DEFAULT_KNOBS, bouncingEmails: [] };
+    this.bouncing.clear();
+    this.random = new SeededRandom(this.current.randomSeed);
+    this.buckets.clear();
+  }
+
+  get latencyMs(): number {
+    return this.current.latencyMs;
+  }
+
+  get memberQuota(): number {
+    return this.current.memberQuota;
+  }
+
+  get invitationDelayMs(): number {
+    return this.current.invitationDelayMs;
+  }
+
+  get emailVerificationMs(): number {
+    return this.current.emailVerificationMs;
+  }
+
+  isBouncing(email: string): boolean {
+    return this.bouncing.has(email.toLowerCase());
+  }
+
+  /** True when the call must be answered with a throttling error. */
+  throttles(key: string, now: number): boolean {
+    const limit = this.current.throttle;
+    return limit !== null && !this.buckets.take(key, limit, now);
+  }
+
+  // The PRNG is consulted only when a rate is set, so turning one fault on does not shift another's sequence.
+  failsWithServerError(): boolean {
+    return this.current.serverErrorRate > 0 && this.random.next() < this.current.serverErrorRate;
+  }
+
+  leavesInvitationUnprocessed(): boolean {
+    return this.current.unprocessedInternalErrorRate > 0 && this.random.next() < this.current.unprocessedInternalErrorRate;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The project's own AWS emulator for Macie, STS and Organizations: one local HTTP endpoint that the real AWS
+ * SDKs (any language) talk to through their endpoint setting. Accounts come from access keys, regions from
+ * the SigV4 credential scope; state is in memory and dies with the process.
+ */
+import { AccountRegistry } from './accounts';
+import { CallLog } from './call-log';
+import { createControl } from './control';
+import { FaultInjector } from './faults';
+import { Endpoint, listen } from './http';
+import { CredentialStore } from './identity';
+import { MacieService } from './macie';
+import { MacieFrontend } from './macie-http';
+import { MacieSessions } from './macie-sessions';
+import { MembershipStore } from './membership-store';
+import { OrganizationsFrontend } from './organizations';
+import { StsFrontend } from './sts';
+import type { AwsEmulator, AwsEmulatorOptions } from './types';
+
+export type {
+  AwsEmulator,
+  AwsEmulatorOptions,
+  CallRecord,
+  EmulatedService,
+  EmulatorControl,
+  FaultKnobs,
+  MemberRoleSetup,
+  MemberView,
+  RelationshipStatus,
+  SeedAccount,
+  SeedMembership,
+} from './types';
+export { RELATIONSHIP_STATUSES } from './types';
+export { DEFAULT_KNOBS } from './faults';
+
+export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<AwsEmulator> {
+  const { memberRole } = options;
+  if (!memberRole?.name || !memberRole.externalId) throw new Error('startAwsEmulator: memberRole.name and memberRole.externalId are required');
+
+  const accounts = new AccountRegistry();
+  accounts.seed(options.accounts ?? [], Date.now());
+  const credentials = new CredentialStore(accounts);
+  const faults = new FaultInjector(options.knobs);
+  const sessions = new MacieSessions(accounts);
+  const store = new MembershipStore();
+  const macie = new MacieService(accounts, sessions, store, faults);
+  const calls = new CallLog();
+
+  const endpoint = new Endpoint({
+    frontends: {
+      macie2: new MacieFrontend(macie),
+      sts: new StsFrontend(accounts, credentials, memberRole),
+      organizations: new OrganizationsFrontend(accounts),
+    },
+    credentials,
+    faults,
+    calls,
+  });
+  const running = await listen(endpoint, options.host ?? '127.0.0.1', options.port ?? 0);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: running.url,
+    port: running.port,
+    control: createControl({ accounts, credentials, faults, sessions, store, macie, calls }),
+    // Idempotent: suites and scripts often close in both a finally block and a signal handler.
+    close: () => (closing ??= running.close()),
+  };
+}

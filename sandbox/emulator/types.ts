@@ -1,0 +1,126 @@
+/**
+ * The emulator's public vocabulary. The emulator stands in for AWS itself, so it keeps its own copy of
+ * Macie's enums (from the service model) instead of importing the product's domain types: a change in
+ * the product must never silently change what "AWS" does in tests.
+ */
+
+/** Macie's `RelationshipStatus` enum, service model macie2 2020-01-01. */
+export const RELATIONSHIP_STATUSES = [
+  'Enabled',
+  'Paused',
+  'Invited',
+  'Created',
+  'Removed',
+  'Resigned',
+  'EmailVerificationInProgress',
+  'EmailVerificationFailed',
+  'RegionDisabled',
+  'AccountSuspended',
+] as const;
+export type RelationshipStatus = (typeof RELATIONSHIP_STATUSES)[number];
+
+export type MemberRoleSetup = 'present' | 'missing' | 'noPermission';
+
+export interface SeedAccount {
+  accountId: string;
+  email: string;
+  name?: string;
+  /** `true` (default) = Macie enabled in every region; a list = enabled only in these regions; `false` = nowhere. */
+  macieEnabled?: boolean | string[];
+  /** `missing`: AssumeRole is denied; `noPermission`: AssumeRole works but every Macie call from the session is denied. */
+  memberRole?: MemberRoleSetup;
+  /** `SUSPENDED` shows as `AccountSuspended` to any administrator of the account. */
+  status?: 'ACTIVE' | 'SUSPENDED';
+  /** Opt-in regions this account has not enabled: its administrator sees `RegionDisabled` there. */
+  disabledRegions?: string[];
+}
+
+export interface FaultKnobs {
+  /** Added before answering every call. */
+  latencyMs: number;
+  /** A token bucket per (caller account, region) across all three services; `null` = no throttling. */
+  throttle: { ratePerSecond: number; burst: number } | null;
+  /** Probability (0..1) that a call answers a 500. */
+  serverErrorRate: number;
+  /** Probability (0..1), per account in `CreateInvitations`, of an `InternalError` unprocessed entry. */
+  unprocessedInternalErrorRate: number;
+  /** Time after `CreateInvitations` before the member can see the invitation. */
+  invitationDelayMs: number;
+  /** Time a member spends in `EmailVerificationInProgress` before `Invited` (or `EmailVerificationFailed`). */
+  emailVerificationMs: number;
+  /** Member emails whose invitation ends in `EmailVerificationFailed` (compared case-insensitively). */
+  bouncingEmails: string[];
+  /** Members per administrator per region (Macie's quota for invitation-based members is 1,000). */
+  memberQuota: number;
+  /** Seed of the PRNG behind every random fault, so fault runs are reproducible. */
+  randomSeed: number;
+}
+
+export type EmulatedService = 'macie2' | 'sts' | 'organizations';
+
+export interface CallRecord {
+  service: EmulatedService;
+  operation: string;
+  /** The caller's account; empty when the credentials were not recognised. */
+  accountId: string;
+  region: string;
+  statusCode: number;
+  errorType?: string;
+  /** The call was made with temporary credentials from `AssumeRole`. */
+  assumedRole: boolean;
+  /** Epoch milliseconds when the answer was sent. */
+  at: number;
+}
+
+export interface SeedMembership {
+  administratorAccountId: string;
+  accountId: string;
+  region: string;
+  relationshipStatus: RelationshipStatus;
+  /** Defaults to the seeded account's email. */
+  email?: string;
+  tags?: Record<string, string>;
+  /** For `Invited`: whether the member can already see the invitation (default true; false = never, until re-invited). */
+  invitationVisible?: boolean;
+}
+
+export interface MemberView {
+  accountId: string;
+  email: string;
+  relationshipStatus: RelationshipStatus;
+  tags: Record<string, string>;
+  arn: string;
+}
+
+export interface EmulatorControl {
+  seedAccounts(accounts: SeedAccount[]): void;
+  /** Forces a relationship, enabling Macie for the administrator (and for an associated member) as needed. */
+  seedMembership(m: SeedMembership): void;
+  credentialsFor(accountId: string): { accessKeyId: string; secretAccessKey: string };
+  setKnobs(knobs: Partial<FaultKnobs>): void;
+  knobs(): FaultKnobs;
+  resetKnobs(): void;
+  /** The administrator's view in one region, every status included, sorted by account ID. */
+  members(administratorAccountId: string, region: string): MemberView[];
+  /** The administrator the account is associated with (Enabled or Paused) in the region. */
+  administratorOf(accountId: string, region: string): string | undefined;
+  macieEnabled(accountId: string, region: string): boolean;
+  calls(): CallRecord[];
+  clearCalls(): void;
+}
+
+export interface AwsEmulatorOptions {
+  host?: string;
+  port?: number;
+  /** The role every seeded account carries for the reconciler (unless seeded `missing`). */
+  memberRole: { name: string; externalId: string };
+  accounts?: SeedAccount[];
+  knobs?: Partial<FaultKnobs>;
+}
+
+export interface AwsEmulator {
+  url: string;
+  port: number;
+  control: EmulatorControl;
+  close(): Promise<void>;
+}

@@ -1,0 +1,236 @@
+import {
+  AcceptInvitationCommand,
+  CreateInvitationsCommand,
+  CreateMemberCommand,
+  GetMacieSessionCommand,
+  GetMemberCommand,
+  ListInvitationsCommand,
+} from '@aws-sdk/client-macie2';
+import { DescribeAccountCommand } from '@aws-sdk/client-organizations';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type AwsEmulator, DEFAULT_KNOBS } from '#sandbox/emulator/index';
+import {
+  ADMIN,
+  OTHER_REGION,
+  REGION,
+  SECOND_ADMIN,
+  expectAwsError,
+  macieAs,
+  memberId,
+  organizationsAs,
+  seedAccount,
+  sleep,
+  startEmulator,
+  stsAs,
+} from './support/harness';
+import { GetCallerIdentityCommand } from './support/sts-client';
+
+let emulator: AwsEmulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator([seedAccount(ADMIN), seedAccount(SECOND_ADMIN), ...Array.from({ length: 40 }, (_, i) => seedAccount(memberId(i + 1)))]);
+});
+
+afterEach(() => {
+  emulator.control.resetKnobs();
+  emulator.control.clearCalls();
+});
+afterAll(() => emulator.close());
+
+async function timed(call: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await call();
+  return performance.now() - started;
+}
+
+async function create(accountId: string, client = macieAs(emulator, ADMIN)): Promise<void> {
+  await client.send(new CreateMemberCommand({ account: { accountId, email: `aws+${accountId}@example.com` } }));
+}
+
+describe('latency', () => {
+  it('adds latencyMs before answering every call', async () => {
+    const client = macieAs(emulator, ADMIN);
+    await client.send(new GetMacieSessionCommand({}));
+    const baseline = await timed(() => client.send(new GetMacieSessionCommand({})));
+    emulator.control.setKnobs({ latencyMs: 150 });
+    const slowed = await timed(() => client.send(new GetMacieSessionCommand({})));
+    const slowedError = await timed(() => client.send(new GetMemberCommand({ id: memberId(40) })).catch(() => undefined));
+    expect(slowed).toBeGreaterThanOrEqual(145);
+    expect(slowed - baseline).toBeGreaterThanOrEqual(120);
+    expect(slowedError).toBeGreaterThanOrEqual(145);
+  });
+});
+
+describe('throttling', () => {
+  it('answers ThrottlingException once the caller\'s bucket in the region is empty, without touching others', async () => {
+    emulator.control.setKnobs({ throttle: { ratePerSecond: 1, burst: 3 } });
+    const client = macieAs(emulator, ADMIN);
+    for (let i = 0; i < 3; i += 1) await client.send(new GetMacieSessionCommand({}));
+    await expectAwsError(client.send(new GetMacieSessionCommand({})), { name: 'ThrottlingException', status: 429, message: 'Rate exceeded' });
+
+    await macieAs(emulator, SECOND_ADMIN).send(new GetMacieSessionCommand({}));
+    await macieAs(emulator, ADMIN, { region: OTHER_REGION }).send(new GetMacieSessionCommand({}));
+    expect(emulator.control.calls().map((c) => c.statusCode)).toEqual([200, 200, 200, 429, 200, 200]);
+  });
+
+  it('refills the bucket over time', async () => {
+    emulator.control.setKnobs({ throttle: { ratePerSecond: 20, burst: 1 } });
+    const client = macieAs(emulator, ADMIN);
+    await client.send(new GetMacieSessionCommand({}));
+    await expectAwsError(client.send(new GetMacieSessionCommand({})), { name: 'ThrottlingException', status: 429 });
+    await sleep(80);
+    await client.send(new GetMacieSessionCommand({}));
+  });
+
+  it('shares the bucket across services and answers in each service\'s own throttling shape', async () => {
+    emulator.control.setKnobs({ throttle: { ratePerSecond: 0.001, burst: 1 } });
+    await macieAs(emulator, ADMIN).send(new GetMacieSessionCommand({}));
+    await expectAwsError(stsAs(emulator, ADMIN).send(new GetCallerIdentityCommand({})), { name: 'Throttling', status: 400, message: 'Rate exceeded' });
+    await expectAwsError(organizationsAs(emulator, ADMIN).send(new DescribeAccountCommand({ AccountId: ADMIN })), {
+      name: 'TooManyRequestsException',
+      status: 400,
+      message: 'Rate exceeded',
+    });
+  });
+
+  it('lets the SDK\'s own retries ride out throttling', async () => {
+    emulator.control.setKnobs({ throttle: { ratePerSecond: 50, burst: 1 } });
+    const client = macieAs(emulator, ADMIN, { maxAttempts: 5 });
+    await client.send(new GetMacieSessionCommand({}));
+    const answer = await client.send(new GetMacieSessionCommand({}));
+    expect(answer.$metadata.attempts).toBeGreaterThan(1);
+  });
+});
+
+describe('server errors', () => {
+  it('answers every call with InternalServerException at rate 1', async () => {
+    emulator.control.setKnobs({ serverErrorRate: 1 });
+    await expectAwsError(macieAs(emulator, ADMIN).send(new GetMacieSessionCommand({})), {
+      name: 'InternalServerException',
+      status: 500,
+      message: 'An internal error occurred. Try again later.',
+    });
+    await expectAwsError(organizationsAs(emulator, ADMIN).send(new DescribeAccountCommand({ AccountId: ADMIN })), { name: 'ServiceException', status: 500 });
+  });
+
+  it('fails about the given share of calls, the same ones again for the same seed', async () => {
+    const client = macieAs(emulator, ADMIN);
+    const run = async () => {
+      emulator.control.setKnobs({ serverErrorRate: 0.5, randomSeed: 7 });
+      const outcomes: boolean[] = [];
+      for (let i = 0; i < 40; i += 1) {
+        outcomes.push(await client.send(new GetMacieSessionCommand({})).then(() => true, () => false));
+      }
+      return outcomes;
+    };
+    const first = await run();
+    const second = await run();
+    const failures = first.filter((ok) => !ok).length;
+    expect(failures).toBeGreaterThanOrEqual(10);
+    expect(failures).toBeLessThanOrEqual(30);
+    expect(second).toEqual(first);
+  });
+});
+
+describe('CreateInvitations unprocessed InternalError', () => {
+  it('leaves every account unprocessed with InternalError at rate 1, state unchanged', async () => {
+    const accountIds = [memberId(1), memberId(2)];
+    for (const accountId of accountIds) await create(accountId);
+    emulator.control.setKnobs({ unprocessedInternalErrorRate: 1 });
+    const result = await macieAs(emulator, ADMIN).send(new CreateInvitationsCommand({ accountIds }));
+    expect(result.unprocessedAccounts).toEqual(
+      accountIds.map((accountId) => ({ accountId, errorCode: 'InternalError', errorMessage: expect.stringMatching(/internal error/) })),
+    );
+    expect(emulator.control.members(ADMIN, REGION).filter((m) => accountIds.includes(m.accountId)).map((m) => m.relationshipStatus)).toEqual([
+      'Created',
+      'Created',
+    ]);
+  });
+
+  it('leaves some accounts unprocessed at a partial rate and invites the others', async () => {
+    const accountIds = Array.from({ length: 20 }, (_, i) => memberId(i + 10));
+    for (const accountId of accountIds) await create(accountId);
+    emulator.control.setKnobs({ unprocessedInternalErrorRate: 0.5, randomSeed: 3 });
+    const result = await macieAs(emulator, ADMIN).send(new CreateInvitationsCommand({ accountIds }));
+    const unprocessed = new Set(result.unprocessedAccounts?.map((u) => u.accountId));
+    expect(unprocessed.size).toBeGreaterThan(0);
+    expect(unprocessed.size).toBeLessThan(accountIds.length);
+    for (const member of emulator.control.members(ADMIN, REGION).filter((m) => accountIds.includes(m.accountId))) {
+      expect(member.relationshipStatus).toBe(unprocessed.has(member.accountId) ? 'Created' : 'Invited');
+    }
+  });
+});
+
+describe('invitation timing', () => {
+  it('keeps the invitation from the member for invitationDelayMs after it was sent', async () => {
+    const accountId = memberId(3);
+    await create(accountId);
+    emulator.control.setKnobs({ invitationDelayMs: 150 });
+    await macieAs(emulator, ADMIN).send(new CreateInvitationsCommand({ accountIds: [accountId] }));
+    const member = macieAs(emulator, accountId);
+
+    expect(emulator.control.members(ADMIN, REGION).find((m) => m.accountId === accountId)?.relationshipStatus).toBe('Invited');
+    expect((await member.send(new ListInvitationsCommand({}))).invitations).toEqual([]);
+    await expectAwsError(member.send(new AcceptInvitationCommand({ administratorAccountId: ADMIN, invitationId: 'any' })), {
+      name: 'ResourceNotFoundException',
+      status: 404,
+    });
+
+    await sleep(170);
+    const { invitations = [] } = await member.send(new ListInvitationsCommand({}));
+    expect(invitations).toHaveLength(1);
+    await member.send(new AcceptInvitationCommand({ administratorAccountId: ADMIN, invitationId: invitations[0]?.invitationId ?? '' }));
+  });
+
+  it('turns EmailVerificationInProgress into Invited at the emailVerificationMs moment', async () => {
+    const accountId = memberId(4);
+    await create(accountId);
+    emulator.control.setKnobs({ emailVerificationMs: 120 });
+    await macieAs(emulator, ADMIN).send(new CreateInvitationsCommand({ accountIds: [accountId] }));
+    const sentAt = Date.now();
+    const statusNow = () => emulator.control.members(ADMIN, REGION).find((m) => m.accountId === accountId)?.relationshipStatus;
+
+    expect(statusNow()).toBe('EmailVerificationInProgress');
+    await sleep(60);
+    expect(statusNow()).toBe('EmailVerificationInProgress');
+    await sleep(Math.max(0, sentAt + 140 - Date.now()));
+    expect(statusNow()).toBe('Invited');
+  });
+
+  it('uses the knobs in force when the invitation was sent, not later ones', async () => {
+    const accountId = memberId(5);
+    await create(accountId);
+    emulator.control.setKnobs({ emailVerificationMs: 60_000 });
+    await macieAs(emulator, ADMIN).send(new CreateInvitationsCommand({ accountIds: [accountId] }));
+    emulator.control.setKnobs({ emailVerificationMs: 0 });
+    expect(emulator.control.members(ADMIN, REGION).find((m) => m.accountId === accountId)?.relationshipStatus).toBe('EmailVerificationInProgress');
+  });
+});
+
+describe('knobs', () => {
+  it('applies memberQuota per administrator and region', async () => {
+    emulator.control.setKnobs({ memberQuota: 1 });
+    const second = macieAs(emulator, SECOND_ADMIN);
+    await create(memberId(30), second);
+    await expectAwsError(second.send(new CreateMemberCommand({ account: { accountId: memberId(31), email: 'q@example.com' } })), {
+      name: 'ServiceQuotaExceededException',
+      status: 402,
+    });
+    await create(memberId(31), macieAs(emulator, SECOND_ADMIN, { region: OTHER_REGION }));
+  });
+
+  it('reports the knobs in force and restores the defaults on reset', () => {
+    emulator.control.setKnobs({ latencyMs: 5, throttle: { ratePerSecond: 2, burst: 4 }, bouncingEmails: ['x@example.com'] });
+    expect(emulator.control.knobs()).toMatchObject({ latencyMs: 5, throttle: { ratePerSecond: 2, burst: 4 }, bouncingEmails: ['x@example.com'] });
+    emulator.control.resetKnobs();
+    expect(emulator.control.knobs()).toEqual(DEFAULT_KNOBS);
+    expect(DEFAULT_KNOBS.memberQuota).toBe(1000);
+  });
+
+  it('rejects nonsense knob values instead of ignoring them', () => {
+    expect(() => emulator.control.setKnobs({ serverErrorRate: 2 })).toThrow('knob serverErrorRate must be between 0 and 1, got 2');
+    expect(() => emulator.control.setKnobs({ latencyMs: -1 })).toThrow(/latencyMs/);
+    expect(() => emulator.control.setKnobs({ throttle: { ratePerSecond: 0, burst: 1 } })).toThrow(/ratePerSecond/);
+    expect(() => emulator.control.setKnobs({ latencyMz: 1 } as never)).toThrow('unknown knob latencyMz');
+  });
+});
