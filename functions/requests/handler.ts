@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseMembershipRequestBody } from '#shared/domain/requests';
@@ -27,6 +28,7 @@ export async function requestsHandler(event: SQSEvent, context: Context): Promis
     const parsed = parseMembershipRequestBody(record.body, requestContext);
     if (!parsed.ok) {
       logger.warn('Invalid request dead-lettered', { messageId: record.messageId, issues: parsed.issues });
+      metrics.addMetric('RequestsInvalid', MetricUnit.Count, 1);
       await deadLetters.publish([invalidInputLetter(record.body, parsed.summary, new Date().toISOString())]);
       return;
     }
@@ -36,6 +38,7 @@ export async function requestsHandler(event: SQSEvent, context: Context): Promis
       requestedAt: new Date(Number(record.attributes.SentTimestamp) || Date.now()).toISOString(),
       fallbackRequestId: record.messageId,
     });
+    metrics.addMetric(result === 'written' ? 'RequestsRecorded' : 'RequestsSuperseded', MetricUnit.Count, 1);
     logger.info('Membership request recorded', { messageId: record.messageId, accountId: request.accountId, action: request.action, write: result });
     const report = await reconciler.reconcile({
       trigger: 'requests',

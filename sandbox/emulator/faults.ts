@@ -1,4 +1,4 @@
-import type { FaultKnobs } from './types';
+import type { FailingCall, FaultKnobs } from './types';
 
 export const DEFAULT_KNOBS: Readonly<FaultKnobs> = Object.freeze({
   latencyMs: 0,
@@ -10,6 +10,7 @@ export const DEFAULT_KNOBS: Readonly<FaultKnobs> = Object.freeze({
   bouncingEmails: [],
   memberQuota: 1000,
   randomSeed: 1,
+  failingCalls: [],
 });
 
 function requireNonNegative(name: string, value: number): void {
@@ -39,6 +40,16 @@ export function validateKnobs(knobs: Partial<FaultKnobs>): void {
   }
   if (knobs.bouncingEmails !== undefined && !Array.isArray(knobs.bouncingEmails)) {
     throw new Error('knob bouncingEmails must be an array of email addresses');
+  }
+  if (knobs.failingCalls !== undefined) {
+    if (!Array.isArray(knobs.failingCalls)) throw new Error('knob failingCalls must be an array');
+    knobs.failingCalls.forEach((failing, index) => {
+      if (!failing?.operation) throw new Error(`knob failingCalls[${index}].operation is required`);
+      if (!failing.errorType) throw new Error(`knob failingCalls[${index}].errorType is required`);
+      if (!Number.isInteger(failing.statusCode) || failing.statusCode < 400 || failing.statusCode > 599) {
+        throw new Error(`knob failingCalls[${index}].statusCode must be an HTTP error status (400-599), got ${failing.statusCode}`);
+      }
+    });
   }
   const throttle = knobs.throttle;
   if (throttle) {
@@ -110,14 +121,19 @@ export class FaultInjector {
   private bouncing = new Set<string>();
 
   constructor(initial: Partial<FaultKnobs> = {}) {
-    this.current = { ...DEFAULT_KNOBS, bouncingEmails: [] };
+    this.current = { ...DEFAULT_KNOBS, bouncingEmails: [], failingCalls: [] };
     this.random = new SeededRandom(this.current.randomSeed);
     this.set(initial);
   }
 
   knobs(): FaultKnobs {
     const throttle = this.current.throttle ? { ...this.current.throttle } : null;
-    return { ...this.current, throttle, bouncingEmails: [...this.current.bouncingEmails] };
+    return {
+      ...this.current,
+      throttle,
+      bouncingEmails: [...this.current.bouncingEmails],
+      failingCalls: this.current.failingCalls.map((failing) => ({ ...failing })),
+    };
   }
 
   set(partial: Partial<FaultKnobs>): void {
@@ -128,6 +144,7 @@ export class FaultInjector {
       ...partial,
       throttle,
       bouncingEmails: partial.bouncingEmails ? [...partial.bouncingEmails] : this.current.bouncingEmails,
+      failingCalls: partial.failingCalls ? partial.failingCalls.map((failing) => ({ ...failing })) : this.current.failingCalls,
     };
     this.bouncing = new Set(this.current.bouncingEmails.map((email) => email.toLowerCase()));
     // A new seed restarts the sequence; a new throttle starts every bucket full, as a fresh run would.
@@ -136,7 +153,7 @@ export class FaultInjector {
   }
 
   reset(): void {
-    this.current = { ...DEFAULT_KNOBS, bouncingEmails: [] };
+    this.current = { ...DEFAULT_KNOBS, bouncingEmails: [], failingCalls: [] };
     this.bouncing.clear();
     this.random = new SeededRandom(this.current.randomSeed);
     this.buckets.clear();
@@ -160,6 +177,19 @@ export class FaultInjector {
 
   isBouncing(email: string): boolean {
     return this.bouncing.has(email.toLowerCase());
+  }
+
+  get hasFailingCalls(): boolean {
+    return this.current.failingCalls.length > 0;
+  }
+
+  /** The configured failure for this call, if any; `subjects` are the caller and the accounts the request names. */
+  failingCall(operation: string, subjects: readonly string[]): FailingCall | undefined {
+    return this.current.failingCalls.find(
+      (failing) =>
+        failing.operation === operation &&
+        (failing.subjectAccountId === undefined || subjects.includes(failing.subjectAccountId)),
+    );
   }
 
   /** True when the call must be answered with a throttling error. */

@@ -120,6 +120,14 @@ export class Endpoint {
       principal = resolution.principal;
       if (deps.faults.throttles(`${principal.accountId}|${identity.region}`, now)) throw frontend.errors.throttled();
       if (deps.faults.failsWithServerError()) throw frontend.errors.internal();
+      if (deps.faults.hasFailingCalls) {
+        const subjects = [principal.accountId, ...frontend.subjectsOf(operation, request)];
+        const failing = deps.faults.failingCall(operation, subjects);
+        if (failing) {
+          const message = failing.message ?? `${failing.errorType} injected by the emulator's failingCalls knob`;
+          throw new AwsError(failing.errorType, failing.statusCode, message);
+        }
+      }
       reply = frontend.invoke(operation, request, { principal, region: identity.region, now });
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;

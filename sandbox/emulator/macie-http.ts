@@ -102,6 +102,27 @@ export class MacieFrontend implements ServiceFrontend {
     };
   }
 
+  subjectsOf(_operation: string, request: WireRequest): string[] {
+    const matched = matchMacieRoute(request.method, request.path);
+    if (!matched) return [];
+    const subjects: string[] = [];
+    const { id, resourceArn } = matched.pathParams;
+    if (id) subjects.push(id);
+    const arnMember = resourceArn === undefined ? undefined : /:member\/(\d{12})$/.exec(resourceArn)?.[1];
+    if (arnMember) subjects.push(arnMember);
+    let body: JsonObject;
+    try {
+      body = parseBody(request.bodyText);
+    } catch {
+      return subjects;
+    }
+    const { account, accountIds, administratorAccountId } = body;
+    if (isJsonObject(account) && typeof account.accountId === 'string') subjects.push(account.accountId);
+    if (Array.isArray(accountIds)) subjects.push(...accountIds.filter((item): item is string => typeof item === 'string'));
+    if (typeof administratorAccountId === 'string') subjects.push(administratorAccountId);
+    return subjects;
+  }
+
   invoke(operation: string, request: WireRequest, caller: Caller): WireReply {
     const matched = matchMacieRoute(request.method, request.path);
     if (!matched || matched.route.operation !== operation) throw this.resolve(request).error ?? this.errors.internal();

@@ -43,6 +43,15 @@ export class OrganizationsFrontend implements ServiceFrontend {
     return { operation: operation || 'Unknown', error: new AwsError('UnknownOperationException', 400, `Unknown operation ${target ?? ''}`) };
   }
 
+  subjectsOf(_operation: string, request: WireRequest): string[] {
+    try {
+      const accountId = parseInput(request.bodyText).AccountId;
+      return typeof accountId === 'string' ? [accountId] : [];
+    } catch {
+      return [];
+    }
+  }
+
   invoke(operation: string, request: WireRequest, _caller: Caller): WireReply {
     const input = parseInput(request.bodyText);
     const output = operation === 'DescribeAccount' ? this.describeAccount(input) : this.listAccounts(input);

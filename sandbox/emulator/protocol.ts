@@ -42,6 +42,8 @@ export interface ServiceFrontend {
   readonly errors: TransportErrors;
   /** The operation the request names; `error` when it names none this emulator serves. */
   resolve(request: WireRequest): { operation: string; error?: AwsError };
+  /** Accounts the request names (members, targets), for the `failingCalls` knob; never throws. */
+  subjectsOf(operation: string, request: WireRequest): string[];
   /** Runs the operation; throws `AwsError` for modelled failures. */
   invoke(operation: string, request: WireRequest, caller: Caller): WireReply;
   renderError(error: AwsError): WireReply;

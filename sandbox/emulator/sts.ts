@@ -59,6 +59,11 @@ export class StsFrontend implements ServiceFrontend {
     };
   }
 
+  subjectsOf(_operation: string, request: WireRequest): string[] {
+    const target = ROLE_ARN.exec(formParameters(request).get('RoleArn') ?? '')?.[1];
+    return target === undefined ? [] : [target];
+  }
+
   invoke(operation: string, request: WireRequest, caller: Caller): WireReply {
     const parameters = formParameters(request);
     const result = operation === 'AssumeRole' ? this.assumeRole(parameters, caller) : this.getCallerIdentity(caller);

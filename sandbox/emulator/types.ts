@@ -35,6 +35,21 @@ export interface SeedAccount {
   disabledRegions?: string[];
 }
 
+/** A call that must fail: deterministic, unlike `serverErrorRate`, so a test can break exactly one account. */
+export interface FailingCall {
+  /** The operation's name in its service model, e.g. `GetMember`, `AssumeRole`, `DescribeAccount`. */
+  operation: string;
+  /**
+   * Only calls about this account: made by it, or naming it (a Macie member ID, `accountIds` entry or member ARN,
+   * AssumeRole's target, DescribeAccount's `AccountId`). Every call of the operation when absent.
+   */
+  subjectAccountId?: string;
+  /** The error code the service answers, e.g. `InternalServerException`. */
+  errorType: string;
+  statusCode: number;
+  message?: string;
+}
+
 export interface FaultKnobs {
   /** Added before answering every call. */
   latencyMs: number;
@@ -54,6 +69,8 @@ export interface FaultKnobs {
   memberQuota: number;
   /** Seed of the PRNG behind every random fault, so fault runs are reproducible. */
   randomSeed: number;
+  /** Calls that fail every time, in the service's own error shape. */
+  failingCalls: FailingCall[];
 }
 
 export type EmulatedService = 'macie2' | 'sts' | 'organizations';
@@ -76,6 +93,11 @@ export interface SeedMembership {
   administratorAccountId: string;
   accountId: string;
   region: string;
+  /**
+   * `AccountSuspended` suspends the member account itself and `RegionDisabled` disables the region for it, so
+   * every administrator and Organizations see the same thing; the relationship underneath is `Enabled`.
+   * `EmailVerificationInProgress` stays in progress (no clock runs it out) until the member is invited again.
+   */
   relationshipStatus: RelationshipStatus;
   /** Defaults to the seeded account's email. */
   email?: string;

@@ -26,7 +26,6 @@ export function reportRunWithPowertools(summary: RunSummary): void {
       failures: summary.failures.map((failure) => ({ ...failure, message: maskEmailsIn(failure.message) })),
     },
   });
-  metrics.addDimension('trigger', summary.trigger);
   metrics.addMetric('AccountRegionsPlanned', MetricUnit.Count, summary.planned);
   metrics.addMetric('AccountRegionsInSync', MetricUnit.Count, summary.byVerdict.inSync);
   metrics.addMetric('AccountRegionsChanged', MetricUnit.Count, summary.byOutcome.done);

@@ -7,6 +7,7 @@ import {
   ListInvitationsCommand,
 } from '@aws-sdk/client-macie2';
 import { DescribeAccountCommand } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEmulator, DEFAULT_KNOBS } from '#sandbox/emulator/index';
 import {
@@ -23,7 +24,6 @@ import {
   startEmulator,
   stsAs,
 } from './support/harness';
-import { GetCallerIdentityCommand } from './support/sts-client';
 
 let emulator: AwsEmulator;
 
@@ -204,6 +204,68 @@ describe('invitation timing', () => {
     await macieAs(emulator, ADMIN).send(new CreateInvitationsCommand({ accountIds: [accountId] }));
     emulator.control.setKnobs({ emailVerificationMs: 0 });
     expect(emulator.control.members(ADMIN, REGION).find((m) => m.accountId === accountId)?.relationshipStatus).toBe('EmailVerificationInProgress');
+  });
+});
+
+describe('failing calls', () => {
+  it('fails one operation about one account, in each service\'s error shape, until the knob is cleared', async () => {
+    const unlucky = memberId(35);
+    const lucky = memberId(36);
+    for (const accountId of [unlucky, lucky]) await create(accountId);
+    emulator.control.setKnobs({
+      failingCalls: [
+        { operation: 'GetMember', subjectAccountId: unlucky, errorType: 'InternalServerException', statusCode: 500 },
+        { operation: 'AssumeRole', subjectAccountId: unlucky, errorType: 'AccessDenied', statusCode: 403, message: 'role is broken' },
+        { operation: 'DescribeAccount', subjectAccountId: unlucky, errorType: 'AccountNotFoundException', statusCode: 400 },
+      ],
+    });
+    const admin = macieAs(emulator, ADMIN);
+
+    await expectAwsError(admin.send(new GetMemberCommand({ id: unlucky })), {
+      name: 'InternalServerException',
+      status: 500,
+      message: "InternalServerException injected by the emulator's failingCalls knob",
+    });
+    expect((await admin.send(new GetMemberCommand({ id: lucky }))).relationshipStatus).toBe('Created');
+    await expectAwsError(
+      stsAs(emulator, ADMIN).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${unlucky}:role/any`, RoleSessionName: 'rs' })),
+      { name: 'AccessDenied', status: 403, message: 'role is broken' },
+    );
+    await expectAwsError(organizationsAs(emulator, ADMIN).send(new DescribeAccountCommand({ AccountId: unlucky })), {
+      name: 'AccountNotFoundException',
+      status: 400,
+    });
+    await organizationsAs(emulator, ADMIN).send(new DescribeAccountCommand({ AccountId: lucky }));
+
+    emulator.control.setKnobs({ failingCalls: [] });
+    expect((await admin.send(new GetMemberCommand({ id: unlucky }))).relationshipStatus).toBe('Created');
+  });
+
+  it('matches calls made by the subject account and calls naming it among accountIds', async () => {
+    const unlucky = memberId(37);
+    await create(unlucky);
+    emulator.control.setKnobs({
+      failingCalls: [
+        { operation: 'ListInvitations', subjectAccountId: unlucky, errorType: 'ThrottlingException', statusCode: 429 },
+        { operation: 'CreateInvitations', subjectAccountId: unlucky, errorType: 'ConflictException', statusCode: 409 },
+      ],
+    });
+    await expectAwsError(macieAs(emulator, unlucky).send(new ListInvitationsCommand({})), { name: 'ThrottlingException', status: 429 });
+    await macieAs(emulator, memberId(38)).send(new ListInvitationsCommand({}));
+    await expectAwsError(macieAs(emulator, ADMIN).send(new CreateInvitationsCommand({ accountIds: [memberId(1), unlucky] })), {
+      name: 'ConflictException',
+      status: 409,
+    });
+    expect(emulator.control.calls().slice(-3).map((c) => c.errorType)).toEqual(['ThrottlingException', undefined, 'ConflictException']);
+  });
+
+  it('rejects failing calls without an operation, an error type or an error status', () => {
+    expect(() => emulator.control.setKnobs({ failingCalls: [{ operation: '', errorType: 'X', statusCode: 500 }] })).toThrow(
+      'knob failingCalls[0].operation is required',
+    );
+    expect(() => emulator.control.setKnobs({ failingCalls: [{ operation: 'GetMember', errorType: 'X', statusCode: 200 }] })).toThrow(
+      /statusCode must be an HTTP error status/,
+    );
   });
 });
 

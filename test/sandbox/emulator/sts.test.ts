@@ -1,4 +1,5 @@
 import { AcceptInvitationCommand, GetMemberCommand, ListInvitationsCommand } from '@aws-sdk/client-macie2';
+import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsEmulator } from '#sandbox/emulator/index';
 import {
@@ -13,7 +14,6 @@ import {
   startEmulator,
   stsAs,
 } from './support/harness';
-import { AssumeRoleCommand, GetCallerIdentityCommand } from './support/sts-client';
 
 let emulator: AwsEmulator;
 
@@ -86,13 +86,13 @@ describe('AssumeRole', () => {
   });
 
   it('denies a wrong ExternalId, a missing ExternalId, a different role name, a missing role and an unknown account', async () => {
-    await expectAwsError(assume(MEMBER, 's', { ExternalId: 'wrong-id' }), accessDenied(MEMBER));
+    await expectAwsError(assume(MEMBER, 'rs', { ExternalId: 'wrong-id' }), accessDenied(MEMBER));
     await expectAwsError(
-      stsAs(emulator, ADMIN).send(new AssumeRoleCommand({ RoleArn: roleArn(MEMBER), RoleSessionName: 's' })),
+      stsAs(emulator, ADMIN).send(new AssumeRoleCommand({ RoleArn: roleArn(MEMBER), RoleSessionName: 'rs' })),
       accessDenied(MEMBER),
     );
     await expectAwsError(
-      stsAs(emulator, ADMIN).send(new AssumeRoleCommand({ RoleArn: roleArn(MEMBER, 'OtherRole'), RoleSessionName: 's', ExternalId: MEMBER_ROLE.externalId })),
+      stsAs(emulator, ADMIN).send(new AssumeRoleCommand({ RoleArn: roleArn(MEMBER, 'OtherRole'), RoleSessionName: 'rs', ExternalId: MEMBER_ROLE.externalId })),
       accessDenied(MEMBER, 'OtherRole'),
     );
     await expectAwsError(assume(ROLE_MISSING), accessDenied(ROLE_MISSING));
@@ -112,15 +112,16 @@ describe('AssumeRole', () => {
     await macieAs(emulator, NO_PERMISSION).send(new ListInvitationsCommand({}));
   });
 
-  it('rejects durations outside the role\'s 900..3600 seconds and malformed role ARNs', async () => {
-    await expectAwsError(assume(MEMBER, 's', { DurationSeconds: 7200 }), {
+  it('rejects durations outside the role\'s 900..3600 seconds, short session names and malformed role ARNs', async () => {
+    await expectAwsError(assume(MEMBER, 'rs', { DurationSeconds: 7200 }), {
       name: 'ValidationError',
       status: 400,
       message: 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role (3600 seconds).',
     });
-    await expectAwsError(assume(MEMBER, 's', { DurationSeconds: 60 }), { name: 'ValidationError', status: 400, message: /greater than or equal to 900/ });
+    await expectAwsError(assume(MEMBER, 'x'), { name: 'ValidationError', status: 400, message: /at 'roleSessionName' failed to satisfy constraint/ });
+    await expectAwsError(assume(MEMBER, 'rs', { DurationSeconds: 60 }), { name: 'ValidationError', status: 400, message: /greater than or equal to 900/ });
     await expectAwsError(
-      stsAs(emulator, ADMIN).send(new AssumeRoleCommand({ RoleArn: 'not-an-arn', RoleSessionName: 's', ExternalId: MEMBER_ROLE.externalId })),
+      stsAs(emulator, ADMIN).send(new AssumeRoleCommand({ RoleArn: 'not-an-arn', RoleSessionName: 'rs', ExternalId: MEMBER_ROLE.externalId })),
       { name: 'ValidationError', status: 400, message: /at 'roleArn' failed to satisfy constraint/ },
     );
   });

@@ -1,9 +1,9 @@
 import { Macie2Client } from '@aws-sdk/client-macie2';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { STSClient } from '@aws-sdk/client-sts';
 import { expect } from 'vitest';
 import { type AwsEmulator, type SeedAccount, startAwsEmulator } from '#sandbox/emulator/index';
 import type { FaultKnobs } from '#sandbox/emulator/index';
-import { STSClient } from './sts-client';
 
 export const REGION = 'eu-west-1';
 export const OTHER_REGION = 'us-east-1';
@@ -55,7 +55,7 @@ export function organizationsAs(emulator: AwsEmulator, accountId: string, option
   return new OrganizationsClient(clientConfig(emulator, accountId, options));
 }
 
-export function stsAs(emulator: AwsEmulator, accountId: string, options: ClientOptions = {}): InstanceType<typeof STSClient> {
+export function stsAs(emulator: AwsEmulator, accountId: string, options: ClientOptions = {}): STSClient {
   return new STSClient(clientConfig(emulator, accountId, options));
 }
 
