@@ -4,9 +4,26 @@
  * accounts, the member role), then serves until SIGINT or SIGTERM.
  */
 import { DEMO_KNOBS, demoAccounts } from '#sandbox/demo-organization';
-import { startSandbox } from '#sandbox/index';
+import { startSandbox, type Sandbox } from '#sandbox/index';
 
-const sandbox = await startSandbox({ accounts: demoAccounts(), knobs: DEMO_KNOBS });
+let sandbox: Sandbox | undefined;
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`sandbox: ${signal} received, closing\n`);
+  await sandbox?.close();
+  process.exit(0);
+};
+// Registered before the JSON line is printed: a supervisor may signal as soon as it reads it.
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+
+sandbox = await startSandbox({ accounts: demoAccounts(), knobs: DEMO_KNOBS });
+if (stopping) {
+  await sandbox.close();
+  process.exit(0);
+}
 
 process.stdout.write(
   `${JSON.stringify({
@@ -25,14 +42,3 @@ process.stdout.write(
     environment: sandbox.environment(),
   })}\n`,
 );
-
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  process.stderr.write(`sandbox: ${signal} received, closing\n`);
-  await sandbox.close();
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));

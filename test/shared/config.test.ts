@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, parseConfig } from '#shared/config';
+
+const minimal = {
+  MACIE_ADMINISTRATOR_ACCOUNT_ID: '111111111111',
+  MANAGED_REGIONS: 'us-east-1, eu-west-1,us-east-1',
+  DESIRED_MEMBERS_TABLE: 'macie-desired-members',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111111111111/dead-letters',
+  MEMBER_ROLE_EXTERNAL_ID: 'external-id-123',
+};
+
+describe('parseConfig', () => {
+  it('applies defaults and de-duplicates the managed regions', () => {
+    const config = parseConfig(minimal);
+    expect(config).toMatchObject({
+      homeRegion: 'us-east-1',
+      managedRegions: ['us-east-1', 'eu-west-1'],
+      memberRole: { name: 'MacieMembershipAcceptor', externalId: 'external-id-123' },
+      pruneUnmanaged: false,
+      invitation: { message: undefined, sendEmail: false, batchSize: 50 },
+      eventSource: 'macie-membership-reconciler',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every optional setting', () => {
+    const config = parseConfig({
+      ...minimal,
+      AWS_REGION: 'eu-west-1',
+      PRUNE_UNMANAGED: 'true',
+      INVITATION_MESSAGE: 'Welcome to Macie',
+      SEND_INVITATION_EMAIL: 'yes',
+      INVITATION_BATCH_SIZE: '25',
+      ADMIN_CONCURRENCY: '4',
+      MEMBER_CONCURRENCY: '32',
+      AWS_MAX_ATTEMPTS: '5',
+      ACCEPT_POLL_ATTEMPTS: '4',
+      ACCEPT_POLL_INTERVAL_MS: '250',
+      DEADLINE_SAFETY_MS: '30000',
+      MEMBER_ROLE_NAME: 'Acceptor',
+      REQUEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111111111111/requests',
+    });
+    expect(config).toMatchObject({
+      homeRegion: 'eu-west-1',
+      pruneUnmanaged: true,
+      invitation: { message: 'Welcome to Macie', sendEmail: true, batchSize: 25 },
+      concurrency: { administratorCallsPerRegion: 4, memberAccounts: 32 },
+      maxAttempts: 5,
+      acceptPolling: { attempts: 4, intervalMs: 250 },
+      deadlineSafetyMs: 30_000,
+      memberRole: { name: 'Acceptor' },
+    });
+  });
+
+  it('names every missing or invalid variable and its rule', () => {
+    const attempt = () =>
+      parseConfig({ MANAGED_REGIONS: 'us-east-1,mars', MACIE_ADMINISTRATOR_ACCOUNT_ID: '12345', INVITATION_MESSAGE: 'Hello!', INVITATION_BATCH_SIZE: '0' });
+    expect(attempt).toThrow(ConfigurationError);
+    expect(attempt).toThrow(/MACIE_ADMINISTRATOR_ACCOUNT_ID must be exactly 12 digits/);
+    expect(attempt).toThrow(/MANAGED_REGIONS\.1 must be AWS region names/);
+    expect(attempt).toThrow(/DESIRED_MEMBERS_TABLE is required/);
+    expect(attempt).toThrow(/INVITATION_MESSAGE must be 1-80 letters, digits or spaces/);
+    expect(attempt).toThrow(/INVITATION_BATCH_SIZE must be at least 1/);
+    expect(attempt).toThrow(/MEMBER_ROLE_EXTERNAL_ID is required/);
+  });
+});

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '#sandbox/index';
+import { AwsCallError } from '#shared/errors';
+import { SdkMacieAdministrator } from '#shared/macie/administrator';
+import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
+
+/** Acceptance inside member accounts, through an assumed role, against the emulator. */
+
+const REGIONS = ['us-east-1', 'eu-west-1'];
+let sandbox: Sandbox;
+let admin: SdkMacieAdministrator;
+let acceptor: SdkMemberAccountAcceptor;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    regions: REGIONS,
+    accounts: [
+      { accountId: '222222222201', email: 'a@example.com' },
+      { accountId: '222222222202', email: 'b@example.com', macieEnabled: false },
+      { accountId: '222222222203', email: 'c@example.com', memberRole: 'missing' },
+      { accountId: '222222222204', email: 'd@example.com', memberRole: 'noPermission' },
+      { accountId: '222222222205', email: 'e@example.com' },
+    ],
+  });
+  Object.assign(process.env, sandbox.environment());
+  admin = new SdkMacieAdministrator(2);
+  acceptor = new SdkMemberAccountAcceptor({
+    role: { ...sandbox.memberRole, partition: 'aws' },
+    maxAttempts: 2,
+    stsRegion: sandbox.homeRegion,
+    polling: { attempts: 2, intervalMs: 20 },
+  });
+});
+
+afterAll(() => sandbox?.close());
+
+async function invite(accountId: string, email: string, region: string) {
+  await admin.createMember(region, accountId, email, {});
+  expect(await admin.createInvitations(region, [accountId], { message: undefined, sendEmail: false })).toEqual([]);
+}
+
+describe('acceptInvitationInMemberAccount', () => {
+  it('accepts in every region with one assumed-role session per account', async () => {
+    for (const region of REGIONS) await invite('222222222201', 'a@example.com', region);
+    sandbox.clearCalls();
+    for (const region of REGIONS) expect(await acceptor.acceptInvitationInMemberAccount('222222222201', region, '111111111111')).toBe('accepted');
+
+    for (const region of REGIONS) expect(sandbox.emulator.control.administratorOf('222222222201', region)).toBe('111111111111');
+    const calls = sandbox.calls();
+    expect(calls.filter((call) => call.operation === 'AssumeRole')).toHaveLength(1);
+    expect(calls.filter((call) => call.operation === 'AcceptInvitation').every((call) => call.assumedRole && call.accountId === '222222222201')).toBe(true);
+  });
+
+  it('enables Macie first when the member never did', async () => {
+    await invite('222222222202', 'b@example.com', 'us-east-1');
+    expect(sandbox.emulator.control.macieEnabled('222222222202', 'us-east-1')).toBe(false);
+    expect(await acceptor.acceptInvitationInMemberAccount('222222222202', 'us-east-1', '111111111111')).toBe('accepted');
+    expect(sandbox.emulator.control.macieEnabled('222222222202', 'us-east-1')).toBe(true);
+    expect(sandbox.emulator.control.members('111111111111', 'us-east-1').find((m) => m.accountId === '222222222202')?.relationshipStatus).toBe('Enabled');
+  });
+
+  it('reports an invitation the member cannot see yet, without failing', async () => {
+    sandbox.emulator.control.setKnobs({ invitationDelayMs: 5_000 });
+    await invite('222222222205', 'e@example.com', 'us-east-1');
+    sandbox.emulator.control.setKnobs({ invitationDelayMs: 0 });
+    expect(await acceptor.acceptInvitationInMemberAccount('222222222205', 'us-east-1', '111111111111')).toBe('invitationNotVisible');
+  });
+
+  it('fails with AssumeRole AccessDenied when the member role is missing', async () => {
+    await invite('222222222203', 'c@example.com', 'us-east-1');
+    const failure = await acceptor.acceptInvitationInMemberAccount('222222222203', 'us-east-1', '111111111111').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(AwsCallError);
+    expect(failure).toMatchObject({ operation: 'AssumeRole', code: 'AccessDenied' });
+  });
+
+  it('fails with AccessDeniedException when the member role lacks Macie permissions', async () => {
+    await invite('222222222204', 'd@example.com', 'us-east-1');
+    const failure = await acceptor.acceptInvitationInMemberAccount('222222222204', 'us-east-1', '111111111111').catch((error: unknown) => error);
+    expect(failure).toMatchObject({ operation: 'GetMacieSession', code: 'AccessDeniedException', message: expect.stringMatching(/not authorized/) });
+  });
+});

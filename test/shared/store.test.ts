@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '#sandbox/index';
+import { DynamoDesiredMembershipStore, type DesiredMemberWrite } from '#shared/store/desired-members';
+
+/** The desired-membership store against DynamoDB (dynalite) through the real SDK client. */
+
+let sandbox: Sandbox;
+let store: DynamoDesiredMembershipStore;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  Object.assign(process.env, sandbox.environment());
+  store = new DynamoDesiredMembershipStore(sandbox.tableName, { region: sandbox.homeRegion, maxAttempts: 3 });
+});
+
+afterAll(() => sandbox?.close());
+
+const write = (overrides: Partial<DesiredMemberWrite> = {}): DesiredMemberWrite => ({
+  accountId: '222222222201',
+  desiredState: 'member',
+  email: 'owner@example.com',
+  tags: { Team: 'a' },
+  autoAccept: true,
+  paused: false,
+  requestedBy: 'test',
+  requestedAt: '2026-11-21T10:00:00.000Z',
+  requestId: 'r1',
+  ...overrides,
+});
+
+describe('DynamoDesiredMembershipStore', () => {
+  it('writes a row and reads it back with an empty observation map', async () => {
+    expect(await store.recordDesired(write({ regions: ['us-east-1'], invitationMessage: 'Hello' }))).toBe('written');
+    const [row] = await store.getMany(['222222222201']);
+    expect(row).toMatchObject({ ...write(), regions: ['us-east-1'], invitationMessage: 'Hello', observed: {}, version: 1 });
+  });
+
+  it('ignores the same request delivered again, and an older request', async () => {
+    expect(await store.recordDesired(write({ regions: ['us-east-1'] }))).toBe('superseded');
+    expect(await store.recordDesired(write({ requestedAt: '2026-11-21T09:00:00.000Z', requestId: 'r0', desiredState: 'absent' }))).toBe('superseded');
+    const [row] = await store.getMany(['222222222201']);
+    expect(row).toMatchObject({ desiredState: 'member', version: 1 });
+  });
+
+  it('lets a newer request win, removing fields it does not set', async () => {
+    expect(await store.recordDesired(write({ requestedAt: '2026-11-21T11:00:00.000Z', requestId: 'r2', desiredState: 'absent' }))).toBe('written');
+    const [row] = await store.getMany(['222222222201']);
+    expect(row).toMatchObject({ desiredState: 'absent', requestId: 'r2', version: 2 });
+    expect(row?.regions).toBeUndefined();
+    expect(row?.invitationMessage).toBeUndefined();
+  });
+
+  it('records observations per region without touching other regions or the desired fields', async () => {
+    await store.recordObservations('222222222201', { 'us-east-1': { relationshipStatus: 'Enabled', lastAction: 'accept', at: 't1' } });
+    await Promise.all([
+      store.recordObservations('222222222201', { 'eu-west-1': { relationshipStatus: 'Invited', lastAction: 'invite', at: 't2' } }),
+      store.recordDesired(write({ requestedAt: '2026-11-21T12:00:00.000Z', requestId: 'r3', email: 'new@example.com' })),
+    ]);
+    const [row] = await store.getMany(['222222222201']);
+    expect(row?.observed).toEqual({
+      'us-east-1': { relationshipStatus: 'Enabled', lastAction: 'accept', at: 't1' },
+      'eu-west-1': { relationshipStatus: 'Invited', lastAction: 'invite', at: 't2' },
+    });
+    expect(row).toMatchObject({ email: 'new@example.com', desiredState: 'member', version: 5 });
+  });
+
+  it('does not create a row when recording observations for an unknown account', async () => {
+    await store.recordObservations('222222222299', { 'us-east-1': { relationshipStatus: 'Enabled', at: 't' } });
+    expect(await store.getMany(['222222222299'])).toEqual([]);
+  });
+
+  it('reads more than one BatchGetItem page and scans every row', async () => {
+    const ids = Array.from({ length: 130 }, (_, index) => `3333333${String(index).padStart(5, '0')}`);
+    for (const accountId of ids) await store.recordDesired(write({ accountId, requestId: accountId }));
+    expect((await store.getMany([...ids, ids[0]!])).map((row) => row.accountId).sort()).toEqual(ids);
+    expect((await store.listAll()).length).toBe(ids.length + 1);
+    expect(store.consumedCapacity().read).toBeGreaterThan(0);
+    expect(store.consumedCapacity().write).toBeGreaterThan(0);
+  });
+});
