@@ -1,0 +1,195 @@
+/**
+ * `plan`: what the next reconciliation would do, per account and region, with the reason, changing
+ * nothing. `Reconciler.plan()` only reads (Scan/BatchGetItem, ListMembers/GetMember), so this
+ * command makes no write anywhere.
+ *
+ * Exit codes, like `terraform plan -detailed-exitcode`: 0 no drift, 2 drift, 1 error. A plan that
+ * could not observe some region or account is incomplete and ends with 1 even when it shows drift:
+ * neither "no drift" nor "this is all the drift" would be true.
+ */
+import { describeAction, hasDrift, summarizePlan, type PlanSummary } from '#shared/domain/plan';
+import type { MembershipAction, PlannedMembership } from '#shared/domain/types';
+import type { PlanView, Unobserved } from '#shared/reconciler';
+import type { ServiceRuntime } from '#shared/runtime';
+import { renderTable } from '../table';
+import { ExitCode } from '../errors';
+import {
+  JSON_SCHEMA_VERSION,
+  PLAN_LEGEND,
+  VERDICT_LABELS,
+  countList,
+  plural,
+  planMarker,
+  safeText,
+  writeJson,
+  writeLines,
+  type Terminal,
+} from '../format';
+
+export interface PlanCommandOptions {
+  runtime: Pick<ServiceRuntime, 'config' | 'reconciler'>;
+  terminal: Terminal;
+  json?: boolean;
+  /** Plan only these accounts. */
+  accountIds?: readonly string[];
+  /** Also list the account-regions that are in sync. */
+  all?: boolean;
+}
+
+export async function runPlan({ runtime, terminal, json = false, accountIds, all = false }: PlanCommandOptions): Promise<number> {
+  const view = await runtime.reconciler.plan(accountIds);
+  const drift = hasDrift(view.plan);
+  const complete = view.unobserved.length === 0;
+  const exitCode = !complete ? ExitCode.failure : drift ? ExitCode.drift : ExitCode.ok;
+  if (json) {
+    writeJson(terminal.stdout, planDocument(view, runtime.config, { accountIds, drift, complete }));
+  } else {
+    writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all }));
+  }
+  return exitCode;
+}
+
+export interface PlanDocument {
+  schemaVersion: number;
+  administratorAccountId: string;
+  managedRegions: string[];
+  /** The accounts a targeted plan covered; `null` for every desired account. */
+  accountIds: string[] | null;
+  /** False when some region or account could not be observed (see `unobserved`). */
+  complete: boolean;
+  drift: boolean;
+  summary: PlanSummary;
+  items: Array<{
+    accountId: string;
+    region: string;
+    desiredState: string;
+    observedStatus: string;
+    verdict: string;
+    reason: string;
+    actions: MembershipAction[];
+  }>;
+  unmanaged: Array<{ accountId: string; region: string; relationshipStatus: string; actions: MembershipAction[] }>;
+  unobserved: Array<{ region: string; accountId: string | null; operation: string; code: string; message: string }>;
+}
+
+/** The machine-readable plan (`--json`). Emails appear as they are in the table: scripts need the real values. */
+export function planDocument(
+  view: PlanView,
+  config: PlanCommandOptions['runtime']['config'],
+  meta: { accountIds?: readonly string[]; drift: boolean; complete: boolean },
+): PlanDocument {
+  return {
+    schemaVersion: JSON_SCHEMA_VERSION,
+    administratorAccountId: config.administratorAccountId,
+    managedRegions: [...config.managedRegions],
+    accountIds: meta.accountIds ? [...meta.accountIds] : null,
+    complete: meta.complete,
+    drift: meta.drift,
+    summary: summarizePlan(view.plan),
+    items: view.plan.items.map((item) => ({
+      accountId: item.accountId,
+      region: item.region,
+      desiredState: item.desiredState,
+      observedStatus: item.observedStatus,
+      verdict: item.verdict,
+      reason: item.reason,
+      actions: item.actions,
+    })),
+    unmanaged: view.plan.unmanaged.map((member) => ({
+      accountId: member.accountId,
+      region: member.region,
+      relationshipStatus: member.relationshipStatus,
+      actions: member.actions,
+    })),
+    unobserved: view.unobserved.map(unobservedEntry),
+  };
+}
+
+function unobservedEntry(entry: Unobserved): PlanDocument['unobserved'][number] {
+  return { region: entry.region, accountId: entry.accountId ?? null, operation: entry.operation, code: entry.code, message: entry.message };
+}
+
+function renderPlan(
+  view: PlanView,
+  config: PlanCommandOptions['runtime']['config'],
+  { accountIds, drift, all }: { accountIds?: readonly string[]; drift: boolean; all: boolean },
+): string[] {
+  const { plan } = view;
+  const summary = summarizePlan(plan);
+  const accounts = new Set(plan.items.map((item) => item.accountId)).size;
+  const scope = accountIds ? `account${accountIds.length === 1 ? '' : 's'} ${accountIds.join(', ')}` : 'every desired account';
+  const lines = [
+    `Macie membership plan for administrator ${config.administratorAccountId}, ${scope}, regions ${config.managedRegions.join(', ')}`,
+    `${plural(accounts, 'account')} in the table, ${plural(summary.items, 'account-region')}: ${countList(summary.byVerdict, VERDICT_LABELS)}`,
+  ];
+
+  const shown = plan.items.filter((item) => all || item.verdict !== 'inSync');
+  if (shown.length > 0) {
+    lines.push('', PLAN_LEGEND, '');
+    for (const group of groupRegions(shown)) lines.push(...renderGroup(group));
+  }
+
+  if (plan.unmanaged.length > 0) {
+    const pruning = plan.unmanaged.some((member) => member.actions.length > 0);
+    lines.push(
+      '',
+      pruning
+        ? 'Unmanaged members (listed in Macie, not in the table): PRUNE_UNMANAGED is on, they will be removed'
+        : 'Unmanaged members (listed in Macie, not in the table): left alone (PRUNE_UNMANAGED is off)',
+      renderTable([
+        ['ACCOUNT', 'REGION', 'STATUS', 'ACTIONS'],
+        ...plan.unmanaged.map((member) => [
+          member.accountId,
+          member.region,
+          member.relationshipStatus,
+          member.actions.length > 0 ? member.actions.map(describeAction).join('; ') : 'none',
+        ]),
+      ]),
+    );
+  }
+
+  if (view.unobserved.length > 0) {
+    lines.push('', 'Not observed, so left out of this plan (the plan is incomplete):');
+    for (const entry of view.unobserved) {
+      lines.push(`  ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.operation} ${entry.code}: ${safeText(entry.message)}`);
+    }
+  }
+
+  lines.push('');
+  const actionCounts = countList(summary.actionsByKind);
+  if (drift) {
+    lines.push(
+      `Plan: ${plural(summary.byVerdict.change + summary.pruning, 'account-region')} to change (actions: ${actionCounts})` +
+        (summary.byVerdict.deadLetter > 0 ? `, ${summary.byVerdict.deadLetter} to dead-letter for an operator` : '') +
+        '.',
+      `Run \`macie-members apply${accountIds ? ` --account ${accountIds.join(' ')}` : ''}\` to make these changes now, or wait for the schedule.`,
+    );
+  } else {
+    lines.push('No changes: Macie matches the desired table.');
+  }
+  return lines;
+}
+
+/**
+ * An account usually needs the same thing in every region; saying it once per account (with the
+ * regions listed) keeps a large plan readable without hiding any difference between regions.
+ */
+function groupRegions(items: readonly PlannedMembership[]): Array<{ item: PlannedMembership; regions: string[] }> {
+  const groups: Array<{ item: PlannedMembership; regions: string[]; key: string }> = [];
+  for (const item of items) {
+    const key = JSON.stringify([item.accountId, item.observedStatus, item.desiredState, item.verdict, item.reason, item.actions.map(describeAction)]);
+    const last = groups[groups.length - 1];
+    if (last?.key === key) last.regions.push(item.region);
+    else groups.push({ item, regions: [item.region], key });
+  }
+  return groups;
+}
+
+function renderGroup({ item, regions }: { item: PlannedMembership; regions: string[] }): string[] {
+  const marker = planMarker(item).padStart(3);
+  return [
+    `${marker} ${item.accountId} ${regions.join(', ')}: ${item.observedStatus} -> ${item.desiredState} (${VERDICT_LABELS[item.verdict]})`,
+    `      ${safeText(item.reason)}`,
+    ...item.actions.map((action, index) => `      ${index + 1}. ${describeAction(action)}`),
+  ];
+}

@@ -1,0 +1,225 @@
+/**
+ * `status`: desired vs observed per account and region — what the table asks, what the last run
+ * recorded in the row, and what Macie lists right now — plus counts by relationship status,
+ * unmanaged members and queue depths. Reads only. Exits 1 when something could not be read.
+ */
+import type { DesiredMember, ObservedStatus, PlanVerdict } from '#shared/domain/types';
+import type { PlanView } from '#shared/reconciler';
+import type { ServiceRuntime } from '#shared/runtime';
+import { renderTable } from '../table';
+import { ExitCode } from '../errors';
+import { JSON_SCHEMA_VERSION, VERDICT_LABELS, maskedEmail, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '../format';
+import { QUEUE_LABELS, type QueueDepth, type ServiceQueues } from '../queues';
+
+export interface StatusCommandOptions {
+  runtime: Pick<ServiceRuntime, 'config' | 'reconciler'>;
+  queues: Pick<ServiceQueues, 'depths'>;
+  terminal: Terminal;
+  json?: boolean;
+  accountIds?: readonly string[];
+}
+
+export async function runStatus({ runtime, queues, terminal, json = false, accountIds }: StatusCommandOptions): Promise<number> {
+  const [view, depths] = await Promise.all([runtime.reconciler.plan(accountIds), queues.depths()]);
+  const document = statusDocument(view, depths, runtime.config);
+  if (json) writeJson(terminal.stdout, document);
+  else writeLines(terminal.stdout, renderStatus(document));
+  const incomplete = view.unobserved.length > 0 || depths.some((depth) => depth.error);
+  return incomplete ? ExitCode.failure : ExitCode.ok;
+}
+
+interface RegionStatus {
+  region: string;
+  /** What the table wants in this region. */
+  desired: 'member' | 'absent';
+  /** What Macie lists now; `null` when it could not be observed. */
+  live: ObservedStatus | null;
+  /** What the last reconciliation recorded in the row. */
+  recorded: { relationshipStatus: string; lastAction: string | null; lastError: string | null; at: string } | null;
+  /** The planner's verdict on it now; `null` when not observed. */
+  verdict: PlanVerdict | null;
+  reason: string | null;
+}
+
+export type StatusDocument = ReturnType<typeof statusDocument>;
+
+export function statusDocument(view: PlanView, depths: readonly QueueDepth[], config: StatusCommandOptions['runtime']['config']) {
+  const items = new Map(view.plan.items.map((item) => [`${item.accountId}/${item.region}`, item]));
+  const live = new Map(view.observed.map((member) => [`${member.accountId}/${member.region}`, member.relationshipStatus]));
+  const unobserved = (region: string, accountId: string) =>
+    view.unobserved.some((entry) => entry.region === region && (entry.accountId === undefined || entry.accountId === accountId));
+
+  const accounts = [...view.rows]
+    .sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0))
+    .map((row) => ({
+      accountId: row.accountId,
+      email: row.email,
+      desiredState: row.desiredState,
+      regions: row.regions ?? null,
+      tags: row.tags,
+      autoAccept: row.autoAccept,
+      paused: row.paused,
+      requestedBy: row.requestedBy,
+      requestedAt: row.requestedAt,
+      requestId: row.requestId ?? null,
+      regionStates: config.managedRegions.map((region): RegionStatus => {
+        const item = items.get(`${row.accountId}/${region}`);
+        const seen = !unobserved(region, row.accountId);
+        return {
+          region,
+          desired: desiredIn(row, region),
+          live: seen ? (live.get(`${row.accountId}/${region}`) ?? 'NotListed') : null,
+          recorded: recordedIn(row, region),
+          verdict: item?.verdict ?? null,
+          reason: item?.reason ?? null,
+        };
+      }),
+    }));
+
+  // Every member Macie lists (managed or not), plus desired members it does not list at all.
+  const countsByStatus: Record<string, Record<string, number>> = {};
+  for (const region of config.managedRegions) countsByStatus[region] = {};
+  for (const member of view.observed) {
+    const counts = countsByStatus[member.region];
+    if (counts) counts[member.relationshipStatus] = (counts[member.relationshipStatus] ?? 0) + 1;
+  }
+  for (const account of accounts) {
+    for (const state of account.regionStates) {
+      if (state.desired === 'member' && state.live === 'NotListed') {
+        const counts = countsByStatus[state.region]!;
+        counts.NotListed = (counts.NotListed ?? 0) + 1;
+      }
+    }
+  }
+
+  return {
+    schemaVersion: JSON_SCHEMA_VERSION,
+    administratorAccountId: config.administratorAccountId,
+    managedRegions: [...config.managedRegions],
+    desiredMembersTable: config.desiredMembersTable,
+    accounts,
+    countsByStatus,
+    unmanaged: view.plan.unmanaged.map(({ accountId, region, relationshipStatus }) => ({ accountId, region, relationshipStatus })),
+    unobserved: view.unobserved.map(({ region, accountId, operation, code, message }) => ({
+      region,
+      accountId: accountId ?? null,
+      operation,
+      code,
+      message,
+    })),
+    queues: depths.map((depth) => ({
+      queue: depth.role,
+      url: depth.url,
+      messages: depth.messages ?? null,
+      error: depth.error ?? null,
+    })),
+  };
+}
+
+function desiredIn(row: DesiredMember, region: string): 'member' | 'absent' {
+  return row.desiredState === 'member' && (row.regions === undefined || row.regions.includes(region)) ? 'member' : 'absent';
+}
+
+function recordedIn(row: DesiredMember, region: string): RegionStatus['recorded'] {
+  const state = row.observed[region];
+  if (!state) return null;
+  return { relationshipStatus: state.relationshipStatus, lastAction: state.lastAction ?? null, lastError: state.lastError ?? null, at: state.at };
+}
+
+const STATUS_ORDER = [
+  'Enabled',
+  'Paused',
+  'Invited',
+  'Created',
+  'EmailVerificationInProgress',
+  'EmailVerificationFailed',
+  'Removed',
+  'Resigned',
+  'RegionDisabled',
+  'AccountSuspended',
+  'NotListed',
+];
+
+function renderStatus(document: StatusDocument): string[] {
+  const memberRows = document.accounts.filter((account) => account.desiredState === 'member').length;
+  const lines = [
+    `Macie membership status for administrator ${document.administratorAccountId}, regions ${document.managedRegions.join(', ')}`,
+    `Desired table ${document.desiredMembersTable}: ${plural(document.accounts.length, 'account')} ` +
+      `(${memberRows} member, ${document.accounts.length - memberRows} absent)`,
+    '',
+  ];
+
+  const problems: string[] = [];
+  const rows = [['ACCOUNT', 'EMAIL', 'REGION', 'DESIRED', 'LIVE', 'RECORDED', 'LAST ACTION', 'RECORDED AT', 'PLAN']];
+  for (const account of document.accounts) {
+    for (const state of account.regionStates) {
+      rows.push([
+        account.accountId,
+        maskedEmail(account.email),
+        state.region,
+        state.desired,
+        state.live ?? '?',
+        state.recorded?.relationshipStatus ?? '-',
+        state.recorded?.lastAction ?? '-',
+        shortTime(state.recorded?.at),
+        state.verdict ? VERDICT_LABELS[state.verdict] : '?',
+      ]);
+      if (state.recorded?.lastError) {
+        problems.push(`  ${account.accountId} ${state.region} ${state.recorded.lastAction ?? ''}: ${safeText(state.recorded.lastError)}`);
+      }
+    }
+  }
+  lines.push(document.accounts.length > 0 ? renderTable(rows) : 'The desired table is empty: add accounts with `enroll` or `import`.');
+  if (problems.length > 0) lines.push('', 'Last errors recorded by the reconciler:', ...problems);
+
+  const statuses = STATUS_ORDER.filter((status) =>
+    document.managedRegions.some((region) => (document.countsByStatus[region]?.[status] ?? 0) > 0),
+  );
+  lines.push('', 'Members by relationship status (live ListMembers; NotListed = desired but not a member):');
+  if (statuses.length === 0) {
+    lines.push('  none');
+  } else {
+    lines.push(
+      renderTable([
+        ['STATUS', ...document.managedRegions, 'TOTAL'],
+        ...statuses.map((status) => {
+          const perRegion = document.managedRegions.map((region) => document.countsByStatus[region]?.[status] ?? 0);
+          return [status, ...perRegion.map(String), String(perRegion.reduce((sum, count) => sum + count, 0))];
+        }),
+      ]),
+    );
+  }
+
+  lines.push('', `Unmanaged members (listed in Macie, not in the table): ${document.unmanaged.length === 0 ? 'none' : ''}`.trimEnd());
+  if (document.unmanaged.length > 0) {
+    lines.push(
+      renderTable([
+        ['ACCOUNT', 'REGION', 'STATUS'],
+        ...document.unmanaged.map((member) => [member.accountId, member.region, member.relationshipStatus]),
+      ]),
+    );
+  }
+
+  if (document.unobserved.length > 0) {
+    lines.push('', 'Not observed (shown as ? above):');
+    for (const entry of document.unobserved) {
+      lines.push(`  ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.operation} ${entry.code}: ${safeText(entry.message)}`);
+    }
+  }
+
+  lines.push(
+    '',
+    'Queues:',
+    renderTable([
+      ['QUEUE', 'MESSAGES', 'URL'],
+      ...document.queues.map((queue) => [
+        QUEUE_LABELS[queue.queue],
+        queue.messages !== null ? String(queue.messages) : `? (${queue.error?.code}: ${safeText(queue.error?.message ?? '')})`,
+        queue.url,
+      ]),
+    ]),
+  );
+  const waiting = document.queues.filter((queue) => queue.queue !== 'requests' && (queue.messages ?? 0) > 0);
+  if (waiting.length > 0) lines.push('Dead letters are waiting: fix their cause, then `macie-members redrive` replays them.');
+  return lines;
+}

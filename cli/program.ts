@@ -1,0 +1,194 @@
+/**
+ * The `macie-members` command line: commander wiring only. Each command's logic lives in
+ * `cli/commands/*.ts` as a function of the runtime and the terminal, so tests call it directly.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { runApply } from './commands/apply';
+import { runEnroll } from './commands/enroll';
+import { runImport, type ImportSource } from './commands/import';
+import { runPlan } from './commands/plan';
+import { REDRIVE_SOURCES, checkRedriveSource, runRedrive } from './commands/redrive';
+import { runRemove } from './commands/remove';
+import { runStatus } from './commands/status';
+import { CliError, ExitCode, reportError } from './errors';
+import type { Terminal } from './format';
+import { currentUser, parseAccountIds, type EnrollmentOptions } from './requests';
+import { openSession, type CliSession, type SessionOptions } from './session';
+
+export interface CliDependencies {
+  terminal: Terminal;
+  /** How a command gets its runtime; tests may substitute one. */
+  openSession?: (options: SessionOptions, terminal: Terminal) => Promise<CliSession>;
+  user?: string;
+  now?: () => Date;
+}
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const ENVIRONMENT_HELP = `
+Configuration comes from the same environment variables as the Lambda functions
+(MACIE_ADMINISTRATOR_ACCOUNT_ID, MANAGED_REGIONS, DESIRED_MEMBERS_TABLE, DEAD_LETTER_QUEUE_URL,
+REQUEST_QUEUE_URL, MEMBER_ROLE_NAME, MEMBER_ROLE_EXTERNAL_ID, ...) plus the standard AWS settings
+(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_*). --local runs against an in-process sandbox instead.
+
+Exit codes: 0 success (plan: no drift), 2 plan found drift, 1 error or something needs attention.`;
+
+/** Parses `argv` (without `node` and the script), runs the command, and returns the exit code. */
+export async function runCli(argv: readonly string[], deps: CliDependencies): Promise<number> {
+  const { terminal } = deps;
+  const open = deps.openSession ?? openSession;
+  const now = deps.now ?? (() => new Date());
+  let exitCode: number = ExitCode.ok;
+
+  const program = new Command()
+    .name('macie-members')
+    .description('See and steer Amazon Macie multi-account membership: the desired table, the plan, the reconciler.')
+    .version(version)
+    .option('--local', 'run against an in-process sandbox seeded with the demo organization (discarded at exit)')
+    .option('--profile <name>', 'AWS profile to use (sets AWS_PROFILE)')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => terminal.stdout.write(text),
+      writeErr: (text) => terminal.stderr.write(text),
+    });
+
+  /** Opens the session for the global options, runs a command in it, and always closes it. */
+  const inSession = async (run: (session: CliSession) => Promise<number>): Promise<void> => {
+    const globals = program.opts<{ local?: boolean; profile?: string }>();
+    let session: CliSession | undefined;
+    try {
+      session = await open({ local: globals.local, profile: globals.profile }, terminal);
+      exitCode = await run(session);
+    } catch (error) {
+      exitCode = reportError(error, terminal);
+    } finally {
+      await session?.close();
+    }
+  };
+
+  program
+    .command('plan')
+    .description('show what a reconciliation would change, per account and region, and why; changes nothing')
+    .option('--account <ids...>', 'plan only these accounts')
+    .option('--all', 'also list the account-regions that are in sync')
+    .option('--json', 'machine-readable output on stdout')
+    .addHelpText('after', '\nExit codes: 0 no drift, 2 drift (like terraform plan -detailed-exitcode), 1 error or incomplete plan.')
+    .action((options: { account?: string[]; all?: boolean; json?: boolean }) => {
+      const accountIds = parseAccountIds(options.account);
+      return inSession(({ runtime }) => runPlan({ runtime, terminal, json: options.json, all: options.all, accountIds }));
+    });
+
+  program
+    .command('apply')
+    .description('run a reconciliation now (what the schedule does), with progress and a summary')
+    .option('--account <ids...>', 'reconcile only these accounts')
+    .option('--json', 'print the summary as JSON on stdout (progress stays on stderr)')
+    .addHelpText('after', '\nExit codes: 0 everything done or waiting, 1 something failed, was dead-lettered or could not be read.')
+    .action((options: { account?: string[]; json?: boolean }) => {
+      const accountIds = parseAccountIds(options.account);
+      return inSession(({ runtime }) => runApply({ runtime, terminal, json: options.json, accountIds }));
+    });
+
+  program
+    .command('status')
+    .description('desired vs recorded vs live membership per account and region, counts, unmanaged members, queue depths')
+    .option('--account <ids...>', 'show only these accounts')
+    .option('--json', 'machine-readable output on stdout')
+    .action((options: { account?: string[]; json?: boolean }) => {
+      const accountIds = parseAccountIds(options.account);
+      return inSession(({ runtime, queues }) => runStatus({ runtime, queues, terminal, json: options.json, accountIds }));
+    });
+
+  addEnrollmentOptions(
+    program
+      .command('enroll')
+      .description('record an account as a desired member (validated like an SQS request); does not reconcile')
+      .argument('<accountId>', '12-digit AWS account ID')
+      .argument('<email>', "the account's root email address (Macie invites by email)"),
+  ).action((accountId: string, email: string, options: EnrollmentOptions) =>
+    inSession(({ runtime }) =>
+      runEnroll({ ...pickEnrollment(options), runtime, terminal, accountId, email, user: deps.user ?? currentUser(), now: now() }),
+    ),
+  );
+
+  program
+    .command('remove')
+    .description('record an account as desired absent in every managed region; does not reconcile')
+    .argument('<accountId>', '12-digit AWS account ID')
+    .action((accountId: string) =>
+      inSession(({ runtime }) => runRemove({ runtime, terminal, accountId, user: deps.user ?? currentUser(), now: now() })),
+    );
+
+  addEnrollmentOptions(
+    program
+      .command('import')
+      .description('enroll many accounts: from an accountId,email CSV, or every ACTIVE account of the organization')
+      .option('--csv <file>', 'CSV of accountId,email lines (the format of AWS multi-account enablement scripts; header optional)')
+      .option('--organizations', 'every ACTIVE account of the organization not yet in the table (administrator skipped)')
+      .option('--dry-run', 'validate and show what would be recorded, write nothing')
+      .option('--json', 'machine-readable result on stdout'),
+  ).action((options: EnrollmentOptions & { csv?: string; organizations?: boolean; dryRun?: boolean; json?: boolean }) => {
+    if (Boolean(options.csv) === Boolean(options.organizations)) {
+      throw new CliError('import needs exactly one source: --csv <file> or --organizations');
+    }
+    const source: ImportSource = options.csv ? { kind: 'csv', path: options.csv } : { kind: 'organizations' };
+    return inSession(({ runtime }) =>
+      runImport({
+        ...pickEnrollment(options),
+        runtime,
+        terminal,
+        source,
+        dryRun: options.dryRun,
+        json: options.json,
+        user: deps.user ?? currentUser(),
+        now: now(),
+      }),
+    );
+  });
+
+  program
+    .command('redrive')
+    .description('move dead-letter messages back to the request queue (REQUEST_QUEUE_URL), to be taken in again')
+    .option('--from <queue>', `${REDRIVE_SOURCES.join(' | ')} | a queue URL`, 'dead-letters')
+    .option('--dry-run', 'only count the messages that would move')
+    .option('--json', 'machine-readable result on stdout')
+    .action((options: { from: string; dryRun?: boolean; json?: boolean }) => {
+      checkRedriveSource(options.from);
+      return inSession(({ runtime, queues }) =>
+        runRedrive({ runtime, queues, terminal, from: options.from, dryRun: options.dryRun, json: options.json }),
+      );
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version "errors" are successes; usage mistakes have already been printed.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.failure;
+    }
+    return reportError(error, terminal);
+  }
+  return exitCode;
+}
+
+function addEnrollmentOptions(command: Command): Command {
+  return command
+    .option('--regions <list>', 'comma-separated regions to be a member in (default: every managed region)')
+    .option('--tags <pairs...>', 'member tags as key=value (replace the tags of an existing row)')
+    .addOption(new Option('--auto-accept', 'accept the invitation from the member account (the default for new rows)'))
+    .addOption(new Option('--no-auto-accept', 'leave accepting the invitation to the member account'))
+    .addOption(new Option('--paused', "keep the member's Macie session paused"))
+    .addOption(new Option('--no-paused', "keep the member's Macie session running (the default for new rows)"))
+    .option('--message <text>', 'invitation message (1-80 letters, digits, spaces; default: INVITATION_MESSAGE)');
+}
+
+/** Only the options the operator gave: an enroll leaves everything else as the existing row has it. */
+function pickEnrollment(options: EnrollmentOptions): EnrollmentOptions {
+  const { regions, tags, autoAccept, paused, message } = options;
+  return Object.fromEntries(
+    Object.entries({ regions, tags, autoAccept, paused, message }).filter(([, value]) => value !== undefined),
+  ) as EnrollmentOptions;
+}

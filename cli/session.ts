@@ -1,0 +1,81 @@
+/**
+ * What a command runs against: the service runtime (the same wiring the Lambda functions use),
+ * configured from the same environment variables, plus the queues. With `--local` an in-process
+ * sandbox holding the demo organization stands in for AWS.
+ */
+import { parseConfig } from '#shared/config';
+import { createRuntime, type ServiceRuntime } from '#shared/runtime';
+import type { Sandbox } from '#sandbox/index';
+import { CliError } from './errors';
+import { writeLine, type Terminal } from './format';
+import { ServiceQueues } from './queues';
+
+export interface CliSession {
+  runtime: ServiceRuntime;
+  queues: ServiceQueues;
+  /** Set with `--local`. */
+  sandbox?: Sandbox;
+  close(): Promise<void>;
+}
+
+export interface SessionOptions {
+  /** Start the sandbox in this process, seed the demo organization and point the environment at it. */
+  local?: boolean;
+  /** An AWS profile, for the SDK's own credential and region resolution. */
+  profile?: string;
+}
+
+// Settings that would steer the SDK away from the sandbox: a profile wins over the sandbox's static
+// keys, a real session token would be sent along with them, and this one turns endpoint URLs off.
+const SETTINGS_THAT_DEFEAT_THE_SANDBOX = ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'];
+
+/**
+ * Opens a session. The CLI's process environment plays the part of the Lambda environment: it is
+ * written here (sandbox endpoints, profile) before the configuration is parsed and the SDK
+ * clients are built, and read only through `parseConfig`.
+ */
+export async function openSession(options: SessionOptions, terminal: Terminal): Promise<CliSession> {
+  if (options.local && options.profile) {
+    throw new CliError('--local and --profile cannot be combined: the sandbox uses its own credentials.');
+  }
+  if (options.profile) process.env.AWS_PROFILE = options.profile;
+  if (!options.local) {
+    const runtime = createRuntime(parseConfig(process.env));
+    return { runtime, queues: new ServiceQueues(runtime.config), close: async () => {} };
+  }
+
+  const [{ startSandbox }, { DEMO_KNOBS, demoAccounts, seedDemoOrganization }] = await loadSandbox();
+  const sandbox = await startSandbox({ accounts: demoAccounts(), knobs: DEMO_KNOBS });
+  try {
+    for (const name of SETTINGS_THAT_DEFEAT_THE_SANDBOX) delete process.env[name];
+    Object.assign(process.env, sandbox.environment(), {
+      // The demo's invitations are visible at once; no need to wait a second between polls.
+      ACCEPT_POLL_INTERVAL_MS: process.env.ACCEPT_POLL_INTERVAL_MS ?? '200',
+    });
+    const runtime = createRuntime(parseConfig(process.env));
+    const accounts = await seedDemoOrganization(sandbox, (row) => runtime.store.recordDesired(row));
+    writeLine(
+      terminal.stderr,
+      `local sandbox: demo organization of ${accounts.length} accounts, administrator ${sandbox.administrator.accountId}, ` +
+        `regions ${sandbox.regions.join(', ')}; discarded when the command ends`,
+    );
+    return { runtime, queues: new ServiceQueues(runtime.config), sandbox, close: () => sandbox.close() };
+  } catch (error) {
+    await sandbox.close();
+    throw error;
+  }
+}
+
+/** The sandbox needs dev dependencies (dynalite, local-aws-sqs); say so instead of a module-not-found trace. */
+async function loadSandbox() {
+  try {
+    return await Promise.all([import('#sandbox/index'), import('#sandbox/demo-organization')]);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new CliError('--local needs the development dependencies (dynalite, local-aws-sqs).', [
+        'Install them with `npm ci` (without --omit=dev).',
+      ]);
+    }
+    throw error;
+  }
+}

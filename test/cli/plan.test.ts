@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPlan, type PlanDocument } from '../../cli/commands/plan';
+import { captureTerminal, macieState, startCliSandbox, writeCalls, type CliSandbox } from './support/cli-sandbox';
+
+/** `plan` against the sandbox holding the demo organization. */
+
+let cli: CliSandbox;
+
+beforeAll(async () => {
+  cli = await startCliSandbox({ demo: true });
+});
+
+afterAll(() => cli?.sandbox.close());
+
+describe('plan', () => {
+  it('shows what would change per account and region, with the reason and the actions, and exits 2 on drift', async () => {
+    const { terminal, stdout, stderr } = captureTerminal();
+    const exitCode = await runPlan({ runtime: cli.runtime, terminal });
+
+    expect(exitCode).toBe(2);
+    const text = stdout();
+    expect(text).toContain('Macie membership plan for administrator 111111111111, every desired account, regions us-east-1, eu-west-1');
+    expect(text).toContain('24 accounts in the table, 48 account-regions: 48 change');
+    expect(text).toContain('  + 222222222201 us-east-1, eu-west-1: NotListed -> member (change)');
+    expect(text).toContain('      not a Macie member yet: create the member, invite it, accept it from the member account');
+    expect(text).toContain('      1. create the member with email a***@example.com and 1 tag');
+    expect(text).toContain('  ~ 222222222215 us-east-1: Resigned -> member (change)');
+    expect(text).toContain('-/+ 222222222220 eu-west-1: Removed -> member (change)');
+    expect(text).toContain('  - 222222222222 us-east-1, eu-west-1: Enabled -> absent (change)');
+    expect(text).toContain('  ~ 222222222224 us-east-1, eu-west-1: Enabled -> member (change)');
+    expect(text).toContain('      1. update member tags: set Owner; remove Stale');
+    expect(text).toMatch(/Unmanaged members .*left alone \(PRUNE_UNMANAGED is off\)\n.*\n.*\n222222222219  us-east-1  Enabled  none\n222222222219  eu-west-1  Enabled  none/);
+    expect(text).toContain('Plan: 48 account-regions to change (actions: 2 disassociateMember, 3 deleteMember, 41 createMember, 42 invite, 42 accept, 2 updateMemberSession, 2 updateTags).');
+    expect(text).toContain('Run `macie-members apply` to make these changes now, or wait for the schedule.');
+    // Emails are masked in human output.
+    expect(text).not.toMatch(/aws\+member|bounce@/);
+    expect(stderr()).toBe('');
+  });
+
+  it('changes nothing: only reads, and Macie and the table are exactly as before', async () => {
+    const macieBefore = macieState(cli.sandbox);
+    const rowsBefore = await cli.runtime.store.listAll();
+    cli.sandbox.clearCalls();
+
+    await runPlan({ runtime: cli.runtime, terminal: captureTerminal().terminal });
+    await runPlan({ runtime: cli.runtime, terminal: captureTerminal().terminal, json: true });
+
+    const operations = new Set(cli.sandbox.calls().map((call) => call.operation));
+    expect([...operations].sort()).toEqual(['ListMembers', 'Scan']);
+    expect(writeCalls(cli.sandbox)).toEqual([]);
+    expect(macieState(cli.sandbox)).toEqual(macieBefore);
+    expect(await cli.runtime.store.listAll()).toEqual(rowsBefore);
+  });
+
+  it('prints only a JSON document with stable keys under --json', async () => {
+    const { terminal, stdout, stderr } = captureTerminal();
+    const exitCode = await runPlan({ runtime: cli.runtime, terminal, json: true });
+
+    expect(exitCode).toBe(2);
+    expect(stderr()).toBe('');
+    const document = JSON.parse(stdout()) as PlanDocument;
+    expect(Object.keys(document)).toEqual([
+      'schemaVersion',
+      'administratorAccountId',
+      'managedRegions',
+      'accountIds',
+      'complete',
+      'drift',
+      'summary',
+      'items',
+      'unmanaged',
+      'unobserved',
+    ]);
+    expect(document).toMatchObject({
+      schemaVersion: 1,
+      administratorAccountId: '111111111111',
+      managedRegions: ['us-east-1', 'eu-west-1'],
+      accountIds: null,
+      complete: true,
+      drift: true,
+      summary: { items: 48, unmanaged: 2, byVerdict: { change: 48 } },
+      unobserved: [],
+    });
+    expect(document.items).toHaveLength(48);
+    expect(document.items.find((item) => item.accountId === '222222222220' && item.region === 'eu-west-1')).toEqual({
+      accountId: '222222222220',
+      region: 'eu-west-1',
+      desiredState: 'member',
+      observedStatus: 'Removed',
+      verdict: 'change',
+      reason: 'the association was removed: delete it, create the member, invite it, accept it from the member account',
+      actions: [
+        { kind: 'deleteMember' },
+        { kind: 'createMember', email: 'aws+member20@example.com', tags: {} },
+        { kind: 'invite' },
+        { kind: 'accept' },
+      ],
+    });
+    expect(document.unmanaged).toEqual([
+      { accountId: '222222222219', region: 'us-east-1', relationshipStatus: 'Enabled', actions: [] },
+      { accountId: '222222222219', region: 'eu-west-1', relationshipStatus: 'Enabled', actions: [] },
+    ]);
+  });
+
+  it('exits 0 with "No changes" for an account that Macie already matches, and lists it only with --all', async () => {
+    await cli.runtime.reconciler.reconcile({ trigger: 'test', accountIds: ['222222222201'] });
+
+    const { terminal, stdout } = captureTerminal();
+    expect(await runPlan({ runtime: cli.runtime, terminal, accountIds: ['222222222201'] })).toBe(0);
+    expect(stdout()).toContain('Macie membership plan for administrator 111111111111, account 222222222201, regions us-east-1, eu-west-1');
+    expect(stdout()).toContain('1 account in the table, 2 account-regions: 2 in sync');
+    expect(stdout()).toContain('No changes: Macie matches the desired table.');
+    expect(stdout()).not.toContain('222222222201 us-east-1');
+
+    const all = captureTerminal();
+    expect(await runPlan({ runtime: cli.runtime, terminal: all.terminal, accountIds: ['222222222201'], all: true })).toBe(0);
+    expect(all.stdout()).toContain('  = 222222222201 us-east-1, eu-west-1: Enabled -> member (in sync)');
+  });
+
+  it('reports what it could not observe and exits 1: the plan is incomplete', async () => {
+    cli.sandbox.emulator.control.setKnobs({
+      failingCalls: [{ operation: 'ListMembers', errorType: 'AccessDeniedException', statusCode: 403, message: 'not allowed' }],
+    });
+    try {
+      const { terminal, stdout } = captureTerminal();
+      expect(await runPlan({ runtime: cli.runtime, terminal })).toBe(1);
+      expect(stdout()).toContain('Not observed, so left out of this plan (the plan is incomplete):');
+      expect(stdout()).toContain('  us-east-1 (every account): ListMembers AccessDeniedException: not allowed');
+      expect(stdout()).toContain('  eu-west-1 (every account): ListMembers AccessDeniedException: not allowed');
+
+      const json = captureTerminal();
+      expect(await runPlan({ runtime: cli.runtime, terminal: json.terminal, json: true })).toBe(1);
+      const document = JSON.parse(json.stdout()) as PlanDocument;
+      expect(document.complete).toBe(false);
+      expect(document.items).toEqual([]);
+      expect(document.unobserved).toContainEqual({
+        region: 'us-east-1',
+        accountId: null,
+        operation: 'ListMembers',
+        code: 'AccessDeniedException',
+        message: 'not allowed',
+      });
+    } finally {
+      cli.sandbox.emulator.control.setKnobs({ failingCalls: [] });
+    }
+  });
+});

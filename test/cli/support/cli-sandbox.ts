@@ -1,0 +1,82 @@
+import { Writable } from 'node:stream';
+import { parseConfig } from '#shared/config';
+import { createRuntime, type ServiceRuntime } from '#shared/runtime';
+import type { Sandbox, SandboxOptions } from '#sandbox/index';
+import { DEMO_KNOBS, demoAccounts, seedDemoOrganization } from '#sandbox/demo-organization';
+import type { Terminal } from '../../../cli/format';
+import { ServiceQueues } from '../../../cli/queues';
+import { startServiceSandbox } from '../../support/service-sandbox';
+
+/**
+ * CLI tests run the command functions against the sandbox with the same wiring the CLI uses:
+ * `createRuntime(parseConfig(process.env))` once the environment points at the sandbox.
+ */
+export interface CliSandbox {
+  sandbox: Sandbox;
+  runtime: ServiceRuntime;
+  queues: ServiceQueues;
+}
+
+export async function startCliSandbox(
+  options: { demo?: boolean; sandbox?: SandboxOptions; environment?: Record<string, string> } = {},
+): Promise<CliSandbox> {
+  const sandboxOptions = options.demo ? { accounts: demoAccounts(), knobs: DEMO_KNOBS, ...options.sandbox } : options.sandbox;
+  const sandbox = await startServiceSandbox(sandboxOptions, options.environment);
+  const runtime = createRuntime(parseConfig(process.env));
+  if (options.demo) await seedDemoOrganization(sandbox, (row) => runtime.store.recordDesired(row));
+  return { sandbox, runtime, queues: new ServiceQueues(runtime.config) };
+}
+
+/** A terminal whose output the test reads back; `tty` makes stderr look interactive. */
+export interface CapturedTerminal {
+  terminal: Terminal;
+  stdout(): string;
+  stderr(): string;
+}
+
+export function captureTerminal(options: { tty?: boolean } = {}): CapturedTerminal {
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink = (chunks: string[]) =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+  const stderr = sink(err);
+  if (options.tty) Object.assign(stderr, { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+  return { terminal: { stdout: sink(out), stderr }, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+const READ_OPERATIONS = new Set([
+  'ListMembers',
+  'GetMember',
+  'Scan',
+  'BatchGetItem',
+  'GetItem',
+  'Query',
+  'GetQueueAttributes',
+  'GetQueueUrl',
+  'ListAccounts',
+  'DescribeAccount',
+]);
+
+/** Every call the sandbox answered that is not a read. */
+export function writeCalls(sandbox: Sandbox): string[] {
+  return sandbox
+    .calls()
+    .map((call) => `${call.service}:${call.operation}`)
+    .filter((call) => !READ_OPERATIONS.has(call.slice(call.indexOf(':') + 1)));
+}
+
+/** The administrator's Macie membership in every region: `accountId/region -> status`. */
+export function macieState(sandbox: Sandbox): Map<string, string> {
+  return new Map(
+    sandbox.regions.flatMap((region) =>
+      sandbox.emulator.control
+        .members(sandbox.administrator.accountId, region)
+        .map((member) => [`${member.accountId}/${region}`, member.relationshipStatus] as const),
+    ),
+  );
+}
