@@ -42,14 +42,9 @@ const AWS_HINTS: Record<string, string> = {
   QueueDoesNotExist: 'A queue the configuration names does not exist: check DEAD_LETTER_QUEUE_URL and REQUEST_QUEUE_URL.',
 };
 
-// A network failure reaches us as a plain Error whose Node `code` says what happened.
+// A network failure keeps Node's own code (see toAwsCallError).
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
 const NETWORK_HINT = 'The AWS endpoint could not be reached: check AWS_REGION, AWS_ENDPOINT_URL_* and the network.';
-
-function networkCode(cause: unknown): string | undefined {
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /** Writes the explanation of `error` to stderr and returns the exit code to end with. */
 export function reportError(error: unknown, terminal: Terminal): number {
@@ -62,7 +57,7 @@ export function describeError(error: unknown): string[] {
     return [`macie-members: ${error.message}`, ...error.hints.map((hint) => `  ${hint}`)];
   }
   if (error instanceof ConfigurationError) {
-    const problems = error.message.replace(/^Invalid configuration:\s*/, '').split('; ').filter(Boolean);
+    const { problems } = error;
     return [
       'macie-members: the configuration is invalid:',
       ...problems.map((problem) => `  - ${problem}`),
@@ -71,7 +66,7 @@ export function describeError(error: unknown): string[] {
     ];
   }
   if (error instanceof AwsCallError) {
-    const code = error.code === 'UnknownError' ? (networkCode(error.cause) ?? error.code) : error.code;
+    const { code } = error;
     const hint = AWS_HINTS[code] ?? (NETWORK_CODES.has(code) ? NETWORK_HINT : undefined);
     return [`macie-members: AWS ${error.operation} failed: ${code}: ${safeText(error.message)}`, ...(hint ? [`  ${hint}`] : [])];
   }

@@ -1,9 +1,11 @@
 /**
  * `npm run sandbox`: starts the local sandbox in the foreground, prints ONE line of JSON with
  * everything a client needs (endpoints, regions, the administrator's credentials, the seeded
- * accounts, the member role), then serves until SIGINT or SIGTERM.
+ * accounts, the member role), then serves until SIGINT or SIGTERM. The demo organization is
+ * seeded in Macie and in the desired-membership table.
  */
-import { DEMO_KNOBS, demoAccounts } from '#sandbox/demo-organization';
+import { DEMO_KNOBS, demoAccounts, seedDemoOrganization } from '#sandbox/demo-organization';
+import { DynamoDesiredMembershipStore } from '#shared/store/desired-members';
 import { startSandbox, type Sandbox } from '#sandbox/index';
 
 let sandbox: Sandbox | undefined;
@@ -24,6 +26,10 @@ if (stopping) {
   await sandbox.close();
   process.exit(0);
 }
+// The same starting state as `npm start` and the CLI's --local: Macie in awkward states, the table filled.
+Object.assign(process.env, sandbox.environment());
+const store = new DynamoDesiredMembershipStore(sandbox.tableName, { region: sandbox.homeRegion, maxAttempts: 3 });
+await seedDemoOrganization(sandbox, (row) => store.recordDesired(row));
 
 process.stdout.write(
   `${JSON.stringify({

@@ -95,13 +95,17 @@ export interface ServiceConfig {
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
+
+  /** One line per invalid variable: `NAME rule`. */
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+  }
 }
 
 export function parseConfig(environment: Record<string, string | undefined>): Readonly<ServiceConfig> {
   const parsed = environmentSchema.safeParse(environment);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
-    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+    throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
   }
   const env = parsed.data;
   return Object.freeze({

@@ -24,6 +24,8 @@ interface SdkErrorShape {
   name?: unknown;
   message?: unknown;
   Code?: unknown;
+  /** Node's code for a network failure: ECONNREFUSED, ENOTFOUND... */
+  code?: unknown;
   $metadata?: { attempts?: unknown };
 }
 
@@ -31,7 +33,14 @@ interface SdkErrorShape {
 export function toAwsCallError(operation: string, error: unknown): AwsCallError {
   if (error instanceof AwsCallError) return error;
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
-  const code = typeof shape.name === 'string' && shape.name !== 'Error' ? shape.name : typeof shape.Code === 'string' ? shape.Code : 'UnknownError';
+  const code =
+    typeof shape.name === 'string' && shape.name !== 'Error'
+      ? shape.name
+      : typeof shape.Code === 'string'
+        ? shape.Code
+        : typeof shape.code === 'string'
+          ? shape.code
+          : 'UnknownError';
   const message = typeof shape.message === 'string' && shape.message.length > 0 ? shape.message : String(error);
   const attempts = typeof shape.$metadata?.attempts === 'number' ? shape.$metadata.attempts : 1;
   return new AwsCallError(operation, code, message, attempts, { cause: error });
