@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { EventBridgeEvent, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '#sandbox/index';
+import { lambdaContext } from '#sandbox/lambda-context';
+import { listMembersStatus, loadEvent, sqsEvent, startServiceSandbox } from '../support/service-sandbox';
+import { FUNCTION_NAMES, PACKAGE_PARAMS, packageService, type FunctionName, type PackagedService } from './support/packaged-service';
+import { readZip } from './support/zip';
+
+/**
+ * The Lambda artifacts `osls package` builds: one small minified ES module per function, with
+ * its source map, the AWS SDK left to the nodejs22.x runtime, and each bundle working: imported
+ * from its unzipped artifact and invoked against the sandbox, as Lambda would.
+ */
+
+const MAX_BUNDLE_BYTES = 400 * 1024;
+const REGIONS = PACKAGE_PARAMS.managedRegions!.split(',');
+
+let service: PackagedService;
+let sandbox: Sandbox;
+
+const bundlePath = (name: FunctionName) => `functions/${name}/handler.mjs`;
+
+beforeAll(async () => {
+  [service, sandbox] = await Promise.all([
+    packageService(),
+    startServiceSandbox({
+      regions: REGIONS,
+      accounts: [
+        { accountId: '222222223001', email: 'bundle-reconcile@example.com' },
+        { accountId: '222222223002', email: 'bundle-onboard@example.com' },
+        { accountId: '222222223003', email: 'bundle-requests@example.com' },
+      ],
+    }),
+  ]);
+}, 180_000);
+
+afterAll(() => sandbox?.close());
+
+describe('function artifacts', () => {
+  it.each(FUNCTION_NAMES)('%s holds just its bundle and source map', async (name) => {
+    const files = readZip(await readFile(service.artifact(name)));
+    expect([...files.keys()].sort()).toEqual([bundlePath(name), `${bundlePath(name)}.map`]);
+  });
+
+  it.each(FUNCTION_NAMES)('%s is a minified ES module under 400 KB that links its source map', async (name) => {
+    const bundle = readZip(await readFile(service.artifact(name))).get(bundlePath(name))!;
+    expect(bundle.length).toBeLessThan(MAX_BUNDLE_BYTES);
+    const code = bundle.toString('utf8');
+    expect(code).toMatch(/export\s*\{[^}]*\bas handler\b/);
+    expect(code.trimEnd().endsWith('//# sourceMappingURL=handler.mjs.map')).toBe(true);
+    // Minified: long lines (a newline survives only inside template literals).
+    expect(code.length / code.split('\n').length).toBeGreaterThan(1_000);
+  });
+
+  it.each(FUNCTION_NAMES)('%s leaves the AWS SDK to the runtime and bundles everything else', async (name) => {
+    const code = readZip(await readFile(service.artifact(name))).get(bundlePath(name))!.toString('utf8');
+    const imports = [...code.matchAll(/(?:^|[;\s}])import\s*(?:[\w$*{}\s,]+from\s*)?["']([^"']+)["']/g)].map((match) => match[1]!);
+    const external = [...new Set(imports.filter((specifier) => !specifier.startsWith('node:')))].sort();
+    expect(external.length).toBeGreaterThan(0);
+    for (const specifier of external) expect(specifier).toMatch(/^@aws-sdk\/(client-[a-z0-9-]+|lib-dynamodb)$/);
+    // Nothing loads a package at run time that the bundle did not include.
+    expect(code).not.toMatch(/\brequire\(["'](?!node:)/);
+  });
+
+  it.each(FUNCTION_NAMES)('%s maps back to the TypeScript sources', async (name) => {
+    const map = JSON.parse(readZip(await readFile(service.artifact(name))).get(`${bundlePath(name)}.map`)!.toString('utf8')) as {
+      sources: string[];
+      sourcesContent?: unknown;
+    };
+    expect(map.sources.some((source) => source.endsWith(`functions/${name}/handler.ts`))).toBe(true);
+    expect(map.sources.some((source) => source.endsWith('shared/reconciler.ts'))).toBe(true);
+    expect(map.sourcesContent).toBeUndefined();
+  });
+});
+
+describe('bundled handlers, as Lambda runs them', () => {
+  const loadBundled = async <T>(name: FunctionName) =>
+    (await import(pathToFileURL(join(service.bundleDirectory(name), bundlePath(name))).href)) as { handler: T };
+
+  it('reconcile enrolls a desired account', async () => {
+    const { handler } = await loadBundled<(event: ScheduledEvent, context: unknown) => Promise<{ byAction: Record<string, { succeeded: number }> }>>('reconcile');
+    const { getLambdaRuntime } = await import('#shared/lambda/runtime');
+    await getLambdaRuntime().store.recordDesired({
+      accountId: '222222223001',
+      email: 'bundle-reconcile@example.com',
+      desiredState: 'member',
+      tags: {},
+      autoAccept: true,
+      paused: false,
+      requestedBy: 'test',
+      requestedAt: new Date().toISOString(),
+    });
+    const summary = await handler(await loadEvent<ScheduledEvent>('schedule.json'), lambdaContext('reconcile'));
+    expect(summary.byAction.accept?.succeeded).toBe(REGIONS.length);
+    for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).get('222222223001')).toBe('Enabled');
+  });
+
+  it('onboard enrolls the account of an Organizations event', async () => {
+    const { handler } = await loadBundled<(event: EventBridgeEvent<string, unknown>, context: unknown) => Promise<unknown>>('onboard');
+    const event = await loadEvent<EventBridgeEvent<string, { serviceEventDetails: { createAccountStatus: { accountId: string } } }>>(
+      'organizations-create-account-result.json',
+    );
+    event.detail.serviceEventDetails.createAccountStatus.accountId = '222222223002';
+    expect(await handler(event, lambdaContext('onboard'))).toMatchObject({ outcome: 'reconciled', accountId: '222222223002' });
+  });
+
+  it('requests enrolls a queued account and reports no batch item failure', async () => {
+    const { handler } = await loadBundled<(event: unknown, context: unknown) => Promise<SQSBatchResponse>>('requests');
+    const body = JSON.stringify({ action: 'enroll', accountId: '222222223003', email: 'bundle-requests@example.com' });
+    expect(await handler(sqsEvent([body]), lambdaContext('requests'))).toEqual({ batchItemFailures: [] });
+    for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).get('222222223003')).toBe('Enabled');
+  });
+});

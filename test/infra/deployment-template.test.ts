@@ -1,0 +1,311 @@
+import { readFile } from 'node:fs/promises';
+import { load } from 'js-yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '#shared/config';
+import { asList, TemplateReader, TEST_STACK, type PolicyStatement } from './support/cloudformation';
+import { FUNCTION_NAMES, PACKAGE_PARAMS, PACKAGE_STAGE, PROJECT_ROOT, packageService, type FunctionName } from './support/packaged-service';
+
+/**
+ * serverless.yml, as `osls package` compiles it (offline, no credentials): every resource the
+ * service needs, with the settings DESIGN.md §6 and docs/deployment.md promise.
+ */
+
+let cfn: TemplateReader;
+
+const SERVICE = 'macie-membership-reconciler';
+const MANAGED_REGIONS = PACKAGE_PARAMS.managedRegions!.split(',');
+const LOGICAL = { reconcile: 'Reconcile', onboard: 'Onboard', requests: 'Requests' } as const satisfies Record<FunctionName, string>;
+const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+
+beforeAll(async () => {
+  cfn = new TemplateReader((await packageService()).template);
+}, 180_000);
+
+const fn = (name: FunctionName) => cfn.resource(`${LOGICAL[name]}LambdaFunction`);
+const environmentOf = (name: FunctionName) =>
+  (cfn.resolve((fn(name).Properties!.Environment as { Variables: unknown }).Variables) as Record<string, string>);
+
+describe('functions', () => {
+  it.each(FUNCTION_NAMES)('%s runs on nodejs22.x, arm64, from its ESM bundle, with its own role', (name) => {
+    const properties = fn(name).Properties!;
+    expect(properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: `functions/${name}/handler.handler`,
+      FunctionName: `${SERVICE}-${PACKAGE_STAGE}-${name}`,
+      Role: { 'Fn::GetAtt': [`${LOGICAL[name]}Role`, 'Arn'] },
+    });
+    expect(cfn.resolve(properties.Role)).toBe(`arn:aws:iam::${TEST_STACK.accountId}:role/${SERVICE}-${PACKAGE_STAGE}-${name}`);
+  });
+
+  it('creates no shared execution role', () => {
+    expect(cfn.resourcesOfType('AWS::IAM::Role').map(([id]) => id).sort()).toEqual(['OnboardRole', 'ReconcileRole', 'RequestsRole']);
+  });
+
+  it.each(FUNCTION_NAMES)('%s has a configuration that shared/config.ts accepts, naming the stack resources', (name) => {
+    const environment = environmentOf(name);
+    // Lambda sets AWS_REGION itself; it cannot be part of the function configuration.
+    expect(environment).not.toHaveProperty('AWS_REGION');
+    const config = parseConfig({ ...environment, AWS_REGION: TEST_STACK.region });
+    expect(config).toMatchObject({
+      administratorAccountId: TEST_STACK.accountId,
+      managedRegions: MANAGED_REGIONS,
+      desiredMembersTable: cfn.resolve({ Ref: 'DesiredMembersTable' }),
+      deadLetterQueueUrl: cfn.resolve({ Ref: 'DeadLetterQueue' }),
+      requestQueueUrl: cfn.resolve({ Ref: 'RequestQueue' }),
+      memberRole: { name: 'MacieMembershipAcceptor', externalId: 'macie-membership-reconciler' },
+      pruneUnmanaged: false,
+      invitation: { message: undefined, sendEmail: false },
+      eventSource: SERVICE,
+    });
+    expect(environment.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  it('sets only variables that shared/config.ts (or Node and Powertools) read', async () => {
+    const source = await readFile(`${PROJECT_ROOT}shared/config.ts`, 'utf8');
+    const schema = source.slice(source.indexOf('const environmentSchema'), source.indexOf('export interface ServiceConfig'));
+    const configKeys = new Set([...schema.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map((match) => match[1]!));
+    expect(configKeys).toContain('MEMBER_ROLE_EXTERNAL_ID');
+    const known = new Set([...configKeys, 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL']);
+    for (const name of FUNCTION_NAMES) {
+      const unknown = Object.keys(environmentOf(name)).filter((key) => !known.has(key));
+      expect(unknown, name).toEqual([]);
+    }
+  });
+
+  it.each(FUNCTION_NAMES)('%s stops starting work early enough to finish within its timeout', (name) => {
+    const timeoutMs = Number(fn(name).Properties!.Timeout) * 1000;
+    const safetyMs = Number(environmentOf(name).DEADLINE_SAFETY_MS);
+    expect(safetyMs).toBeGreaterThanOrEqual(20_000);
+    // At least half of every invocation is working time, the rest is margin to record and report.
+    expect(timeoutMs - safetyMs).toBeGreaterThanOrEqual(timeoutMs / 2);
+  });
+
+  it('gives the scheduled full reconciliation the longest timeout Lambda allows', () => {
+    expect(fn('reconcile').Properties).toMatchObject({ Timeout: 900, MemorySize: 512 });
+    expect(Number(environmentOf('reconcile').DEADLINE_SAFETY_MS)).toBe(120_000);
+  });
+
+  it.each(FUNCTION_NAMES)('%s writes to its own log group, with a retention', (name) => {
+    const logGroup = cfn.resource(`${LOGICAL[name]}LogGroup`);
+    expect(logGroup.Properties).toEqual({ LogGroupName: `/aws/lambda/${SERVICE}-${PACKAGE_STAGE}-${name}`, RetentionInDays: 30 });
+    expect(asList(fn(name).DependsOn)).toContain(`${LOGICAL[name]}LogGroup`);
+  });
+});
+
+describe('triggers', () => {
+  const targetsOf = (id: string) => (cfn.resource(id).Properties!.Targets as Array<{ Arn: unknown }>).map((target) => target.Arn);
+  const rules = () => cfn.resourcesOfType('AWS::Events::Rule');
+
+  it('runs reconcile on the schedule parameter (rate(1 hour) by default)', () => {
+    const scheduled = rules().filter(([, rule]) => rule.Properties!.ScheduleExpression !== undefined);
+    expect(scheduled).toHaveLength(1);
+    const [id, rule] = scheduled[0]!;
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
+    expect(targetsOf(id)).toEqual([{ 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] }]);
+  });
+
+  it('sends Organizations, Control Tower and the project events to onboard', () => {
+    const patterns = rules()
+      .filter(([, rule]) => rule.Properties!.EventPattern !== undefined)
+      .map(([id, rule]) => {
+        expect(targetsOf(id)).toEqual([{ 'Fn::GetAtt': ['OnboardLambdaFunction', 'Arn'] }]);
+        return rule.Properties!.EventPattern;
+      });
+    expect(patterns).toEqual(
+      expect.arrayContaining([
+        {
+          source: ['aws.organizations'],
+          'detail-type': ['AWS Service Event via CloudTrail'],
+          detail: { eventName: ['CreateAccountResult'] },
+        },
+        {
+          source: ['aws.controltower'],
+          'detail-type': ['AWS Service Event via CloudTrail'],
+          detail: { eventName: ['CreateManagedAccount'] },
+        },
+        {
+          source: [environmentOf('onboard').EVENT_SOURCE],
+          'detail-type': ['Member Enrollment Requested', 'Member Removal Requested'],
+        },
+      ]),
+    );
+    expect(patterns).toHaveLength(3);
+  });
+
+  it('lets EventBridge invoke each target function and nothing else', () => {
+    const permissions = cfn.resourcesOfType('AWS::Lambda::Permission').map(([, permission]) => permission.Properties!);
+    expect(permissions).toHaveLength(4);
+    for (const permission of permissions) {
+      expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
+    }
+  });
+
+  it('feeds the request queue to requests with partial batch failures', () => {
+    const mappings = cfn.resourcesOfType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['RequestQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['RequestsLambdaFunction', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      Enabled: true,
+    });
+  });
+
+  it('hides a request from other consumers for at least six times the requests timeout', () => {
+    const visibility = Number(cfn.resource('RequestQueue').Properties!.VisibilityTimeout);
+    expect(visibility).toBeGreaterThanOrEqual(6 * Number(fn('requests').Properties!.Timeout));
+  });
+});
+
+describe('the desired-membership table', () => {
+  const table = () => cfn.resource('DesiredMembersTable');
+
+  it('is keyed by the account id, on demand, encrypted, with point-in-time recovery', () => {
+    expect(table().Properties).toMatchObject({
+      TableName: `${SERVICE}-${PACKAGE_STAGE}-desired-members`,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'accountId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'accountId', KeyType: 'HASH' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('has deletion protection exactly in the prod stage', () => {
+    expect(table().Properties!.DeletionProtectionEnabled).toEqual({ 'Fn::If': ['IsProductionStage', true, false] });
+    expect(cfn.template.Conditions!.IsProductionStage).toEqual({ 'Fn::Equals': [PACKAGE_STAGE, 'prod'] });
+    expect(cfn.resolve(table().Properties!.DeletionProtectionEnabled)).toBe(false);
+    const prod = new TemplateReader({ ...cfn.template, Conditions: { ...cfn.template.Conditions, IsProductionStage: { 'Fn::Equals': ['prod', 'prod'] } } });
+    expect(prod.resolve(table().Properties!.DeletionProtectionEnabled)).toBe(true);
+  });
+
+  it('is deleted with a dev stack, and retained by the prod stage', async () => {
+    expect(table()).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    const serverlessYml = load(await readFile(`${PROJECT_ROOT}serverless.yml`, 'utf8')) as { params: Record<string, Record<string, unknown>> };
+    expect(serverlessYml.params.prod).toMatchObject({ tableDeletionPolicy: 'Retain' });
+  });
+});
+
+describe('queues', () => {
+  const queue = (id: string) => cfn.resource(id).Properties!;
+
+  it.each(['RequestQueue', 'RequestDeadLetterQueue', 'DeadLetterQueue'])('%s is encrypted at rest', (id) => {
+    expect(queue(id).SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('redrives a request that fails five times to its own dead-letter queue', () => {
+    expect(queue('RequestQueue').RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['RequestDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(cfn.resolve(queue('RequestDeadLetterQueue').RedriveAllowPolicy)).toEqual({
+      redrivePermission: 'byQueue',
+      sourceQueueArns: [cfn.resolve({ 'Fn::GetAtt': ['RequestQueue', 'Arn'] })],
+    });
+  });
+
+  it.each(['RequestDeadLetterQueue', 'DeadLetterQueue'])('%s keeps messages for 14 days', (id) => {
+    expect(queue(id).MessageRetentionPeriod).toBe(FOURTEEN_DAYS);
+  });
+
+  it('keeps dead letters longer than requests, so a redriven request cannot expire in its DLQ first', () => {
+    expect(Number(queue('RequestQueue').MessageRetentionPeriod)).toBeLessThan(FOURTEEN_DAYS);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => cfn.resourcesOfType('AWS::CloudWatch::Alarm');
+
+  it('watches the depth of both dead-letter queues', () => {
+    const watched = alarms().map(([, alarm]) => {
+      expect(alarm.Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        TreatMissingData: 'notBreaching',
+      });
+      const [dimension] = alarm.Properties!.Dimensions as Array<{ Name: string; Value: unknown }>;
+      expect(dimension!.Name).toBe('QueueName');
+      return cfn.resolve(dimension!.Value);
+    });
+    expect(watched.sort()).toEqual([`${SERVICE}-${PACKAGE_STAGE}-dead-letters`, `${SERVICE}-${PACKAGE_STAGE}-requests-dlq`]);
+  });
+
+  it('notifies the alarm topic parameter, and nobody when it is empty', () => {
+    for (const [, alarm] of alarms()) {
+      for (const key of ['AlarmActions', 'OKActions']) {
+        expect(alarm.Properties![key]).toEqual({ 'Fn::If': ['HasAlarmTopic', [''], { Ref: 'AWS::NoValue' }] });
+      }
+      // Packaged with the default (empty) topic: the resolved alarm has no actions at all.
+      const resolved = cfn.resolve(alarm.Properties) as Record<string, unknown>;
+      expect(resolved).not.toHaveProperty('AlarmActions');
+      expect(resolved).not.toHaveProperty('OKActions');
+    }
+    expect(cfn.template.Conditions!.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+  });
+});
+
+describe('IAM', () => {
+  const MEMBER_ARN_PATTERN = `arn:aws:macie2:*:${TEST_STACK.accountId}:member/*`;
+  const arn = (logicalId: string) => cfn.resolve({ 'Fn::GetAtt': [logicalId, 'Arn'] }) as string;
+
+  /** Where each action the functions may call is allowed: the exact resources, or "*" where IAM knows no resource type. */
+  const expectedResources = (name: FunctionName, action: string): string[] => {
+    if (action.startsWith('logs:')) return [arn(`${LOGICAL[name]}LogGroup`)];
+    if (action.startsWith('dynamodb:')) return [arn('DesiredMembersTable')];
+    if (action === 'sqs:SendMessage') return [arn('DeadLetterQueue')];
+    if (action.startsWith('sqs:')) return [arn('RequestQueue')];
+    if (action === 'sts:AssumeRole') return ['arn:aws:iam::*:role/MacieMembershipAcceptor'];
+    if (action === 'organizations:DescribeAccount') return ['arn:aws:organizations::*:account/o-*/*'];
+    // ListMembers, CreateInvitations and UpdateMemberSession have no resource type in IAM.
+    if (['macie2:ListMembers', 'macie2:CreateInvitations', 'macie2:UpdateMemberSession'].includes(action)) return ['*'];
+    if (action.startsWith('macie2:')) return [MEMBER_ARN_PATTERN];
+    throw new Error(`no expectation for ${action}`);
+  };
+
+  it('grants no wildcard action anywhere; the only wildcard denies non-TLS access to the deployment bucket', () => {
+    const wildcards: Array<{ where: string; statement: PolicyStatement }> = [];
+    for (const { where, statement } of cfn.allStatements()) {
+      expect(statement, where).not.toHaveProperty('NotAction');
+      if (statement.Effect === 'Allow') expect(statement, where).not.toHaveProperty('NotResource');
+      const actions = asList(cfn.resolve(statement.Action) as string | string[]);
+      expect(actions.length, where).toBeGreaterThan(0);
+      if (actions.some((action) => action.includes('*'))) wildcards.push({ where, statement });
+    }
+    // osls's own bucket policy: the "deny s3:* unless aws:SecureTransport" form AWS Config and
+    // Security Hub (S3.5) look for. It takes rights away; it grants nothing.
+    expect(wildcards.map(({ where }) => where)).toEqual(['Resources.ServerlessDeploymentBucketPolicy.Properties.PolicyDocument.Statement[0]']);
+    expect(wildcards[0]!.statement).toMatchObject({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': false } } });
+  });
+
+  it.each(FUNCTION_NAMES)('the %s role can be assumed by Lambda only', (name) => {
+    const trust = cfn.resolve(cfn.resource(`${LOGICAL[name]}Role`).Properties!.AssumeRolePolicyDocument);
+    expect(trust).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+  });
+
+  it.each(FUNCTION_NAMES)('the %s role allows each action on exactly the resources it touches', (name) => {
+    const statements = cfn.roleStatements(`${LOGICAL[name]}Role`);
+    const actions = new Set(statements.flatMap((statement) => asList(statement.Action)));
+    for (const action of actions) {
+      const resources = statements
+        .filter((statement) => statement.Effect === 'Allow' && asList(statement.Action).includes(action))
+        .flatMap((statement) => asList(statement.Resource));
+      expect(resources, action).toEqual(expectedResources(name, action));
+    }
+  });
+
+  it.each(FUNCTION_NAMES)('the %s role may call Macie only in the managed regions', (name) => {
+    for (const statement of cfn.roleStatements(`${LOGICAL[name]}Role`)) {
+      const macie = asList(statement.Action).some((action) => action.startsWith('macie2:'));
+      const anyResource = asList(statement.Resource).includes('*');
+      if (!macie && !anyResource) continue;
+      expect(statement.Condition, statement.Sid).toEqual({ StringEquals: { 'aws:RequestedRegion': MANAGED_REGIONS } });
+    }
+  });
+});
