@@ -1,10 +1,14 @@
 /**
- * `npm run build`: bundles each Lambda function with esbuild the way it ships (ESM, minified,
- * source maps, Node 22) into dist/<name>/handler.mjs, and prints each bundle's size.
+ * `npm run build`: bundles each Lambda function with esbuild the way serverless.yml ships it (ESM,
+ * minified, linked source maps, Node 22, the runtime's own AWS SDK left out, English-only zod
+ * messages) into dist/<name>/handler.mjs, and prints each bundle's size.
  */
 import { readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+
+const bundlePlugins = createRequire(import.meta.url)('../infra/esbuild-plugins.cjs') as Plugin[];
 
 export const FUNCTIONS_DIR = fileURLToPath(new URL('../functions/', import.meta.url));
 
@@ -20,10 +24,16 @@ export async function bundleFunction(name: string, outdir: string): Promise<{ fi
     outfile: file,
     bundle: true,
     minify: true,
-    sourcemap: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
     platform: 'node',
     target: 'node22',
     format: 'esm',
+    mainFields: ['module', 'main'],
+    // The nodejs22.x runtime provides AWS SDK v3 (see serverless.yml).
+    external: ['@aws-sdk/*'],
+    plugins: bundlePlugins,
     metafile: true,
     // Some dependencies are CommonJS and call require(): give the ESM bundle one.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },

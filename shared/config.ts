@@ -58,7 +58,11 @@ const environmentSchema = z.object({
     .string({ error: 'is required' })
     .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters of letters, digits and +=,.@:/-'),
   PRUNE_UNMANAGED: booleanFlag(false),
-  INVITATION_MESSAGE: z.string().regex(INVITATION_MESSAGE, 'must be 1-80 letters, digits or spaces').optional(),
+  // Deployment templates pass an empty parameter for "no message".
+  INVITATION_MESSAGE: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.string().regex(INVITATION_MESSAGE, 'must be 1-80 letters, digits or spaces').optional(),
+  ),
   SEND_INVITATION_EMAIL: booleanFlag(false),
   INVITATION_BATCH_SIZE: positiveInt(50, 1000),
   ADMIN_CONCURRENCY: positiveInt(8, 100),

@@ -36,5 +36,5 @@ export function createRuntime(config: Readonly<ServiceConfig>, report?: Reconcil
       concurrency: config.concurrency,
     },
   );
-  return { config, store, deadLetters, organizations: new SdkOrganizationDirectory(config.maxAttempts), reconciler };
+  return { config, store, deadLetters, organizations: new SdkOrganizationDirectory(config.maxAttempts, partitionOf(config.homeRegion)), reconciler };
 }

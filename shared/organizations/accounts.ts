@@ -15,12 +15,14 @@ export interface OrganizationDirectory {
   listAccounts(): Promise<OrganizationAccount[]>;
 }
 
+// Organizations is a global service with one endpoint region per partition.
+const ORGANIZATIONS_REGION: Record<string, string> = { aws: 'us-east-1', 'aws-cn': 'cn-northwest-1', 'aws-us-gov': 'us-gov-west-1' };
+
 export class SdkOrganizationDirectory implements OrganizationDirectory {
   private readonly client: OrganizationsClient;
 
-  // Organizations is a global service whose endpoint lives in us-east-1 (aws partition).
-  constructor(maxAttempts: number, region = 'us-east-1') {
-    this.client = new OrganizationsClient(awsClientOptions({ region, maxAttempts }));
+  constructor(maxAttempts: number, partition: string) {
+    this.client = new OrganizationsClient(awsClientOptions({ region: ORGANIZATIONS_REGION[partition] ?? 'us-east-1', maxAttempts }));
   }
 
   async describeAccount(accountId: string): Promise<OrganizationAccount> {

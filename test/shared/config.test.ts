@@ -52,6 +52,10 @@ describe('parseConfig', () => {
     });
   });
 
+  it('treats an empty invitation message as none', () => {
+    expect(parseConfig({ ...minimal, INVITATION_MESSAGE: '' }).invitation.message).toBeUndefined();
+  });
+
   it('names every missing or invalid variable and its rule', () => {
     const attempt = () =>
       parseConfig({ MANAGED_REGIONS: 'us-east-1,mars', MACIE_ADMINISTRATOR_ACCOUNT_ID: '12345', INVITATION_MESSAGE: 'Hello!', INVITATION_BATCH_SIZE: '0' });
