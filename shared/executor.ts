@@ -40,6 +40,11 @@ export interface ExecutionOptions {
   invitationMessages?: ReadonlyMap<string, string>;
 }
 
+/** Work that waited for a limiter slot until the run's budget was spent; it is deferred, not failed. */
+class BudgetExhausted extends Error {}
+
+const DEFERRED = { status: 'deferred', note: 'stopped before the deadline; the next run continues' } as const;
+
 export async function executePlan(
   plan: MembershipPlan,
   ports: ExecutionPorts,
@@ -68,6 +73,10 @@ export async function executePlan(
     [...regions].map((region) => [region, pLimit(settings.concurrency.administratorCallsPerRegion)]),
   );
   const memberLimit = pLimit(settings.concurrency.memberAccounts);
+  // The budget is asked again when a limiter lets the work start: a run queues most of its work
+  // at once, so a check before queueing would let work start long after the deadline.
+  const whenBudgetAllows = <T>(limit: LimitFunction, work: () => Promise<T>): Promise<T> =>
+    limit(() => (budget.canStartWork() ? work() : Promise.reject(new BudgetExhausted())));
   // One batcher per region and invitation message: accounts invited together share the message.
   const batchers = new Map<string, InvitationBatcher>();
   const batcherKey = (item: PlannedMembership) =>
@@ -95,6 +104,7 @@ export async function executePlan(
     const batcher = batchers.get(batcherKey(item));
     const completed: MembershipActionKind[] = [];
     const willInvite = item.actions.some((action) => action.kind === 'invite');
+    const willAccept = item.actions.some((action) => action.kind === 'accept');
     let invited = false;
     const finish = (outcome: Omit<ExecutionOutcome, 'item' | 'unmanaged' | 'completed'>): ExecutionOutcome => {
       if (willInvite && !invited) batcher?.withdraw();
@@ -105,9 +115,8 @@ export async function executePlan(
     if (item.actions.length === 0) return finish({ status: 'noop' });
 
     for (const action of item.actions) {
-      if (action.kind !== 'invite' && !budget.canStartWork()) {
-        return finish({ status: 'deferred', note: 'stopped before the deadline; the next run continues' });
-      }
+      // Administrator actions ask the budget when their limiter lets them start (see whenBudgetAllows).
+      if (action.kind === 'accept' && !budget.canStartWork()) return finish(DEFERRED);
       try {
         if (action.kind === 'invite') {
           invited = true;
@@ -125,17 +134,29 @@ export async function executePlan(
             });
           }
         } else if (action.kind === 'accept') {
-          const result = await memberLimit(() =>
-            ports.acceptor.acceptInvitationInMemberAccount(item.accountId, item.region, settings.administratorAccountId),
-          );
+          // The limiter bounds the member-side calls in flight, not the waits between polls.
+          const result = await ports.acceptor.acceptInvitationInMemberAccount(item.accountId, item.region, settings.administratorAccountId, {
+            schedule: (calls) => whenBudgetAllows(memberLimit, calls),
+          });
           if (result === 'invitationNotVisible') {
             return finish({ status: 'pending', note: 'the invitation is not visible to the member yet; the next run accepts it' });
           }
         } else {
-          await adminLimits.get(item.region)!(() => runAdministratorAction(ports.macie, item, action));
+          await whenBudgetAllows(adminLimits.get(item.region)!, () => {
+            // The member's session is assumed while the administrator creates and invites it.
+            if (willAccept) ports.acceptor.prepareAcceptance?.(item.accountId, item.region);
+            return runAdministratorAction(ports.macie, item, action);
+          });
         }
         completed.push(action.kind);
       } catch (error) {
+        if (error instanceof BudgetExhausted) return finish(DEFERRED);
+        if (action.kind === 'createMember' && error instanceof AwsCallError && error.code === 'ConflictException') {
+          // Another run (a schedule overlapping an SQS batch or an onboarding event) created it since
+          // this run looked. Inviting too would re-invite while that run's invitation is pending.
+          completed.push(action.kind);
+          return finish({ status: 'pending', note: 'another run created this member; the next run continues from its state' });
+        }
         const failure = toAwsCallError(operationOf(action), error);
         return finish({
           status: 'failed',
@@ -202,7 +223,7 @@ async function runAdministratorAction(macie: MacieAdministrator, item: PlannedMe
  */
 function isAlreadyDone(kind: MembershipActionKind, error: unknown): boolean {
   if (!(error instanceof AwsCallError)) return false;
-  if (error.code === 'ConflictException') return true;
+  if (error.code === 'ConflictException') return kind !== 'createMember';
   return error.code === 'ResourceNotFoundException' && (kind === 'deleteMember' || kind === 'disassociateMember');
 }
 

@@ -24,11 +24,45 @@ export async function recordMembershipRequest(
   request: MembershipRequest,
   origin: RequestOrigin,
 ): Promise<{ row: DesiredMember; result: DesiredWriteResult }> {
-  const [previous] = await store.getMany([request.accountId]);
+  const requestedAt = canonicalRequestTime(origin.requestedAt);
   const withId = request.requestId || !origin.fallbackRequestId ? request : { ...request, requestId: origin.fallbackRequestId };
-  const row = desiredMemberFromRequest(withId, origin, previous);
-  const result = await store.recordDesired(row);
-  return { row, result };
+  for (let attempt = 1; ; attempt++) {
+    const [previous] = await store.getMany([request.accountId]);
+    // A redelivered or older request: the conditional write would refuse it anyway, but a refused
+    // write still costs write capacity, and SQS redelivers often.
+    if (previous && holdsSameOrNewer(previous, requestedAt, withId.requestId)) return { row: previous, result: 'superseded' };
+    // Fields the request leaves out keep the previous row's values, so the write must land on the
+    // very row it was merged with: two requests for one account (one SQS batch, an SQS request and
+    // an Organizations event) would otherwise lose the fields the older one set.
+    const row = desiredMemberFromRequest(withId, { ...origin, requestedAt }, previous);
+    if ((await store.recordDesired(row, previous?.version ?? 0)) === 'written') return { row, result: 'written' };
+    if (attempt === MAX_MERGE_ATTEMPTS) {
+      throw new Error(`the desired row of ${request.accountId} changed during each of ${attempt} attempts to record the request`);
+    }
+  }
+}
+
+// Each retry follows a write that landed in between; a handful covers any realistic contention.
+const MAX_MERGE_ATTEMPTS = 8;
+
+/**
+ * Requests are ordered by comparing `requestedAt` strings (in the table's condition too), so every
+ * origin must write one format: EventBridge times have no milliseconds (`2025-06-02T11:00:00Z`),
+ * SQS and CLI times do (`...T11:00:00.500Z`), and compared as text `00Z` sorts after `00.500Z`.
+ */
+export function canonicalRequestTime(requestedAt: string): string {
+  // An event's `time` reaches here unchecked, so a non-string is possible at run time.
+  const time = typeof requestedAt === 'string' ? Date.parse(requestedAt) : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw new RangeError(`requestedAt must be an ISO-8601 time, got ${JSON.stringify(String(requestedAt).slice(0, 40))}`);
+  }
+  return new Date(time).toISOString();
+}
+
+/** The store's write condition, read from the row already loaded: it holds a newer request, or this one. */
+function holdsSameOrNewer(previous: DesiredMember, requestedAt: string, requestId: string | undefined): boolean {
+  if (previous.requestedAt > requestedAt) return true;
+  return previous.requestedAt === requestedAt && previous.requestId !== undefined && previous.requestId === (requestId ?? '');
 }
 
 export function invalidInputLetter(input: unknown, summary: string, at: string): DeadLetter {

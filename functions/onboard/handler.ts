@@ -45,7 +45,8 @@ async function onboard(event: EventBridgeEvent<string, unknown>, context: Contex
   });
 
   if (intent.kind === 'ignore') {
-    logger.info('Event ignored', { reason: intent.reason, source: event.source, detailType: event['detail-type'] });
+    // Anything can be sent to a function, even `null`: only a membership event is read further.
+    logger.info('Event ignored', { reason: intent.reason, source: event?.source, detailType: event?.['detail-type'] });
     return { outcome: 'ignored', reason: intent.reason };
   }
   if (intent.kind === 'invalid') {

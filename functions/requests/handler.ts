@@ -4,7 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseMembershipRequestBody } from '#shared/domain/requests';
+import { parseMembershipRequestBody, type MembershipRequest, type RequestParseResult } from '#shared/domain/requests';
 import { invalidInputLetter, recordMembershipRequest } from '#shared/intake';
 import { deadlineBudget, getLambdaRuntime } from '#shared/lambda/runtime';
 import { logger, metrics } from '#shared/powertools';
@@ -23,16 +23,28 @@ export class AccountNotReconciledError extends Error {
 export async function requestsHandler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const { config, store, deadLetters, reconciler } = getLambdaRuntime();
   const requestContext = { administratorAccountId: config.administratorAccountId, managedRegions: config.managedRegions };
+  // The batch's records run at once, but two requests for one account run one after the other, in
+  // batch order: each merges with the row the one before it wrote (fields a request leaves out keep
+  // the row's values), and the second reconcile finds the first one's work done instead of racing it.
+  const inFlightByAccount = new Map<string, Promise<unknown>>();
 
   const processRecord = async (record: SQSRecord): Promise<void> => {
     const parsed = parseMembershipRequestBody(record.body, requestContext);
-    if (!parsed.ok) {
-      logger.warn('Invalid request dead-lettered', { messageId: record.messageId, issues: parsed.issues });
-      metrics.addMetric('RequestsInvalid', MetricUnit.Count, 1);
-      await deadLetters.publish([invalidInputLetter(record.body, parsed.summary, new Date().toISOString())]);
-      return;
-    }
-    const { request } = parsed;
+    if (!parsed.ok) return deadLetterInvalid(record, parsed);
+    const { accountId } = parsed.request;
+    const previous = inFlightByAccount.get(accountId) ?? Promise.resolve();
+    const processing = previous.catch(() => undefined).then(() => processRequest(record, parsed.request));
+    inFlightByAccount.set(accountId, processing);
+    await processing;
+  };
+
+  const deadLetterInvalid = async (record: SQSRecord, parsed: Extract<RequestParseResult, { ok: false }>): Promise<void> => {
+    logger.warn('Invalid request dead-lettered', { messageId: record.messageId, issues: parsed.issues });
+    metrics.addMetric('RequestsInvalid', MetricUnit.Count, 1);
+    await deadLetters.publish([invalidInputLetter(record.body, parsed.summary, new Date().toISOString())]);
+  };
+
+  const processRequest = async (record: SQSRecord, request: MembershipRequest): Promise<void> => {
     const { result } = await recordMembershipRequest(store, request, {
       requestedBy: 'sqs',
       requestedAt: new Date(Number(record.attributes.SentTimestamp) || Date.now()).toISOString(),

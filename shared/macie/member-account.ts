@@ -18,13 +18,35 @@ interface AwsCredentialIdentity {
 
 export type AcceptanceResult = 'accepted' | 'invitationNotVisible';
 
+/** Runs a burst of member-side calls, e.g. inside a concurrency limiter. */
+export type CallScheduler = <T>(calls: () => Promise<T>) => Promise<T>;
+
+export interface AcceptanceOptions {
+  /**
+   * Wraps each burst of calls, never the waits between polls: the executor passes its member-side
+   * limiter here, so an acceptance waiting for its invitation to arrive holds no slot that another
+   * account's calls could use.
+   */
+  schedule?: CallScheduler;
+}
+
 /** What the reconciler needs from inside a member account. */
 export interface MemberAccountAcceptor {
   /**
    * Enables Macie if needed, finds the administrator's invitation (polling briefly, since
    * invitations take a moment to reach the member) and accepts it.
    */
-  acceptInvitationInMemberAccount(accountId: string, region: string, administratorAccountId: string): Promise<AcceptanceResult>;
+  acceptInvitationInMemberAccount(
+    accountId: string,
+    region: string,
+    administratorAccountId: string,
+    options?: AcceptanceOptions,
+  ): Promise<AcceptanceResult>;
+  /**
+   * Starts what an acceptance in this account will need (the member role's session) without
+   * waiting for it, so that it overlaps the administrator's side of the work.
+   */
+  prepareAcceptance?(accountId: string, region: string): void;
 }
 
 export interface MemberRoleSettings {
@@ -36,8 +58,11 @@ export interface MemberRoleSettings {
 export interface AcceptorSettings {
   role: MemberRoleSettings;
   maxAttempts: number;
-  /** Region of the STS endpoint used to assume member roles. */
-  stsRegion: string;
+  /**
+   * No longer used: member roles are assumed through the regional STS endpoints of the regions
+   * being worked on (see `stsRegionFor`). Kept so callers still compile.
+   */
+  stsRegion?: string;
   polling: { attempts: number; intervalMs: number };
 }
 
@@ -46,29 +71,59 @@ const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const runNow: CallScheduler = (calls) => calls();
+
 export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
-  private readonly sts: STSClient;
+  /** STS clients per region, and how many AssumeRole calls each was given: see `stsRegionFor`. */
+  private readonly stsClients = new Map<string, STSClient>();
+  private readonly assumedPerRegion = new Map<string, number>();
   /** Credentials per member account: the role is global, so every region of an account shares one session. */
   private readonly credentials = new Map<string, Promise<AwsCredentialIdentity>>();
   /** Macie clients per member account and region. */
   private readonly clients = new Map<string, Macie2Client>();
 
-  constructor(private readonly settings: AcceptorSettings) {
-    this.sts = new STSClient(awsClientOptions({ region: settings.stsRegion, maxAttempts: settings.maxAttempts }));
+  constructor(private readonly settings: AcceptorSettings) {}
+
+  async acceptInvitationInMemberAccount(
+    accountId: string,
+    region: string,
+    administratorAccountId: string,
+    { schedule = runNow }: AcceptanceOptions = {},
+  ): Promise<AcceptanceResult> {
+    const macie = this.client(accountId, region);
+    const { attempts, intervalMs } = this.settings.polling;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) await sleep(intervalMs);
+      const accepted = await schedule(async () => {
+        if (attempt === 1) await this.ensureMacieEnabled(macie);
+        const invitationId = await this.findInvitation(macie, administratorAccountId);
+        if (!invitationId) return false;
+        await this.accept(macie, administratorAccountId, invitationId);
+        return true;
+      });
+      if (accepted) return 'accepted';
+    }
+    return 'invitationNotVisible';
   }
 
-  async acceptInvitationInMemberAccount(accountId: string, region: string, administratorAccountId: string) {
-    const macie = this.client(accountId, region);
-    await this.ensureMacieEnabled(macie);
-    const invitationId = await this.findInvitation(macie, administratorAccountId);
-    if (!invitationId) return 'invitationNotVisible';
+  /**
+   * Assumes the member role while the administrator is still creating and inviting the account:
+   * by the time the invitation is visible the session is ready, and at the end of a large run no
+   * backlog of AssumeRole calls is left to be worked off alone. A failure here is not kept: the
+   * acceptance itself assumes the role again and reports what went wrong.
+   */
+  prepareAcceptance(accountId: string, region: string): void {
+    if (this.credentials.has(accountId)) return;
+    this.memberCredentials(accountId, region).catch(() => undefined);
+  }
+
+  private async accept(macie: Macie2Client, administratorAccountId: string, invitationId: string): Promise<void> {
     try {
       await callAws('AcceptInvitation', () => macie.send(new AcceptInvitationCommand({ administratorAccountId, invitationId })));
     } catch (error) {
       // Another run accepted it between our ListInvitations and AcceptInvitation.
       if (!(error instanceof AwsCallError && error.code === 'ConflictException')) throw error;
     }
-    return 'accepted';
   }
 
   private async ensureMacieEnabled(macie: Macie2Client): Promise<void> {
@@ -85,20 +140,14 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     }
   }
 
-  private async findInvitation(macie: Macie2Client, administratorAccountId: string): Promise<string | undefined> {
-    const { attempts, intervalMs } = this.settings.polling;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const invitationId = await callAws('ListInvitations', async () => {
-        for await (const page of paginateListInvitations({ client: macie, pageSize: 25 }, {})) {
-          const match = page.invitations?.find((invitation) => invitation.accountId === administratorAccountId);
-          if (match?.invitationId) return match.invitationId;
-        }
-        return undefined;
-      });
-      if (invitationId) return invitationId;
-      if (attempt < attempts) await sleep(intervalMs);
-    }
-    return undefined;
+  private findInvitation(macie: Macie2Client, administratorAccountId: string): Promise<string | undefined> {
+    return callAws('ListInvitations', async () => {
+      for await (const page of paginateListInvitations({ client: macie, pageSize: 25 }, {})) {
+        const match = page.invitations?.find((invitation) => invitation.accountId === administratorAccountId);
+        if (match?.invitationId) return match.invitationId;
+      }
+      return undefined;
+    });
   }
 
   private client(accountId: string, region: string): Macie2Client {
@@ -107,29 +156,56 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     if (!client) {
       client = new Macie2Client({
         ...awsClientOptions({ region, maxAttempts: this.settings.maxAttempts }),
-        credentials: () => this.memberCredentials(accountId),
+        credentials: () => this.memberCredentials(accountId, region),
       });
       this.clients.set(key, client);
     }
     return client;
   }
 
-  private memberCredentials(accountId: string): Promise<AwsCredentialIdentity> {
-    const cached = this.credentials.get(accountId);
-    if (cached) {
-      return cached.then((credentials) =>
-        credentials.expiration && credentials.expiration.getTime() - Date.now() < CREDENTIAL_REFRESH_MARGIN_MS
-          ? this.assumeMemberRole(accountId)
-          : credentials,
-      );
+  /**
+   * The regional STS endpoint for the next AssumeRole: the least used so far among the regions this
+   * process works in (the work's own region on a tie). STS quotas are per account and region, and a
+   * fleet's thousand AssumeRole calls would otherwise all queue behind one regional endpoint.
+   * Regional STS session tokens are valid in every region.
+   */
+  private stsRegionFor(workRegion: string): string {
+    if (!this.assumedPerRegion.has(workRegion)) this.assumedPerRegion.set(workRegion, 0);
+    let chosen = workRegion;
+    for (const [region, count] of this.assumedPerRegion) {
+      if (count < this.assumedPerRegion.get(chosen)!) chosen = region;
     }
-    return this.assumeMemberRole(accountId);
+    this.assumedPerRegion.set(chosen, this.assumedPerRegion.get(chosen)! + 1);
+    return chosen;
   }
 
-  private assumeMemberRole(accountId: string): Promise<AwsCredentialIdentity> {
+  private sts(region: string): STSClient {
+    let client = this.stsClients.get(region);
+    if (!client) {
+      client = new STSClient(awsClientOptions({ region, maxAttempts: this.settings.maxAttempts }));
+      this.stsClients.set(region, client);
+    }
+    return client;
+  }
+
+  /** The account's session, assumed once and shared by all its regions. */
+  private memberCredentials(accountId: string, region: string): Promise<AwsCredentialIdentity> {
+    const cached = this.credentials.get(accountId);
+    if (cached) {
+      return cached.then((credentials) => {
+        const expiring = credentials.expiration && credentials.expiration.getTime() - Date.now() < CREDENTIAL_REFRESH_MARGIN_MS;
+        if (!expiring) return credentials;
+        // The first caller to notice refreshes; the others wait for its new session.
+        return this.credentials.get(accountId) === cached ? this.assumeMemberRole(accountId, region) : this.memberCredentials(accountId, region);
+      });
+    }
+    return this.assumeMemberRole(accountId, region);
+  }
+
+  private assumeMemberRole(accountId: string, region: string): Promise<AwsCredentialIdentity> {
     const { name, externalId, partition } = this.settings.role;
     const pending = callAws('AssumeRole', () =>
-      this.sts.send(
+      this.sts(this.stsRegionFor(region)).send(
         new AssumeRoleCommand({
           RoleArn: `arn:${partition}:iam::${accountId}:role/${name}`,
           RoleSessionName: 'macie-membership-reconciler',

@@ -21,8 +21,10 @@ export interface DesiredMembershipStore {
   /**
    * Records what is desired for an account. Returns `superseded` (and writes nothing) when the row
    * already holds this request or a newer one: redelivered and out-of-order requests change nothing.
+   * With `expectedVersion`, writes only while the row is still at that version (0: no row yet), and
+   * also returns `superseded` when it is not: the caller merged with a row that has since changed.
    */
-  recordDesired(member: DesiredMemberWrite): Promise<DesiredWriteResult>;
+  recordDesired(member: DesiredMemberWrite, expectedVersion?: number): Promise<DesiredWriteResult>;
   /** Records observations for some regions of an existing row, leaving the other regions and the desired fields alone. */
   recordObservations(accountId: string, observations: Readonly<Record<string, ObservedRegionState>>): Promise<void>;
   /** Read and write capacity units consumed so far (for benchmarks and the run summary). */
@@ -104,7 +106,7 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
     return rows;
   }
 
-  async recordDesired(member: DesiredMemberWrite): Promise<DesiredWriteResult> {
+  async recordDesired(member: DesiredMemberWrite, expectedVersion?: number): Promise<DesiredWriteResult> {
     const set: string[] = ['observed = if_not_exists(observed, :noObservations)'];
     const remove: string[] = [];
     const values: Record<string, unknown> = { ':noObservations': {}, ':one': 1, ':requestIdOrNone': member.requestId ?? '' };
@@ -117,6 +119,14 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
         values[`:${field}`] = value;
       }
     }
+    // Last request wins by request time; the same request delivered twice is a no-op.
+    let condition =
+      'attribute_not_exists(accountId) OR requestedAt < :requestedAt OR (requestedAt = :requestedAt AND requestId <> :requestIdOrNone)';
+    if (expectedVersion !== undefined) {
+      // Optimistic lock: the row is still the one the request was merged with.
+      if (expectedVersion > 0) values[':expectedVersion'] = expectedVersion;
+      condition = `(${condition}) AND ${expectedVersion > 0 ? 'version = :expectedVersion' : 'attribute_not_exists(accountId)'}`;
+    }
     try {
       await callAws('UpdateItem', () =>
         this.documents.send(
@@ -124,9 +134,7 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
             TableName: this.tableName,
             Key: { accountId: member.accountId },
             UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''} ADD version :one`,
-            // Last request wins by request time; the same request delivered twice is a no-op.
-            ConditionExpression:
-              'attribute_not_exists(accountId) OR requestedAt < :requestedAt OR (requestedAt = :requestedAt AND requestId <> :requestIdOrNone)',
+            ConditionExpression: condition,
             ExpressionAttributeValues: values,
             ReturnConsumedCapacity: 'TOTAL',
           }),

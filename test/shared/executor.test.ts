@@ -152,9 +152,20 @@ describe('executePlan', () => {
 
   it('counts a conflict as already done', async () => {
     const macie = new RecordingMacie();
+    macie.failures.set('disassociateMember 222222222201 us-east-1', new AwsCallError('DisassociateMember', 'ConflictException', 'already removed', 1));
+    const removal = item('222222222201', [{ kind: 'disassociateMember' }, { kind: 'deleteMember' }]);
+    const outcomes = await executePlan(plan(removal), { macie, acceptor: new RecordingAcceptor() }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['disassociateMember', 'deleteMember'] });
+  });
+
+  it('leaves a member another run just created to that run, without inviting it again', async () => {
+    const macie = new RecordingMacie();
     macie.failures.set('createMember 222222222201 us-east-1', new AwsCallError('CreateMember', 'ConflictException', 'already a member', 1));
-    const outcomes = await executePlan(plan(item('222222222201')), { macie, acceptor: new RecordingAcceptor() }, settings);
-    expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['createMember', 'invite', 'accept'] });
+    const acceptor = new RecordingAcceptor();
+    const outcomes = await executePlan(plan(item('222222222201')), { macie, acceptor }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'pending', completed: ['createMember'] });
+    expect(macie.invitationBatches).toEqual([]);
+    expect(acceptor.accepted).toEqual([]);
   });
 
   it('counts deleting a member that is already gone as done', async () => {

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScheduledEvent } from 'aws-lambda';
+import type { Sandbox } from '#sandbox/index';
+import { lambdaContext } from '#sandbox/lambda-context';
+import type { RunSummary } from '#shared/domain/outcomes';
+import { listMembersStatus, loadEvent, seedAccounts, startServiceSandbox } from '../support/service-sandbox';
+import { startMacieTap, successesPerAccountRegion, type MacieTap } from '../support/macie-tap';
+
+/**
+ * A scheduled run that cannot finish before the Lambda deadline: it must stop starting new work
+ * `DEADLINE_SAFETY_MS` before the end, record what it finished, and leave the rest to the next run,
+ * with nothing lost and nothing done twice.
+ */
+
+const REGIONS = ['us-east-1', 'eu-west-1'];
+const FLEET_SIZE = 40;
+const TIMEOUT_MS = 2_000;
+const DEADLINE_SAFETY_MS = 700;
+const MAX_RUNS = 10;
+const fleet = seedAccounts(FLEET_SIZE, 1);
+
+let sandbox: Sandbox;
+let tap: MacieTap;
+let handler: typeof import('#functions/reconcile/handler').handler;
+let runtime: ReturnType<typeof import('#shared/lambda/runtime').getLambdaRuntime>;
+
+beforeAll(async () => {
+  sandbox = await startServiceSandbox(
+    // 25 ms a call and little concurrency: the whole fleet takes several times one run's budget.
+    { regions: REGIONS, accounts: fleet, knobs: { latencyMs: 25 } },
+    {
+      DEADLINE_SAFETY_MS: String(DEADLINE_SAFETY_MS),
+      ADMIN_CONCURRENCY: '2',
+      MEMBER_CONCURRENCY: '4',
+      AWS_MAX_ATTEMPTS: '3',
+      ACCEPT_POLL_ATTEMPTS: '1',
+    },
+  );
+  tap = await startMacieTap(sandbox.endpoints.macie2);
+  process.env.AWS_ENDPOINT_URL_MACIE2 = tap.url;
+  ({ handler } = await import('#functions/reconcile/handler'));
+  runtime = (await import('#shared/lambda/runtime')).getLambdaRuntime();
+  const requestedAt = new Date().toISOString();
+  for (const account of fleet) {
+    await runtime.store.recordDesired({ ...account, desiredState: 'member', tags: {}, autoAccept: true, paused: false, requestedBy: 'test', requestedAt });
+  }
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+  await tap?.close();
+});
+
+async function macieStatuses(): Promise<Map<string, string>> {
+  const statuses = new Map<string, string>();
+  for (const region of REGIONS) {
+    for (const [accountId, status] of await listMembersStatus(sandbox, region)) statuses.set(`${accountId} ${region}`, status);
+  }
+  return statuses;
+}
+
+describe('reliability: timeouts', () => {
+  it('stops before the deadline, records what it finished, and the next runs continue without repeating anything', async () => {
+    const schedule = await loadEvent<ScheduledEvent>('schedule.json');
+    const runs: Array<{ summary: RunSummary; elapsedMs: number; remainingMs: number }> = [];
+    let statuses = new Map<string, string>();
+    for (let run = 1; run <= MAX_RUNS; run++) {
+      const context = lambdaContext('reconcile', TIMEOUT_MS);
+      const started = Date.now();
+      const summary = await handler(schedule, context).catch((error: unknown) => {
+        // middy answers a handler still running at the deadline with a TimeoutError; in Lambda the
+        // run would be cut off there, its outcomes never recorded and its failures never dead-lettered.
+        throw new Error(`run ${run} was still working at the ${TIMEOUT_MS} ms deadline: ${String(error)}`);
+      });
+      runs.push({ summary, elapsedMs: Date.now() - started, remainingMs: context.getRemainingTimeInMillis() });
+
+      // Whatever the run finished is in the table, exactly as Macie has it now; what it did not
+      // start has no observation yet, so the next run plans it afresh.
+      statuses = await macieStatuses();
+      const rows = await runtime.store.listAll();
+      for (const row of rows) {
+        for (const region of REGIONS) {
+          expect(row.observed[region]?.relationshipStatus ?? 'NotListed', `${row.accountId} ${region} after run ${run}`).toBe(
+            statuses.get(`${row.accountId} ${region}`) ?? 'NotListed',
+          );
+        }
+      }
+      if (summary.byOutcome.deferred === 0 && summary.byOutcome.pending === 0 && summary.byOutcome.failed === 0) break;
+    }
+
+    // The first run could not finish: it deferred work and still returned before the deadline.
+    const [first] = runs;
+    expect(first!.summary.byOutcome.deferred).toBeGreaterThan(0);
+    expect(first!.summary.byOutcome.done).toBeGreaterThan(0);
+    for (const { remainingMs, elapsedMs } of runs) {
+      expect(elapsedMs).toBeLessThan(TIMEOUT_MS);
+      expect(remainingMs).toBeGreaterThan(0);
+    }
+    // Later runs continued where the earlier ones stopped, and the fleet converged.
+    expect(runs.length).toBeGreaterThan(1);
+    expect(runs.length).toBeLessThanOrEqual(MAX_RUNS);
+    expect([...statuses.values()].filter((status) => status === 'Enabled')).toHaveLength(FLEET_SIZE * REGIONS.length);
+    expect(runs.reduce((sum, { summary }) => sum + summary.byOutcome.failed, 0)).toBe(0);
+
+    // Nothing repeated: one CreateMember and one invitation per account and region, no conflicts.
+    const tapped = tap.calls();
+    const created = successesPerAccountRegion(tapped, 'CreateMember');
+    expect(created.size).toBe(FLEET_SIZE * REGIONS.length);
+    expect([...created.values()].every((count) => count === 1)).toBe(true);
+    const invited = successesPerAccountRegion(tapped, 'CreateInvitations');
+    expect([...invited.values()].every((count) => count === 1)).toBe(true);
+    expect(tapped.filter((call) => call.errorType === 'ConflictException')).toEqual([]);
+    const accepted = sandbox.emulator.control.calls().filter((call) => call.operation === 'AcceptInvitation' && call.statusCode === 200);
+    expect(accepted).toHaveLength(FLEET_SIZE * REGIONS.length);
+
+    console.log(
+      `[reliability] timeouts: accounts=${FLEET_SIZE} regions=${REGIONS.length} timeoutMs=${TIMEOUT_MS} safetyMs=${DEADLINE_SAFETY_MS} latencyMs=25 ` +
+        `runs=${runs.length} lost=0 createMemberTwice=0 invitedTwice=0 ` +
+        `perRun=${JSON.stringify(runs.map(({ summary, elapsedMs, remainingMs }) => ({ done: summary.byOutcome.done, deferred: summary.byOutcome.deferred, pending: summary.byOutcome.pending, elapsedMs, remainingMs })))}`,
+    );
+  }, 60_000);
+});
