@@ -165,9 +165,11 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
 
   /**
    * The regional STS endpoint for the next AssumeRole: the least used so far among the regions this
-   * process works in (the work's own region on a tie). STS quotas are per account and region, and a
-   * fleet's thousand AssumeRole calls would otherwise all queue behind one regional endpoint.
-   * Regional STS session tokens are valid in every region.
+   * process works in (the work's own region on a tie). STS throttles per account and region, so a
+   * fleet's thousand AssumeRole calls spread over the managed regions' endpoints instead of all
+   * queueing behind one; where a caller's per-region rate limit is shared with Macie (as in the
+   * local sandbox), this also keeps them from eating one region's administrator budget. Regional
+   * STS session tokens are valid in every region.
    */
   private stsRegionFor(workRegion: string): string {
     if (!this.assumedPerRegion.has(workRegion)) this.assumedPerRegion.set(workRegion, 0);
@@ -226,7 +228,9 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     });
     // A failed AssumeRole is not cached: the next action for this account tries again.
     this.credentials.set(accountId, pending);
-    pending.catch(() => this.credentials.delete(accountId));
+    pending.catch(() => {
+      if (this.credentials.get(accountId) === pending) this.credentials.delete(accountId);
+    });
     return pending;
   }
 }

@@ -218,3 +218,47 @@ describe('executePlan', () => {
     expect(messages.sort()).toEqual(['222222222201:Welcome', '222222222202:Hello team']);
   });
 });
+
+describe('executePlan, member side', () => {
+  it('holds a member-side slot only while calls run, not while an acceptance waits to poll again', async () => {
+    const events: string[] = [];
+    const acceptor: MemberAccountAcceptor = {
+      async acceptInvitationInMemberAccount(accountId, _region, _administrator, options) {
+        const schedule = options?.schedule ?? ((calls) => calls());
+        // The first account's invitation is late: it polls, waits, and polls again.
+        const polls = accountId === '222222222200' ? 2 : 1;
+        for (let poll = 1; poll <= polls; poll++) {
+          if (poll > 1) await new Promise((resolve) => setTimeout(resolve, 30));
+          await schedule(async () => events.push(`poll ${accountId} #${poll}`));
+        }
+        return 'accepted';
+      },
+    };
+    const oneMemberSlot = { ...settings, concurrency: { ...settings.concurrency, memberAccounts: 1 } };
+    const accept: MembershipAction[] = [{ kind: 'accept' }];
+    const outcomes = await executePlan(plan(...ids(3).map((id) => item(id, accept))), { macie: new RecordingMacie(), acceptor }, oneMemberSlot);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['done', 'done', 'done']);
+    // With the one slot held through the wait, the others would come after the second poll.
+    expect(events).toEqual(['poll 222222222200 #1', 'poll 222222222201 #1', 'poll 222222222202 #1', 'poll 222222222200 #2']);
+  });
+
+  it("prepares the member's session when the administrator starts on an account it will accept for", async () => {
+    const order: string[] = [];
+    const macie = new RecordingMacie();
+    macie.createMember = async (_region, accountId) => {
+      order.push(`create ${accountId}`);
+      return { arn: undefined };
+    };
+    const acceptor: MemberAccountAcceptor = {
+      prepareAcceptance: (accountId) => order.push(`prepare ${accountId}`),
+      async acceptInvitationInMemberAccount(accountId) {
+        order.push(`accept ${accountId}`);
+        return 'accepted';
+      },
+    };
+    await executePlan(plan(item('222222222201'), item('222222222202', [{ kind: 'deleteMember' }])), { macie, acceptor }, settings);
+
+    expect(order).toEqual(['prepare 222222222201', 'create 222222222201', 'accept 222222222201']);
+  });
+});

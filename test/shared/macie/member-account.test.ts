@@ -79,3 +79,32 @@ describe('acceptInvitationInMemberAccount', () => {
     expect(failure).toMatchObject({ operation: 'GetMacieSession', code: 'AccessDeniedException', message: expect.stringMatching(/not authorized/) });
   });
 });
+
+describe('member-role sessions', () => {
+  it('spreads AssumeRole calls over the regional STS endpoints of the regions being worked on', async () => {
+    const accounts = ['222222222206', '222222222207', '222222222208', '222222222209'];
+    sandbox.emulator.control.seedAccounts(accounts.map((accountId) => ({ accountId, email: `${accountId}@example.com` })));
+    const spread = new SdkMemberAccountAcceptor({ role: { ...sandbox.memberRole, partition: 'aws' }, maxAttempts: 2, polling: { attempts: 1, intervalMs: 0 } });
+    for (const accountId of accounts) await invite(accountId, `${accountId}@example.com`, 'us-east-1');
+    await invite(accounts[0]!, `${accounts[0]}@example.com`, 'eu-west-1');
+    sandbox.clearCalls();
+
+    // eu-west-1 is worked on too, so the later sessions alternate between the two endpoints.
+    expect(await spread.acceptInvitationInMemberAccount(accounts[0]!, 'eu-west-1', '111111111111')).toBe('accepted');
+    for (const accountId of accounts) expect(await spread.acceptInvitationInMemberAccount(accountId, 'us-east-1', '111111111111')).toBe('accepted');
+
+    const assumed = sandbox.emulator.control.calls().filter((call) => call.operation === 'AssumeRole');
+    expect(assumed).toHaveLength(accounts.length);
+    expect(assumed.filter((call) => call.region === 'eu-west-1')).toHaveLength(2);
+    expect(assumed.filter((call) => call.region === 'us-east-1')).toHaveLength(2);
+  });
+
+  it('assumes the role once for a prepared acceptance', async () => {
+    await invite('222222222205', 'e@example.com', 'eu-west-1');
+    const prepared = new SdkMemberAccountAcceptor({ role: { ...sandbox.memberRole, partition: 'aws' }, maxAttempts: 2, polling: { attempts: 1, intervalMs: 0 } });
+    sandbox.clearCalls();
+    prepared.prepareAcceptance('222222222205', 'eu-west-1');
+    expect(await prepared.acceptInvitationInMemberAccount('222222222205', 'eu-west-1', '111111111111')).toBe('accepted');
+    expect(sandbox.calls().filter((call) => call.operation === 'AssumeRole')).toHaveLength(1);
+  });
+});

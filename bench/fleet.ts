@@ -1,0 +1,27 @@
+/** The benchmark's accounts, knobs and regions: one place, so every scenario states the same ones. */
+import type { SeedAccount } from '#sandbox/emulator/index';
+
+export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
+export const ADMINISTRATOR = '111111111111';
+/** The baseline script's own administrator: Macie allows 1,000 invited members per administrator and region. */
+export const BASELINE_ADMINISTRATOR = '999999999999';
+
+/**
+ * Per-call latency and a token bucket per (caller account, region), the shape AWS throttles with.
+ * Macie publishes no rate quota: 20 requests/s with a burst of 40 is an assumption, of the order of
+ * the per-account limits AWS documents for other security services' APIs. The invitation delay
+ * stands for the moment an invitation takes to reach the member.
+ */
+export const KNOBS = {
+  latencyMs: 30,
+  throttle: { ratePerSecond: 20, burst: 40 },
+  invitationDelayMs: 500,
+  emailVerificationMs: 0,
+} as const;
+
+export function fleetAccounts(count: number, prefix: string): SeedAccount[] {
+  return Array.from({ length: count }, (_, index) => {
+    const accountId = `${prefix}${String(index + 1).padStart(12 - prefix.length, '0')}`;
+    return { accountId, email: `owner-${accountId}@example.com`, name: `bench ${accountId}` };
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * `npm run bench`: the service's benchmarks on the local sandbox. Prints the figures as Markdown
+ * tables and writes the same figures to bench/results/latest.json.
+ *
+ *   npm run bench                          onboarding once, steady state, baseline, cold start
+ *   npm run bench -- --onboarding-runs 3   onboarding three times (median quoted), adds ~80 s each
+ *   npm run bench -- --only cold-start     one part only: fleet | cold-start
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { renderMarkdown, type BenchResults } from './report';
+import { measureColdStart, median } from './cold-start';
+import { onboardingBound } from './bound';
+import { KNOBS, REGIONS } from './fleet';
+import type { ScenarioFigures, ScenarioOptions } from './fleet-scenario';
+
+const run = promisify(execFile);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const onboardingRuns = Number(option('onboarding-runs') ?? 1);
+const only = option('only');
+const ACCOUNTS = 1000;
+const BASELINE_ACCOUNTS = 100;
+const STEADY_RUNS = 7;
+const COLD_START_RUNS = 15;
+
+async function fleetScenario(options: Omit<ScenarioOptions, 'output'>): Promise<ScenarioFigures> {
+  const workspace = await mkdtemp(join(tmpdir(), 'macie-bench-fleet-'));
+  const output = join(workspace, 'figures.json');
+  try {
+    await run(process.execPath, ['--import', 'tsx', join(here, 'fleet-scenario.ts'), JSON.stringify({ ...options, output })], {
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return JSON.parse(await readFile(output, 'utf8')) as ScenarioFigures;
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+const started = Date.now();
+const machine = {
+  date: new Date().toISOString().slice(0, 10),
+  cores: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+  loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
+};
+
+const results: BenchResults = { machine, knobs: { ...KNOBS, throttle: { ...KNOBS.throttle } }, regions: REGIONS, accounts: ACCOUNTS, loadAverageAtEnd: [], totalSeconds: 0 };
+
+if (only === undefined || only === 'fleet') {
+  const scenarios: ScenarioFigures[] = [];
+  for (let index = 0; index < onboardingRuns; index++) {
+    process.stderr.write(`fleet scenario ${index + 1}/${onboardingRuns}...\n`);
+    scenarios.push(
+      await fleetScenario({
+        accounts: ACCOUNTS,
+        steadyRuns: index === 0 ? STEADY_RUNS : 0,
+        baselineAccounts: index === 0 ? BASELINE_ACCOUNTS : 0,
+      }),
+    );
+  }
+  const first = scenarios[0]!;
+  const settings = first.onboarding.settings as { invitationBatchSize: number };
+  const bound = onboardingBound({
+    accounts: ACCOUNTS,
+    regions: REGIONS.length,
+    batchSize: settings.invitationBatchSize,
+    ratePerSecond: KNOBS.throttle.ratePerSecond,
+    burst: KNOBS.throttle.burst,
+    latencyMs: KNOBS.latencyMs,
+  });
+  const onboardingSeconds = scenarios.map((scenario) => scenario.onboarding.seconds);
+  results.onboarding = {
+    runs: scenarios.map((scenario) => scenario.onboarding),
+    medianSeconds: median(onboardingSeconds),
+    bound,
+    ratioToBound: median(onboardingSeconds) / bound.seconds,
+  };
+  const steady = first.steady!;
+  const minimum = steady.minimumCalls.listMembers + steady.minimumCalls.scanPages;
+  results.steady = {
+    ...steady,
+    medianSeconds: median(steady.runs.map((entry) => entry.seconds)),
+    medianCalls: median(steady.runs.map((entry) => entry.listMembers + entry.scan + Object.values(entry.otherCalls).reduce((a, b) => a + b, 0))),
+    minimum,
+    ratio: median(steady.runs.map((entry) => entry.listMembers + entry.scan + Object.values(entry.otherCalls).reduce((a, b) => a + b, 0))) / minimum,
+    maxWrites: Math.max(...steady.runs.map((entry) => entry.writes)),
+  };
+  const baseline = first.baseline!;
+  const oursPerSecond = ACCOUNTS / median(onboardingSeconds);
+  const baselinePerSecond = baseline.enabled / baseline.regions / baseline.seconds;
+  results.baseline = { ...baseline, accountsPerSecond: baselinePerSecond, oursAccountsPerSecond: oursPerSecond, speedUp: oursPerSecond / baselinePerSecond };
+}
+
+if (only === undefined || only === 'cold-start') {
+  process.stderr.write('cold start...\n');
+  results.coldStart = await measureColdStart(COLD_START_RUNS);
+}
+
+results.loadAverageAtEnd = loadavg().map((value) => Number(value.toFixed(2)));
+results.totalSeconds = (Date.now() - started) / 1000;
+
+const markdown = renderMarkdown(results);
+console.log(markdown);
+await mkdir(join(here, 'results'), { recursive: true });
+const file = only === undefined ? 'latest.json' : `latest-${only}.tmp.json`;
+await writeFile(join(here, 'results', file), `${JSON.stringify(results, null, 2)}\n`);
+process.stderr.write(`figures written to bench/results/${file} (${results.totalSeconds} s)\n`);
