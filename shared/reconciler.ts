@@ -108,23 +108,32 @@ export class Reconciler {
 
     const at = now().toISOString();
     const rowsById = new Map(view.rows.map((row) => [row.accountId, row]));
-    const observations = observationsToRecord(outcomes, rowsById, at);
     const deadLetters = deadLettersFor(outcomes, rowsById, at);
+    // Publish first: the observations mark planner dead letters as sent (the planner reads that
+    // mark to send them once), so they may say so only once the letters are out.
+    const published = await this.ports.deadLetters.publish(deadLetters).then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    const observations = observationsToRecord(outcomes, rowsById, at, { deadLettersSent: published.ok });
     const limit = pLimit(RECORD_CONCURRENCY);
-    await Promise.all([
-      ...[...observations].map(([accountId, perRegion]) => limit(() => this.ports.store.recordObservations(accountId, perRegion))),
-      this.ports.deadLetters.publish(deadLetters),
-    ]);
+    const recorded = await Promise.allSettled(
+      [...observations].map(([accountId, perRegion]) => limit(() => this.ports.store.recordObservations(accountId, perRegion))),
+    );
 
     const summary = summarizeRun({
       trigger: options.trigger,
       outcomes,
       unmanaged: view.plan.unmanaged.length,
       unobserved: view.unobserved,
-      deadLettered: deadLetters.length,
+      deadLettered: published.ok ? deadLetters.length : 0,
       durationMs: now().getTime() - started,
     });
     this.ports.report?.(summary);
+    // The run is reported either way; a failure to keep its record is the run's failure.
+    if (!published.ok) throw published.error;
+    const notRecorded = recorded.find((result) => result.status === 'rejected');
+    if (notRecorded) throw notRecorded.reason;
     return { ...view, outcomes, deadLetters, summary };
   }
 

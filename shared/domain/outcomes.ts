@@ -1,5 +1,6 @@
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import { replayRequestFor } from '#shared/domain/dead-letters';
+import { DEAD_LETTER_ACTION } from '#shared/domain/plan';
 import type {
   DesiredMember,
   MembershipActionKind,
@@ -67,6 +68,7 @@ export function observationsToRecord(
   outcomes: readonly ExecutionOutcome[],
   rows: ReadonlyMap<string, DesiredMember>,
   at: string,
+  { deadLettersSent }: { deadLettersSent: boolean } = { deadLettersSent: true },
 ): Map<string, Record<string, ObservedRegionState>> {
   const writes = new Map<string, Record<string, ObservedRegionState>>();
   for (const outcome of outcomes) {
@@ -74,7 +76,7 @@ export function observationsToRecord(
     const row = rows.get(outcome.item.accountId);
     if (!row) continue;
     const previous = row.observed[outcome.item.region];
-    const next = nextObservation(outcome, previous, at);
+    const next = nextObservation(outcome, previous, at, deadLettersSent);
     if (!next) continue;
     const perRegion = writes.get(row.accountId) ?? {};
     perRegion[outcome.item.region] = next;
@@ -87,30 +89,29 @@ function nextObservation(
   outcome: ExecutionOutcome,
   previous: ObservedRegionState | undefined,
   at: string,
+  deadLettersSent: boolean,
 ): ObservedRegionState | undefined {
   const { item } = outcome;
   const tookAction = outcome.completed.length > 0 || outcome.failure !== undefined;
   if (tookAction) {
     const lastAction = outcome.failure?.action ?? outcome.completed[outcome.completed.length - 1];
-    return withoutUndefined({
+    return {
       relationshipStatus: statusAfter(outcome),
       lastAction,
-      lastError: outcome.failure ? `${outcome.failure.code}: ${outcome.failure.message}` : undefined,
+      ...(outcome.failure ? { lastError: `${outcome.failure.code}: ${outcome.failure.message}` } : {}),
       at,
-    });
+    };
   }
   if (item.verdict === 'deadLetter') {
-    if (previous?.relationshipStatus === item.observedStatus && previous.lastAction === 'deadLetter') return undefined;
-    return { relationshipStatus: item.observedStatus, lastAction: 'deadLetter', lastError: item.reason, at };
+    // Unsent, it must stay unmarked so the next run sends it.
+    if (!deadLettersSent) return undefined;
+    if (previous?.relationshipStatus === item.observedStatus && previous.lastAction === DEAD_LETTER_ACTION) return undefined;
+    return { relationshipStatus: item.observedStatus, lastAction: DEAD_LETTER_ACTION, lastError: item.reason, at };
   }
   // A deferred item keeps its old record, so the next run sees it exactly as this one did.
   if (outcome.status === 'deferred') return undefined;
   if (previous?.relationshipStatus === item.observedStatus) return undefined;
-  return withoutUndefined({ relationshipStatus: item.observedStatus, lastAction: previous?.lastAction, at });
-}
-
-function withoutUndefined(state: ObservedRegionState): ObservedRegionState {
-  return Object.fromEntries(Object.entries(state).filter(([, value]) => value !== undefined)) as unknown as ObservedRegionState;
+  return { relationshipStatus: item.observedStatus, ...(previous?.lastAction ? { lastAction: previous.lastAction } : {}), at };
 }
 
 /** Every failure, and every planner verdict that needs a human, as a replayable dead letter. */

@@ -117,13 +117,10 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     this.memberCredentials(accountId, region).catch(() => undefined);
   }
 
+  // A conflict here is not "already accepted" (accepting twice succeeds): it means the account has
+  // another administrator or is one, which must reach the dead-letter queue, not count as done.
   private async accept(macie: Macie2Client, administratorAccountId: string, invitationId: string): Promise<void> {
-    try {
-      await callAws('AcceptInvitation', () => macie.send(new AcceptInvitationCommand({ administratorAccountId, invitationId })));
-    } catch (error) {
-      // Another run accepted it between our ListInvitations and AcceptInvitation.
-      if (!(error instanceof AwsCallError && error.code === 'ConflictException')) throw error;
-    }
+    await callAws('AcceptInvitation', () => macie.send(new AcceptInvitationCommand({ administratorAccountId, invitationId })));
   }
 
   private async ensureMacieEnabled(macie: Macie2Client): Promise<void> {
@@ -142,11 +139,16 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
 
   private findInvitation(macie: Macie2Client, administratorAccountId: string): Promise<string | undefined> {
     return callAws('ListInvitations', async () => {
+      // Older invitations (declined, resigned) may still be listed: take the newest pending one.
+      let newest: { invitationId: string; invitedAt: number } | undefined;
       for await (const page of paginateListInvitations({ client: macie, pageSize: 25 }, {})) {
-        const match = page.invitations?.find((invitation) => invitation.accountId === administratorAccountId);
-        if (match?.invitationId) return match.invitationId;
+        for (const invitation of page.invitations ?? []) {
+          if (invitation.accountId !== administratorAccountId || invitation.relationshipStatus !== 'Invited' || !invitation.invitationId) continue;
+          const invitedAt = invitation.invitedAt?.getTime() ?? 0;
+          if (!newest || invitedAt > newest.invitedAt) newest = { invitationId: invitation.invitationId, invitedAt };
+        }
       }
-      return undefined;
+      return newest?.invitationId;
     });
   }
 

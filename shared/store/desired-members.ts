@@ -3,6 +3,7 @@ import {
   BatchGetCommand,
   DynamoDBDocumentClient,
   UpdateCommand,
+  type UpdateCommandInput,
   paginateScan,
 } from '@aws-sdk/lib-dynamodb';
 import { awsClientOptions } from '#shared/aws/client-options';
@@ -128,20 +129,12 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
       condition = `(${condition}) AND ${expectedVersion > 0 ? 'version = :expectedVersion' : 'attribute_not_exists(accountId)'}`;
     }
     try {
-      await callAws('UpdateItem', () =>
-        this.documents.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { accountId: member.accountId },
-            UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''} ADD version :one`,
-            ConditionExpression: condition,
-            ExpressionAttributeValues: values,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ).then((output) => {
-          this.capacity.write += output.ConsumedCapacity?.CapacityUnits ?? 0;
-        }),
-      );
+      await this.update({
+        Key: { accountId: member.accountId },
+        UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''} ADD version :one`,
+        ConditionExpression: condition,
+        ExpressionAttributeValues: values,
+      });
       return 'written';
     } catch (error) {
       if (error instanceof AwsCallError && error.code === 'ConditionalCheckFailedException') return 'superseded';
@@ -159,29 +152,44 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
       values[`:o${index}`] = observations[region];
       return `observed.#r${index} = :o${index}`;
     });
+    // Setting nested paths only touches these regions, so concurrent runs that observe other
+    // regions, and requests that change the desired fields, are never overwritten.
+    const nested = () =>
+      this.update({
+        Key: { accountId },
+        UpdateExpression: `SET ${assignments.join(', ')} ADD version :one`,
+        ConditionExpression: 'attribute_exists(accountId)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
     try {
-      await callAws('UpdateItem', () =>
-        this.documents.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { accountId },
-            // Setting nested paths only touches these regions, so concurrent runs that observe
-            // other regions, and requests that change the desired fields, are never overwritten.
-            UpdateExpression: `SET ${assignments.join(', ')} ADD version :one`,
-            ConditionExpression: 'attribute_exists(accountId)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ).then((output) => {
-          this.capacity.write += output.ConsumedCapacity?.CapacityUnits ?? 0;
-        }),
-      );
+      await nested();
     } catch (error) {
+      if (!(error instanceof AwsCallError)) throw error;
       // The row is gone: there is nothing left to record against.
-      if (error instanceof AwsCallError && error.code === 'ConditionalCheckFailedException') return;
-      throw error;
+      if (error.code === 'ConditionalCheckFailedException') return;
+      // A row written by hand without the `observed` map: nested paths cannot be set on it.
+      if (error.code !== 'ValidationException') throw error;
+      try {
+        await this.update({
+          Key: { accountId },
+          UpdateExpression: 'SET observed = :all ADD version :one',
+          ConditionExpression: 'attribute_exists(accountId) AND attribute_not_exists(observed)',
+          ExpressionAttributeValues: { ':all': observations, ':one': 1 },
+        });
+      } catch (fallbackError) {
+        // Another run created the map meanwhile: the nested write works now.
+        if (fallbackError instanceof AwsCallError && fallbackError.code === 'ConditionalCheckFailedException') return nested();
+        throw fallbackError;
+      }
     }
+  }
+
+  private async update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnConsumedCapacity'>): Promise<void> {
+    const output = await callAws('UpdateItem', () =>
+      this.documents.send(new UpdateCommand({ ...input, TableName: this.tableName, ReturnConsumedCapacity: 'TOTAL' })),
+    );
+    this.capacity.write += output.ConsumedCapacity?.CapacityUnits ?? 0;
   }
 }
 

@@ -109,6 +109,15 @@ describe('observationsToRecord', () => {
     expect(again.size).toBe(0);
   });
 
+  it('does not mark a planner dead letter as sent when publishing failed, so the next run sends it', () => {
+    const bouncing = outcome({
+      item: item({ observedStatus: 'EmailVerificationFailed', verdict: 'deadLetter', reason: 'fix the email', actions: [] }),
+      status: 'noop',
+      completed: [],
+    });
+    expect(observationsToRecord([bouncing], rows(row()), AT, { deadLettersSent: false }).size).toBe(0);
+  });
+
   it('never records unmanaged members (they have no row)', () => {
     expect(observationsToRecord([outcome({ unmanaged: true })], rows(row()), AT).size).toBe(0);
   });

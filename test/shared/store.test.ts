@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '#sandbox/index';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDesiredMembershipStore, type DesiredMemberWrite } from '#shared/store/desired-members';
 
 /** The desired-membership store against DynamoDB (dynalite) through the real SDK client. */
@@ -76,5 +78,18 @@ describe('DynamoDesiredMembershipStore', () => {
     expect((await store.listAll()).length).toBe(ids.length + 1);
     expect(store.consumedCapacity().read).toBeGreaterThan(0);
     expect(store.consumedCapacity().write).toBeGreaterThan(0);
+  });
+
+  it('records observations on a row written by hand without an observation map', async () => {
+    const raw = DynamoDBDocumentClient.from(new DynamoDBClient({ region: sandbox.homeRegion }));
+    await raw.send(new PutCommand({ TableName: sandbox.tableName, Item: { ...write({ accountId: '222222222288' }), version: 1 } }));
+    await store.recordObservations('222222222288', { 'us-east-1': { relationshipStatus: 'Created', lastAction: 'createMember', at: 't' } });
+    await store.recordObservations('222222222288', { 'eu-west-1': { relationshipStatus: 'Invited', at: 't2' } });
+    const [row] = await store.getMany(['222222222288']);
+    expect(row?.observed).toEqual({
+      'us-east-1': { relationshipStatus: 'Created', lastAction: 'createMember', at: 't' },
+      'eu-west-1': { relationshipStatus: 'Invited', at: 't2' },
+    });
+    raw.destroy();
   });
 });

@@ -107,4 +107,5 @@ describe('member-role sessions', () => {
     expect(await prepared.acceptInvitationInMemberAccount('222222222205', 'eu-west-1', '111111111111')).toBe('accepted');
     expect(sandbox.calls().filter((call) => call.operation === 'AssumeRole')).toHaveLength(1);
   });
+
 });
