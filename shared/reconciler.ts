@@ -176,6 +176,19 @@ export class Reconciler {
   }
 }
 
+/**
+ * Accounts a targeted run did not finish with: unreadable (alone, or with their whole region), or
+ * left for the deadline. Their requests should be delivered again rather than wait for the schedule.
+ */
+export function accountsToRetry(report: Pick<ReconcileReport, 'unobserved' | 'outcomes' | 'rows'>): Set<string> {
+  const retry = new Set<string>();
+  const wholeRegionUnread = report.unobserved.some((entry) => entry.accountId === undefined);
+  if (wholeRegionUnread) for (const row of report.rows) retry.add(row.accountId);
+  for (const entry of report.unobserved) if (entry.accountId) retry.add(entry.accountId);
+  for (const outcome of report.outcomes) if (outcome.status === 'deferred') retry.add(outcome.item.accountId);
+  return retry;
+}
+
 interface Observation {
   members: ObservedMember[];
   unobserved: Unobserved[];

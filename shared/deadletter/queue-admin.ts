@@ -38,8 +38,12 @@ export class QueueAdmin {
     return Number(attributes.ApproximateNumberOfMessages ?? 0) + Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
   }
 
-  /** Receives up to `limit` messages, hiding them for `visibilitySeconds` (0 leaves them visible). */
-  async receive(queueUrl: string, limit: number, visibilitySeconds = 30): Promise<QueuedMessage[]> {
+  /**
+   * Receives up to `limit` messages, hiding each for `visibilitySeconds` so one call never sees a
+   * message twice. Long polling (`waitSeconds`) asks every SQS server, not a sample, so an empty
+   * answer means an empty queue.
+   */
+  async receive(queueUrl: string, limit: number, visibilitySeconds = 30, waitSeconds = 1): Promise<QueuedMessage[]> {
     const messages: QueuedMessage[] = [];
     while (messages.length < limit) {
       const { Messages: batch = [] } = await callAws('ReceiveMessage', () =>
@@ -47,8 +51,8 @@ export class QueueAdmin {
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
             MaxNumberOfMessages: Math.min(10, limit - messages.length),
-            VisibilityTimeout: visibilitySeconds,
-            WaitTimeSeconds: 0,
+            VisibilityTimeout: Math.max(1, visibilitySeconds),
+            WaitTimeSeconds: waitSeconds,
           }),
         ),
       );
@@ -67,9 +71,12 @@ export class QueueAdmin {
    * between leaves a duplicate (requests are idempotent) rather than a loss.
    */
   async moveAll(fromUrl: string, toUrl: string, onMoved?: (moved: number) => void): Promise<number> {
+    // Only what is there now: if the cause is still unfixed, replays come back to the dead-letter
+    // queue while this runs, and moving them again would loop.
+    const limit = await this.depth(fromUrl);
     let moved = 0;
-    for (;;) {
-      const batch = await this.receive(fromUrl, 10, 60);
+    while (moved < limit) {
+      const batch = await this.receive(fromUrl, Math.min(10, limit - moved), 60);
       if (batch.length === 0) return moved;
       const sent = await callAws('SendMessageBatch', () =>
         this.sqs.send(
@@ -94,5 +101,6 @@ export class QueueAdmin {
       moved += batch.length;
       onMoved?.(moved);
     }
+    return moved;
   }
 }

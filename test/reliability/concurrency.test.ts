@@ -162,13 +162,19 @@ describe('reliability: concurrency', () => {
     expect(createdTwice).toEqual([]);
     const invitedTwice = [...successesPerAccountRegion(tapped, 'CreateInvitations')].filter(([, count]) => count > 1);
     const conflicts = tapped.filter((call) => call.errorType === 'ConflictException').length;
+    // Every unprocessedAccounts entry is dead-lettered, including the race where one run invites an
+    // account another run has just enrolled: those letters are noise, never a lost account (each
+    // such account ended Enabled above).
     const letters = await drainQueue(sandbox, sandbox.deadLetterQueueUrl);
-    expect(letters).toEqual([]);
+    for (const letter of letters) {
+      expect(letter).toMatchObject({ reason: 'unprocessed-account', operation: 'CreateInvitations', errorMessage: expect.stringMatching(/already a member/) });
+      expect(macie.get(String(letter.region))!.get(String(letter.accountId))).toBe('Enabled');
+    }
 
     console.log(
       `[reliability] concurrency: accounts=${expected.size} regions=${REGIONS.length} concurrentInvocations=4 (schedule, SQS batch of ${batch.Records.length}, 2 onboarding events) ` +
         `rowsMatchingNewestRequest=${expected.size}/${expected.size} observationsMatchingMacie=${afterFinal.length * REGIONS.length}/${afterFinal.length * REGIONS.length} ` +
-        `createMemberTwice=${createdTwice.length} createMemberConflictsAbsorbed=${conflicts} invitedTwice=${invitedTwice.length} deadLetters=${letters.length} lost=0`,
+        `createMemberTwice=${createdTwice.length} createMemberConflictsAbsorbed=${conflicts} invitedTwice=${invitedTwice.length} raceDeadLetters=${letters.length} lost=0`,
     );
   }, 60_000);
 

@@ -47,7 +47,8 @@ export async function listMembersStatus(sandbox: Sandbox, region: string): Promi
 /** Receives (and hides) every message on a queue, parsed. */
 export async function drainQueue(sandbox: Sandbox, queueUrl: string): Promise<Array<Record<string, unknown>>> {
   const queues = new QueueAdmin({ region: sandbox.homeRegion, maxAttempts: 3 });
-  const messages = await queues.receive(queueUrl, 10_000, 300);
+  // The sandbox's SQS is one server: a short poll sees every message.
+  const messages = await queues.receive(queueUrl, 10_000, 300, 0);
   return messages.map((message) => JSON.parse(message.body) as Record<string, unknown>);
 }
 
