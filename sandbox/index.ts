@@ -82,7 +82,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
-    await Promise.allSettled(closers.reverse().map((closeOne) => closeOne()));
+    await Promise.allSettled([...closers].reverse().map((closeOne) => closeOne()));
   };
   try {
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

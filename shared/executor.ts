@@ -115,8 +115,8 @@ export async function executePlan(
     if (item.actions.length === 0) return finish({ status: 'noop' });
 
     for (const action of item.actions) {
-      // Administrator actions ask the budget when their limiter lets them start (see whenBudgetAllows).
-      if (action.kind === 'accept' && !budget.canStartWork()) return finish(DEFERRED);
+      // Every action asks the budget when its limiter lets it start (see whenBudgetAllows); invitations
+      // are batched with accounts already under way and always go out.
       try {
         if (action.kind === 'invite') {
           invited = true;

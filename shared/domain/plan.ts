@@ -143,15 +143,19 @@ function planMember(row: DesiredMember, region: string, member: ObservedMember |
       }
       const previous = row.observed[region];
       if (previous?.lastAction === DEAD_LETTER_ACTION && previous.relationshipStatus === 'EmailVerificationFailed') {
+        // Requested again since the dead letter (the mailbox was fixed, say): one more try.
+        if (row.requestedAt > previous.at) {
+          return createSteps(row, [{ kind: 'deleteMember' }], `requested again after Macie could not verify ${maskEmail(row.email)}`);
+        }
         // Already reported: dead-lettering on every run would flood the queue with the same message.
         return verdict(
           'pending',
-          `blocked: email verification failed for ${maskEmail(row.email)} and was already dead-lettered; waiting for an operator to fix the email in the desired table`,
+          `blocked: email verification failed for ${maskEmail(row.email)} and was already dead-lettered; waiting for an operator to fix the email or request the account again`,
         );
       }
       return verdict(
         'deadLetter',
-        `fix the email: Macie could not verify ${maskEmail(row.email)}; correct the account's email in the desired table (or the mailbox) and the member will be re-created`,
+        `fix the email: Macie could not verify ${maskEmail(row.email)}; correct the account's email, or fix the mailbox and request the account again, and the member will be re-created`,
       );
     }
     case 'Invited':

@@ -114,7 +114,7 @@ describe('planMemberships: desired member (DESIGN.md §3, middle column)', () =>
   it('does not dead-letter a failed email twice: reports it pending (blocked) once it was dead-lettered', () => {
     const desired = row({
       observed: {
-        'us-east-1': { relationshipStatus: 'EmailVerificationFailed', lastAction: DEAD_LETTER_ACTION, at: '2025-06-01T10:00:00Z' },
+        'us-east-1': { relationshipStatus: 'EmailVerificationFailed', lastAction: DEAD_LETTER_ACTION, at: '2025-06-03T10:00:00Z' },
       },
     });
     const item = planOne(desired, [seen('EmailVerificationFailed')]);
@@ -122,6 +122,18 @@ describe('planMemberships: desired member (DESIGN.md §3, middle column)', () =>
     expect(item.actions).toEqual([]);
     expect(item.reason).toMatch(/^blocked:/);
     expect(item.reason).toMatch(/already dead-lettered/);
+  });
+
+  it('re-creates a failed-email member once the account is requested again after its dead letter', () => {
+    const desired = row({
+      observed: {
+        'us-east-1': { relationshipStatus: 'EmailVerificationFailed', lastAction: DEAD_LETTER_ACTION, at: '2025-06-01T10:00:00Z' },
+      },
+    });
+    const item = planOne(desired, [seen('EmailVerificationFailed')]);
+    expect(item.verdict).toBe('change');
+    expect(item.actions.map((action) => action.kind)).toEqual(['deleteMember', 'createMember', 'invite', 'accept']);
+    expect(item.reason).toMatch(/requested again/);
   });
 
   it('dead-letters again when the earlier dead letter was for another status', () => {
