@@ -1,24 +1,28 @@
 /**
- * Cold start: each function bundled the way serverless.yml's serverless-esbuild settings bundle it
- * (bundle, minify, ESM, platform node, target node22, module-first main fields, the project's
- * esbuild plugins), in two variants: with the AWS SDK left to the Lambda runtime's copy (what
- * serverless.yml deploys) and with the SDK bundled in. Then the module initialisation time: the
- * median of fresh `import()`s of the bundle, each in a new `node` process.
+ * Cold start: each function bundled with the esbuild options `osls package` ships
+ * (infra/esbuild.config.cjs: minified ESM for node22, linked source map, the AWS SDK bundled), and
+ * for comparison the same with the AWS SDK left to the Lambda runtime's copy. Then the module
+ * initialisation time: the median of fresh `import()`s of the bundle, each in a new `node` process
+ * with the NODE_OPTIONS serverless.yml deploys (`--enable-source-maps`: Node then reads the bundle's
+ * source map as it loads it).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
+import { load } from 'js-yaml';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
+const { lambdaBuildOptions } = createRequire(import.meta.url)(join(root, 'infra/esbuild.config.cjs')) as { lambdaBuildOptions: Readonly<BuildOptions> };
 
 export interface BundleFigures {
   function: string;
+  /** `SDK bundled` is what serverless.yml ships; `runtime SDK` is the alternative it was chosen over. */
   variant: 'runtime SDK' | 'SDK bundled';
   bytes: number;
   initMs: { median: number; min: number; max: number; samples: number[] };
@@ -30,39 +34,31 @@ export const median = (values: readonly number[]) => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-function projectPlugins(): Plugin[] {
-  try {
-    return createRequire(import.meta.url)(join(root, 'infra/esbuild-plugins.cjs')) as Plugin[];
-  } catch {
-    return [];
-  }
+/** The NODE_OPTIONS the functions run with (serverless.yml `provider.environment`). */
+async function deployedNodeOptions(): Promise<string> {
+  const service = load(await readFile(join(root, 'serverless.yml'), 'utf8')) as { provider?: { environment?: Record<string, unknown> } };
+  const options = service.provider?.environment?.NODE_OPTIONS;
+  return typeof options === 'string' ? options : '';
 }
 
 async function bundle(handler: string, outdir: string, externalSdk: boolean): Promise<string> {
   await build({
+    ...lambdaBuildOptions,
     entryPoints: { handler: join(root, handler) },
     outdir,
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    mainFields: ['module', 'main'],
     outExtension: { '.js': '.mjs' },
-    legalComments: 'none',
     external: externalSdk ? ['@aws-sdk/*'] : [],
-    plugins: projectPlugins(),
     logLevel: 'error',
   });
   return join(outdir, 'handler.mjs');
 }
 
-async function initTimes(file: string, runs: number): Promise<number[]> {
+async function initTimes(file: string, runs: number, nodeOptions: string): Promise<number[]> {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
   const samples: number[] = [];
   for (let index = 0; index < runs; index++) {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: { PATH: process.env.PATH, NODE_OPTIONS: nodeOptions, AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     samples.push(Number(stdout));
   }
@@ -71,16 +67,17 @@ async function initTimes(file: string, runs: number): Promise<number[]> {
 
 export async function measureColdStart(runs = 15): Promise<BundleFigures[]> {
   const functions = (await readdir(join(root, 'functions'))).sort();
+  const nodeOptions = await deployedNodeOptions();
   const workspace = await mkdtemp(join(tmpdir(), 'macie-bench-'));
   // The runtime's SDK copy stands in for Lambda's /var/runtime/node_modules.
   await symlink(join(root, 'node_modules'), join(workspace, 'node_modules'), 'dir');
   const figures: BundleFigures[] = [];
   try {
     for (const name of functions) {
-      for (const variant of ['runtime SDK', 'SDK bundled'] as const) {
+      for (const variant of ['SDK bundled', 'runtime SDK'] as const) {
         const outdir = join(workspace, `${name}-${variant === 'runtime SDK' ? 'runtime-sdk' : 'bundled-sdk'}`);
         const file = await bundle(`functions/${name}/handler.ts`, outdir, variant === 'runtime SDK');
-        const samples = await initTimes(file, runs);
+        const samples = await initTimes(file, runs, nodeOptions);
         figures.push({
           function: name,
           variant,

@@ -3,15 +3,26 @@
  * configured from the same environment variables, plus the queues. With `--local` an in-process
  * sandbox holding the demo organization stands in for AWS.
  */
-import { parseConfig } from '#shared/config';
+import { parseConfig, type ServiceConfig } from '#shared/config';
+import { createOrganizationDirectory, type OrganizationDirectory } from '#shared/organizations/accounts';
 import { createRuntime, type ServiceRuntime } from '#shared/runtime';
 import type { Sandbox } from '#sandbox/index';
 import { CliError } from './errors';
 import { writeLine, type Terminal } from './format';
 import { ServiceQueues } from './queues';
 
+/** The service runtime plus the organization directory, which `import --organizations` reads. */
+export interface CliRuntime extends ServiceRuntime {
+  organizations: OrganizationDirectory;
+}
+
+/** The CLI's wiring: the same runtime the Lambda functions build, and the organization directory. */
+export function createCliRuntime(config: Readonly<ServiceConfig>): CliRuntime {
+  return { ...createRuntime(config), organizations: createOrganizationDirectory(config) };
+}
+
 export interface CliSession {
-  runtime: ServiceRuntime;
+  runtime: CliRuntime;
   queues: ServiceQueues;
   /** Set with `--local`. */
   sandbox?: Sandbox;
@@ -40,7 +51,7 @@ export async function openSession(options: SessionOptions, terminal: Terminal): 
   }
   if (options.profile) process.env.AWS_PROFILE = options.profile;
   if (!options.local) {
-    const runtime = createRuntime(parseConfig(process.env));
+    const runtime = createCliRuntime(parseConfig(process.env));
     return { runtime, queues: new ServiceQueues(runtime.config), close: async () => {} };
   }
 
@@ -52,7 +63,7 @@ export async function openSession(options: SessionOptions, terminal: Terminal): 
       // The demo's invitations are visible at once; no need to wait a second between polls.
       ACCEPT_POLL_INTERVAL_MS: process.env.ACCEPT_POLL_INTERVAL_MS ?? '200',
     });
-    const runtime = createRuntime(parseConfig(process.env));
+    const runtime = createCliRuntime(parseConfig(process.env));
     const accounts = await seedDemoOrganization(sandbox, (row) => runtime.store.recordDesired(row));
     writeLine(
       terminal.stderr,

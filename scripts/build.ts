@@ -1,14 +1,14 @@
 /**
- * `npm run build`: bundles each Lambda function with esbuild the way serverless.yml ships it (ESM,
- * minified, linked source maps, Node 22, the runtime's own AWS SDK left out, English-only zod
- * messages) into dist/<name>/handler.mjs, and prints each bundle's size.
+ * `npm run build`: bundles each Lambda function with the esbuild options `osls package` ships
+ * (infra/esbuild.config.cjs: ESM, minified, linked source maps, Node 22, the AWS SDK bundled)
+ * into dist/<name>/handler.mjs, and prints each bundle's size.
  */
 import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 
-const bundlePlugins = createRequire(import.meta.url)('../infra/esbuild-plugins.cjs') as Plugin[];
+export const { lambdaBuildOptions } = createRequire(import.meta.url)('../infra/esbuild.config.cjs') as { lambdaBuildOptions: Readonly<BuildOptions> };
 
 export const FUNCTIONS_DIR = fileURLToPath(new URL('../functions/', import.meta.url));
 
@@ -20,23 +20,10 @@ export async function functionNames(): Promise<string[]> {
 export async function bundleFunction(name: string, outdir: string): Promise<{ file: string; bytes: number }> {
   const file = `${outdir}/${name}/handler.mjs`;
   const result = await build({
+    ...lambdaBuildOptions,
     entryPoints: [`${FUNCTIONS_DIR}${name}/handler.ts`],
     outfile: file,
-    bundle: true,
-    minify: true,
-    sourcemap: 'linked',
-    sourcesContent: false,
-    legalComments: 'none',
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    // The nodejs22.x runtime provides AWS SDK v3 (see serverless.yml).
-    external: ['@aws-sdk/*'],
-    plugins: bundlePlugins,
     metafile: true,
-    // Some dependencies are CommonJS and call require(): give the ESM bundle one.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'warning',
   });
   const bytes = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('.mjs'))?.[1].bytes ?? 0;

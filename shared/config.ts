@@ -1,9 +1,13 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The service's configuration, parsed from the environment once, validated and frozen.
  * Nothing else in the code base reads `process.env` (the AWS SDK reads its own standard
  * settings: credentials, `AWS_REGION`, `AWS_ENDPOINT_URL_*`).
+ *
+ * The schemas use zod's functional `zod/mini` API: it tree-shakes to the few checks used here,
+ * where the chained API bundles all of zod (the Lambda cold-start budget, docs/benchmarks.md).
+ * zod/mini loads no message locale, so every rule names its own message.
  */
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -11,57 +15,54 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 // Macie accepts up to 80 alphanumeric characters; spaces are the only separator it documents.
 const INVITATION_MESSAGE = /^[A-Za-z0-9 ]{1,80}$/;
 
+/** An optional setting: `fallback` when the variable is unset. */
+const withDefault = <T, I>(schema: z.ZodMiniType<T, I>, fallback: T) =>
+  z.pipe(z.optional(schema), z.transform((value: T | undefined) => value ?? fallback));
+
+const FLAG_VALUES = ['true', 'false', '1', '0', 'yes', 'no'] as const;
 const booleanFlag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-    .optional()
-    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
+  z.pipe(
+    z.optional(z.enum(FLAG_VALUES, { error: 'must be true or false' })),
+    z.transform((value: (typeof FLAG_VALUES)[number] | undefined) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value))),
+  );
 
-const positiveInt = (fallback: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(max, `must be at most ${max}`)
-    .optional()
-    .transform((value) => value ?? fallback);
-
-const nonNegativeInt = (fallback: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(0, 'must be at least 0')
-    .max(max, `must be at most ${max}`)
-    .optional()
-    .transform((value) => value ?? fallback);
+const boundedInt = (fallback: number, min: number, max: number) =>
+  withDefault(
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .check(z.int('must be a whole number'), z.minimum(min, `must be at least ${min}`), z.maximum(max, `must be at most ${max}`)),
+    fallback,
+  );
+const positiveInt = (fallback: number, max: number) => boundedInt(fallback, 1, max);
+const nonNegativeInt = (fallback: number, max: number) => boundedInt(fallback, 0, max);
 
 const environmentSchema = z.object({
-  AWS_REGION: z.string().regex(REGION, 'must be an AWS region name such as us-east-1').optional(),
-  MACIE_ADMINISTRATOR_ACCOUNT_ID: z.string({ error: 'is required' }).regex(ACCOUNT_ID, 'must be exactly 12 digits'),
-  MANAGED_REGIONS: z
-    .string({ error: 'is required (comma-separated regions, e.g. us-east-1,eu-west-1)' })
-    .transform((value) => [...new Set(value.split(',').map((region) => region.trim()).filter(Boolean))])
-    .pipe(
-      z
-        .array(z.string().regex(REGION, 'must be AWS region names such as us-east-1'))
-        .min(1, 'must name at least one region'),
+  AWS_REGION: z.optional(z.string({ error: 'must be a string' }).check(z.regex(REGION, 'must be an AWS region name such as us-east-1'))),
+  MACIE_ADMINISTRATOR_ACCOUNT_ID: z.string({ error: 'is required' }).check(z.regex(ACCOUNT_ID, 'must be exactly 12 digits')),
+  MANAGED_REGIONS: z.pipe(
+    z.pipe(
+      z.string({ error: 'is required (comma-separated regions, e.g. us-east-1,eu-west-1)' }),
+      z.transform((value: string) => [...new Set(value.split(',').map((region) => region.trim()).filter(Boolean))]),
     ),
-  DESIRED_MEMBERS_TABLE: z.string({ error: 'is required' }).min(3, 'must be a DynamoDB table name'),
+    z
+      .array(z.string().check(z.regex(REGION, 'must be AWS region names such as us-east-1')))
+      .check(z.minLength(1, 'must name at least one region')),
+  ),
+  DESIRED_MEMBERS_TABLE: z.string({ error: 'is required' }).check(z.minLength(3, 'must be a DynamoDB table name')),
   DEAD_LETTER_QUEUE_URL: z.url({ error: 'is required and must be an SQS queue URL' }),
-  REQUEST_QUEUE_URL: z.url({ error: 'must be an SQS queue URL' }).optional(),
-  MEMBER_ROLE_NAME: z
-    .string()
-    .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
-    .optional()
-    .transform((value) => value ?? 'MacieMembershipAcceptor'),
+  REQUEST_QUEUE_URL: z.optional(z.url({ error: 'must be an SQS queue URL' })),
+  MEMBER_ROLE_NAME: withDefault(
+    z.string({ error: 'must be a string' }).check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')),
+    'MacieMembershipAcceptor',
+  ),
   MEMBER_ROLE_EXTERNAL_ID: z
     .string({ error: 'is required' })
-    .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters of letters, digits and +=,.@:/-'),
+    .check(z.regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters of letters, digits and +=,.@:/-')),
   PRUNE_UNMANAGED: booleanFlag(false),
   // Deployment templates pass an empty parameter for "no message".
-  INVITATION_MESSAGE: z.preprocess(
-    (value) => (value === '' ? undefined : value),
-    z.string().regex(INVITATION_MESSAGE, 'must be 1-80 letters, digits or spaces').optional(),
+  INVITATION_MESSAGE: z.pipe(
+    z.transform((value: unknown) => (value === '' ? undefined : value)),
+    z.optional(z.string({ error: 'must be a string' }).check(z.regex(INVITATION_MESSAGE, 'must be 1-80 letters, digits or spaces'))),
   ),
   SEND_INVITATION_EMAIL: booleanFlag(false),
   INVITATION_BATCH_SIZE: positiveInt(50, 1000),
@@ -71,11 +72,7 @@ const environmentSchema = z.object({
   ACCEPT_POLL_ATTEMPTS: positiveInt(3, 20),
   ACCEPT_POLL_INTERVAL_MS: nonNegativeInt(1_000, 60_000),
   DEADLINE_SAFETY_MS: nonNegativeInt(20_000, 600_000),
-  EVENT_SOURCE: z
-    .string()
-    .min(1)
-    .optional()
-    .transform((value) => value ?? 'macie-membership-reconciler'),
+  EVENT_SOURCE: withDefault(z.string({ error: 'must be a string' }).check(z.minLength(1, 'must not be empty')), 'macie-membership-reconciler'),
 });
 
 export interface ServiceConfig {
@@ -107,7 +104,7 @@ export class ConfigurationError extends Error {
 }
 
 export function parseConfig(environment: Record<string, string | undefined>): Readonly<ServiceConfig> {
-  const parsed = environmentSchema.safeParse(environment);
+  const parsed = z.safeParse(environmentSchema, environment);
   if (!parsed.success) {
     throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
   }

@@ -2,16 +2,19 @@ import { getConfig, type ServiceConfig } from '#shared/config';
 import { SqsDeadLetterPublisher, type DeadLetterPublisher } from '#shared/deadletter/publisher';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
 import { SdkMemberAccountAcceptor, partitionOf } from '#shared/macie/member-account';
-import { SdkOrganizationDirectory, type OrganizationDirectory } from '#shared/organizations/accounts';
 import { Reconciler, type ReconcilerPorts } from '#shared/reconciler';
 import { DynamoDesiredMembershipStore, type DesiredMembershipStore } from '#shared/store/desired-members';
 
-/** Everything a function or the CLI needs, wired once from the configuration. */
+/**
+ * What every function and the CLI need, wired once from the configuration. The Organizations
+ * directory is left out: only `onboard` and the CLI's `import` use it, and they build it with
+ * `createOrganizationDirectory` (#shared/organizations/accounts), so that the other functions'
+ * bundles do not carry the Organizations client.
+ */
 export interface ServiceRuntime {
   config: Readonly<ServiceConfig>;
   store: DesiredMembershipStore;
   deadLetters: DeadLetterPublisher;
-  organizations: OrganizationDirectory;
   reconciler: Reconciler;
 }
 
@@ -36,5 +39,5 @@ export function createRuntime(config: Readonly<ServiceConfig>, report?: Reconcil
       concurrency: config.concurrency,
     },
   );
-  return { config, store, deadLetters, organizations: new SdkOrganizationDirectory(config.maxAttempts, partitionOf(config.homeRegion)), reconciler };
+  return { config, store, deadLetters, reconciler };
 }

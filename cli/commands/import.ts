@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { MembershipRequest, RequestIssue } from '#shared/domain/requests';
+import type { OrganizationDirectory } from '#shared/organizations/accounts';
 import type { ServiceRuntime } from '#shared/runtime';
 import { parseAccountCsv } from '../csv';
 import { CliError, ExitCode, describeError } from '../errors';
@@ -17,7 +18,7 @@ import { renderTable } from '../table';
 export type ImportSource = { kind: 'csv'; path: string } | { kind: 'organizations' };
 
 export interface ImportCommandOptions extends EnrollmentOptions {
-  runtime: Pick<ServiceRuntime, 'config' | 'store' | 'organizations'>;
+  runtime: Pick<ServiceRuntime, 'config' | 'store'> & { organizations: OrganizationDirectory };
   terminal: Terminal;
   source: ImportSource;
   dryRun?: boolean;

@@ -9,6 +9,7 @@ import type { MembershipRequest } from '#shared/domain/requests';
 import { maskEmailsIn } from '#shared/domain/rules';
 import { toAwsCallError } from '#shared/errors';
 import { intakeFailureLetter, invalidInputLetter, recordMembershipRequest } from '#shared/intake';
+import { getLambdaOrganizationDirectory } from '#shared/lambda/organizations';
 import { deadlineBudget, getLambdaRuntime } from '#shared/lambda/runtime';
 import { logger, metrics } from '#shared/powertools';
 
@@ -36,7 +37,7 @@ export async function onboardHandler(event: EventBridgeEvent<string, unknown>, c
 }
 
 async function onboard(event: EventBridgeEvent<string, unknown>, context: Context): Promise<OnboardingResult> {
-  const { config, store, organizations, reconciler, deadLetters } = getLambdaRuntime();
+  const { config, store, reconciler, deadLetters } = getLambdaRuntime();
   const at = new Date().toISOString();
   const intent = classifyOnboardingEvent(event, {
     administratorAccountId: config.administratorAccountId,
@@ -60,7 +61,11 @@ async function onboard(event: EventBridgeEvent<string, unknown>, context: Contex
     const request: MembershipRequest =
       intent.request ??
       (intent.kind === 'enroll'
-        ? { action: 'enroll', accountId: intent.accountId, email: intent.email ?? (await organizations.describeAccount(intent.accountId)).email }
+        ? {
+            action: 'enroll',
+            accountId: intent.accountId,
+            email: intent.email ?? (await getLambdaOrganizationDirectory().describeAccount(intent.accountId)).email,
+          }
         : { action: 'remove', accountId: intent.accountId });
     const { result } = await recordMembershipRequest(store, request, {
       requestedBy: `event:${intent.source}`,

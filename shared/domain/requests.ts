@@ -5,7 +5,7 @@
  * A dead-letter message is a valid request body plus the dead-letter fields, so SQS's own redrive
  * replays it: the parser accepts those fields and strips them.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { DesiredMember, Tags } from '#shared/domain/types';
 import {
   accountIdSchema,
@@ -112,13 +112,13 @@ function buildSchema(ctx: RequestContext) {
         issue.input === undefined ? REQUIRED : `must be "enroll" or "remove", got ${describeValue(issue.input)}`,
     }),
     accountId: accountIdSchema(ctx.administratorAccountId),
-    email: emailSchema.optional(),
-    regions: regionsSchema(ctx.managedRegions).optional(),
-    tags: tagsSchema.optional(),
-    requestId: requestIdSchema.optional(),
-    autoAccept: flagSchema.optional(),
-    paused: flagSchema.optional(),
-    invitationMessage: invitationMessageSchema.optional(),
+    email: z.optional(emailSchema),
+    regions: z.optional(regionsSchema(ctx.managedRegions)),
+    tags: z.optional(tagsSchema),
+    requestId: z.optional(requestIdSchema),
+    autoAccept: z.optional(flagSchema),
+    paused: z.optional(flagSchema),
+    invitationMessage: z.optional(invitationMessageSchema),
   });
 }
 
@@ -193,7 +193,7 @@ export function parseMembershipRequest(input: unknown, ctx: RequestContext): Req
   }
 
   const issues: RequestIssue[] = [];
-  const parsed = schemaFor(ctx).safeParse(candidate);
+  const parsed = z.safeParse(schemaFor(ctx), candidate);
   if (!parsed.success) {
     for (const zodIssue of parsed.error.issues) {
       const field = formatFieldPath(zodIssue.path) || 'body';

@@ -3,10 +3,13 @@
  * detail, dead-letter redrive). Each rule is a zod schema whose failures carry a named `rule`, so a
  * caller can tell an operator which field broke which rule and what value it got.
  *
+ * The schemas use zod's functional `zod/mini` API, which tree-shakes to what is used (the Lambda
+ * bundles' size budget); it loads no message locale, so every failure here names its own message.
+ *
  * Messages built here are fragments ("must be exactly 12 digits, got \"12345\""); the request
  * parser puts the field's path in front of them.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Tags } from '#shared/domain/types';
 
 export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
@@ -89,7 +92,7 @@ export interface RuleParams {
   rule: string;
 }
 
-type RefinementContext = z.RefinementCtx;
+type RefinementContext = z.core.$RefinementCtx;
 
 function fail(ctx: RefinementContext, rule: string, message: string, path?: PropertyKey[]): void {
   ctx.addIssue({ code: 'custom', message, params: { rule } satisfies RuleParams, ...(path ? { path } : {}) });
@@ -105,27 +108,31 @@ function typeError(expected: string) {
 }
 
 export const accountIdSchema = (administratorAccountId: string) =>
-  z.string({ error: typeError('a string of exactly 12 digits') }).superRefine((value, ctx) => {
-    if (!ACCOUNT_ID_PATTERN.test(value)) {
-      fail(ctx, 'pattern', `must be exactly 12 digits, got ${describeValue(value)}`);
-    } else if (value === administratorAccountId) {
-      fail(ctx, 'notAdministrator', `must not be the administrator's own account (${value}): an account cannot be its own Macie member`);
-    }
-  });
+  z.string({ error: typeError('a string of exactly 12 digits') }).check(
+    z.superRefine((value: string, ctx) => {
+      if (!ACCOUNT_ID_PATTERN.test(value)) {
+        fail(ctx, 'pattern', `must be exactly 12 digits, got ${describeValue(value)}`);
+      } else if (value === administratorAccountId) {
+        fail(ctx, 'notAdministrator', `must not be the administrator's own account (${value}): an account cannot be its own Macie member`);
+      }
+    }),
+  );
 
-export const emailSchema = z.string({ error: typeError('an email address string') }).superRefine((value, ctx) => {
-  if (value.length > MAX_EMAIL_LENGTH) {
-    fail(ctx, 'maxLength', `must be at most ${MAX_EMAIL_LENGTH} characters, got ${value.length} (${describeValue(maskEmail(value))})`);
-  } else if (!EMAIL_PATTERN.test(value)) {
-    fail(ctx, 'format', `must be a plausible email address such as name@example.com, got ${describeValue(maskEmail(value))}`);
-  }
-});
+export const emailSchema = z.string({ error: typeError('an email address string') }).check(
+  z.superRefine((value: string, ctx) => {
+    if (value.length > MAX_EMAIL_LENGTH) {
+      fail(ctx, 'maxLength', `must be at most ${MAX_EMAIL_LENGTH} characters, got ${value.length} (${describeValue(maskEmail(value))})`);
+    } else if (!EMAIL_PATTERN.test(value)) {
+      fail(ctx, 'format', `must be a plausible email address such as name@example.com, got ${describeValue(maskEmail(value))}`);
+    }
+  }),
+);
 
 export const regionsSchema = (managedRegions: readonly string[]) => {
   const managed = new Set(managedRegions);
   return z
     .array(z.string({ error: typeError('a region name string') }), { error: typeError('a non-empty array of region names') })
-    .superRefine((regions, ctx) => {
+    .check(z.superRefine((regions: string[], ctx) => {
       if (regions.length === 0) {
         fail(ctx, 'nonEmpty', 'must name at least one region (leave it out to mean every managed region)');
         return;
@@ -140,12 +147,11 @@ export const regionsSchema = (managedRegions: readonly string[]) => {
         }
         if (first === undefined) seen.set(region, index);
       });
-    });
+    }));
 };
 
-export const tagsSchema = z
-  .unknown()
-  .superRefine((tags, ctx) => {
+export const tagsSchema = z.pipe(
+  z.unknown().check(z.superRefine((tags: unknown, ctx) => {
     if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
       fail(ctx, 'type', `must be an object of string keys and string values, got ${describeValue(tags)}`);
       return;
@@ -166,24 +172,29 @@ export const tagsSchema = z
         fail(ctx, 'valueLength', `must be at most ${MAX_TAG_VALUE_LENGTH} characters, got ${value.length}`, [key]);
       }
     }
-  })
+  })),
   // Object.fromEntries defines own properties, so even a "__proto__" key survives as a plain tag.
-  .transform((tags): Tags => Object.fromEntries(Object.entries(tags as Record<string, string>)));
+  z.transform((tags: unknown): Tags => Object.fromEntries(Object.entries(tags as Record<string, string>))),
+);
 
-export const requestIdSchema = z.string({ error: typeError('a string') }).superRefine((value, ctx) => {
-  if (value.length < 1 || value.length > MAX_REQUEST_ID_LENGTH) {
-    fail(ctx, 'length', `must be 1-${MAX_REQUEST_ID_LENGTH} characters, got ${value.length}`);
-  } else if (!PRINTABLE_ASCII.test(value)) {
-    fail(ctx, 'printable', `must contain printable ASCII characters only, got ${describeValue(value)}`);
-  }
-});
+export const requestIdSchema = z.string({ error: typeError('a string') }).check(
+  z.superRefine((value: string, ctx) => {
+    if (value.length < 1 || value.length > MAX_REQUEST_ID_LENGTH) {
+      fail(ctx, 'length', `must be 1-${MAX_REQUEST_ID_LENGTH} characters, got ${value.length}`);
+    } else if (!PRINTABLE_ASCII.test(value)) {
+      fail(ctx, 'printable', `must contain printable ASCII characters only, got ${describeValue(value)}`);
+    }
+  }),
+);
 
-export const invitationMessageSchema = z.string({ error: typeError('a string') }).superRefine((value, ctx) => {
-  if (value.length < 1 || value.length > MAX_INVITATION_MESSAGE_LENGTH) {
-    fail(ctx, 'length', `must be 1-${MAX_INVITATION_MESSAGE_LENGTH} characters, got ${value.length}`);
-  } else if (!INVITATION_MESSAGE_PATTERN.test(value)) {
-    fail(ctx, 'charset', `must contain letters, digits and spaces only (Macie's rule), got ${describeValue(value)}`);
-  }
-});
+export const invitationMessageSchema = z.string({ error: typeError('a string') }).check(
+  z.superRefine((value: string, ctx) => {
+    if (value.length < 1 || value.length > MAX_INVITATION_MESSAGE_LENGTH) {
+      fail(ctx, 'length', `must be 1-${MAX_INVITATION_MESSAGE_LENGTH} characters, got ${value.length}`);
+    } else if (!INVITATION_MESSAGE_PATTERN.test(value)) {
+      fail(ctx, 'charset', `must contain letters, digits and spaces only (Macie's rule), got ${describeValue(value)}`);
+    }
+  }),
+);
 
 export const flagSchema = z.boolean({ error: typeError('true or false') });

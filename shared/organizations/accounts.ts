@@ -1,5 +1,7 @@
 import { DescribeAccountCommand, OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
 import { awsClientOptions } from '#shared/aws/client-options';
+import type { ServiceConfig } from '#shared/config';
+import { partitionOf } from '#shared/macie/member-account';
 import { callAws } from '#shared/errors';
 
 export interface OrganizationAccount {
@@ -43,4 +45,13 @@ export class SdkOrganizationDirectory implements OrganizationDirectory {
       return accounts;
     });
   }
+}
+
+/**
+ * The directory of the service's organization. It is not part of the shared runtime
+ * (`#shared/runtime`): only `onboard` and the CLI's `import` read the organization, and the
+ * Organizations client would otherwise be in every function's bundle.
+ */
+export function createOrganizationDirectory(config: Pick<ServiceConfig, 'maxAttempts' | 'homeRegion'>): OrganizationDirectory {
+  return new SdkOrganizationDirectory(config.maxAttempts, partitionOf(config.homeRegion));
 }

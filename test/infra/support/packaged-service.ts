@@ -31,8 +31,7 @@ export interface PackagedService {
   artifactsDirectory: string;
   template: CloudFormationTemplate;
   artifact(functionName: FunctionName): string;
-  /** The unzipped artifact of a function, inside the project's node_modules tree so that its
-   * external `@aws-sdk/*` imports resolve the way the Lambda runtime's own SDK would. */
+  /** The unzipped artifact of a function (under node_modules/.cache, with the packages cache). */
   bundleDirectory(functionName: FunctionName): string;
 }
 
