@@ -121,6 +121,18 @@ export async function executePlan(
         if (action.kind === 'invite') {
           invited = true;
           const unprocessed = await batcher!.invite(item.accountId);
+          if (unprocessed?.errorCode === 'ClientError') {
+            // A run overlapping this one may have invited or even enrolled the account since this
+            // run looked; Macie then refuses the invitation. Ask before calling it a failure.
+            const now = await adminLimits.get(item.region)!(() => ports.macie.getMember(item.region, item.accountId)).catch(() => undefined);
+            if (now?.relationshipStatus === 'Enabled' || now?.relationshipStatus === 'Paused') {
+              return finish({ status: 'done', observedAfter: now.relationshipStatus, note: 'another run enrolled this account meanwhile' });
+            }
+            if (now?.relationshipStatus === 'Invited') {
+              completed.push('invite');
+              continue;
+            }
+          }
           if (unprocessed) {
             return finish({
               status: 'failed',

@@ -35,6 +35,8 @@ export interface ExecutionOutcome {
   status: OutcomeStatus;
   completed: MembershipActionKind[];
   failure?: ActionFailure;
+  /** The status seen after the actions, when the executor looked (otherwise derived from them). */
+  observedAfter?: ObservedStatus;
   note?: string;
 }
 
@@ -48,6 +50,7 @@ const STATUS_AFTER: Partial<Record<MembershipActionKind, ObservedStatus>> = {
 };
 
 export function statusAfter(outcome: ExecutionOutcome): ObservedStatus {
+  if (outcome.observedAfter) return outcome.observedAfter;
   let status = outcome.item.observedStatus;
   for (const kind of outcome.completed) {
     if (kind === 'updateMemberSession') {
@@ -110,8 +113,9 @@ function nextObservation(
   }
   // A deferred item keeps its old record, so the next run sees it exactly as this one did.
   if (outcome.status === 'deferred') return undefined;
-  if (previous?.relationshipStatus === item.observedStatus) return undefined;
-  return { relationshipStatus: item.observedStatus, ...(previous?.lastAction ? { lastAction: previous.lastAction } : {}), at };
+  const status = statusAfter(outcome);
+  if (previous?.relationshipStatus === status) return undefined;
+  return { relationshipStatus: status, ...(previous?.lastAction ? { lastAction: previous.lastAction } : {}), at };
 }
 
 /** Every failure, and every planner verdict that needs a human, as a replayable dead letter. */

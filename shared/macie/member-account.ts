@@ -1,6 +1,7 @@
 import {
   AcceptInvitationCommand,
   EnableMacieCommand,
+  GetAdministratorAccountCommand,
   GetMacieSessionCommand,
   Macie2Client,
   paginateListInvitations,
@@ -73,6 +74,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const runNow: CallScheduler = (calls) => calls();
 
+const RACE_CODES: ReadonlySet<string> = new Set(['ConflictException', 'ResourceNotFoundException']);
+
 export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
   /** STS clients per region, and how many AssumeRole calls each was given: see `stsRegionFor`. */
   private readonly stsClients = new Map<string, STSClient>();
@@ -117,10 +120,27 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     this.memberCredentials(accountId, region).catch(() => undefined);
   }
 
-  // A conflict here is not "already accepted" (accepting twice succeeds): it means the account has
-  // another administrator or is one, which must reach the dead-letter queue, not count as done.
+  /**
+   * Overlapping runs race here: another one may have accepted meanwhile (the invitation is gone), or
+   * re-invited (a new invitation replaced this one). The member's own view of its administrator
+   * settles it; anything else, such as the account having another administrator, is a failure.
+   */
   private async accept(macie: Macie2Client, administratorAccountId: string, invitationId: string): Promise<void> {
-    await callAws('AcceptInvitation', () => macie.send(new AcceptInvitationCommand({ administratorAccountId, invitationId })));
+    const acceptInvitation = (id: string) =>
+      callAws('AcceptInvitation', () => macie.send(new AcceptInvitationCommand({ administratorAccountId, invitationId: id })));
+    try {
+      await acceptInvitation(invitationId);
+    } catch (error) {
+      if (!(error instanceof AwsCallError && RACE_CODES.has(error.code))) throw error;
+      const { administrator } = await callAws('GetAdministratorAccount', () => macie.send(new GetAdministratorAccountCommand({})));
+      if (administrator?.accountId !== administratorAccountId) throw error;
+      if (administrator.relationshipStatus === 'Enabled' || administrator.relationshipStatus === 'Paused') return;
+      if (administrator.relationshipStatus === 'Invited' && administrator.invitationId && administrator.invitationId !== invitationId) {
+        await acceptInvitation(administrator.invitationId);
+        return;
+      }
+      throw error;
+    }
   }
 
   private async ensureMacieEnabled(macie: Macie2Client): Promise<void> {

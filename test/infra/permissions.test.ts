@@ -39,6 +39,8 @@ const NOT_CALLED_BY_THE_HANDLER: Readonly<Record<FunctionName | 'member', Readon
     // The emulator enables Macie without a service-linked role; AWS creates it on the first
     // EnableMacie in an account, with the caller's permissions.
     'iam:CreateServiceLinkedRole': 'EnableMacie creates the Macie service-linked role in a new account',
+    // Reached only when runs overlap (test/reliability/concurrency.test.ts); these scenarios run one at a time.
+    'macie2:GetAdministratorAccount': 'settles an AcceptInvitation that raced another run',
   },
 };
 
@@ -53,6 +55,9 @@ const scenarios = {
     leaver: account('222222220002', 'leaver@example.com'),
     paused: account('222222220003', 'paused@example.com'),
     bounced: account('222222220004', 'bounced@example.com'),
+    // Belongs to another administrator: Macie refuses its invitation and the executor asks GetMember why.
+    poached: account('222222220005', 'poached@example.com'),
+    otherAdministrator: account('333333333333', 'other-admin@example.com'),
   },
   onboard: {
     created: account('222222221001', 'org-created@example.com', false),
@@ -131,7 +136,11 @@ function seed(accountId: string, relationshipStatus: 'Enabled' | 'Paused' | 'Ema
 
 describe('the handlers call every operation their roles allow', () => {
   it('reconcile: create, invite, enable Macie and accept; remove; resume and retag; dead-letter', async () => {
-    const { newcomer, leaver, paused, bounced } = scenarios.reconcile;
+    const { newcomer, leaver, paused, bounced, poached, otherAdministrator } = scenarios.reconcile;
+    for (const region of REGIONS) {
+      sandbox.emulator.control.seedMembership({ administratorAccountId: otherAdministrator.accountId, accountId: poached.accountId, region, relationshipStatus: 'Enabled' });
+    }
+    await runtime.store.recordDesired(desired(poached));
     seed(leaver.accountId, 'Enabled');
     seed(paused.accountId, 'Paused', { Old: 'tag' });
     seed(bounced.accountId, 'EmailVerificationFailed');
@@ -144,14 +153,15 @@ describe('the handlers call every operation their roles allow', () => {
     const summary = await recorded('reconcile', async () => handler(await loadEvent<ScheduledEvent>('schedule.json'), lambdaContext('reconcile')));
 
     expect(summary.byAction).toMatchObject({
-      createMember: { succeeded: 2 },
+      createMember: { succeeded: 4 },
       accept: { succeeded: 2 },
       disassociateMember: { succeeded: 2 },
       deleteMember: { succeeded: 2 },
       updateMemberSession: { succeeded: 2 },
       updateTags: { succeeded: 2 },
     });
-    expect(summary.deadLettered).toBe(2);
+    // The bounced email, and the poached account's refused invitation, in both regions.
+    expect(summary.deadLettered).toBe(4);
     for (const region of REGIONS) expect(sandbox.emulator.control.macieEnabled(newcomer.accountId, region)).toBe(true);
   });
 
@@ -220,6 +230,7 @@ describe('the IAM policies match the calls', () => {
         'dynamodb:UpdateItem',
         'sqs:SendMessage',
         'macie2:ListMembers',
+        'macie2:GetMember',
         'macie2:CreateMember',
         'macie2:TagResource',
         'macie2:UntagResource',

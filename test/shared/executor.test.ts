@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AwsCallError } from '#shared/errors';
 import { executePlan, type ExecutionSettings } from '#shared/executor';
-import type { MembershipAction, MembershipPlan, PlannedMembership } from '#shared/domain/types';
+import type { MembershipAction, MembershipPlan, ObservedMember, PlannedMembership } from '#shared/domain/types';
 import type { InvitationOptions, MacieAdministrator, UnprocessedAccount } from '#shared/macie/administrator';
 import type { AcceptanceResult, MemberAccountAcceptor } from '#shared/macie/member-account';
 
@@ -39,8 +39,10 @@ class RecordingMacie implements MacieAdministrator {
   async listMembers() {
     return [];
   }
-  async getMember() {
-    return undefined;
+  current = new Map<string, ObservedMember>();
+  async getMember(region: string, accountId: string) {
+    this.calls.push(`getMember ${accountId} ${region}`);
+    return this.current.get(accountId);
   }
   async createMember(region: string, accountId: string) {
     this.record(`createMember ${accountId} ${region}`);
@@ -138,6 +140,25 @@ describe('executePlan', () => {
       failure: { action: 'invite', operation: 'CreateInvitations', code: 'ClientError', message: 'belongs to another administrator' },
     });
     expect(acceptor.accepted).toEqual(['222222222201 us-east-1']);
+  });
+
+  it('counts an invitation Macie refuses because another run already enrolled the account as done', async () => {
+    const macie = new RecordingMacie();
+    macie.unprocessed.set('222222222201', { accountId: '222222222201', errorCode: 'ClientError', errorMessage: 'already a member of your account' });
+    macie.current.set('222222222201', { accountId: '222222222201', region: 'us-east-1', relationshipStatus: 'Enabled', tags: {} });
+    const acceptor = new RecordingAcceptor();
+    const outcomes = await executePlan(plan(item('222222222201', [{ kind: 'invite' }, { kind: 'accept' }])), { macie, acceptor }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'done', observedAfter: 'Enabled', completed: [] });
+    expect(acceptor.accepted).toEqual([]);
+  });
+
+  it("goes on to accept when another run's invitation is already pending", async () => {
+    const macie = new RecordingMacie();
+    macie.unprocessed.set('222222222201', { accountId: '222222222201', errorCode: 'ClientError', errorMessage: 'already invited' });
+    macie.current.set('222222222201', { accountId: '222222222201', region: 'us-east-1', relationshipStatus: 'Invited', tags: {} });
+    const acceptor = new RecordingAcceptor();
+    const outcomes = await executePlan(plan(item('222222222201', [{ kind: 'invite' }, { kind: 'accept' }])), { macie, acceptor }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['invite', 'accept'] });
   });
 
   it('stops an account at its first failure and still invites the others', async () => {
