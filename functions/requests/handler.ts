@@ -39,16 +39,18 @@ export async function requestsHandler(event: SQSEvent, context: Context): Promis
     }
     const { accountId } = parsed.request;
     const previous = inFlightByAccount.get(accountId) ?? Promise.resolve();
-    const recording = previous.catch(() => undefined).then(() => recordRequest(record, parsed.request));
+    // A replayed dead letter is as old as the letter, so a correction made since it still wins.
+    const requestedAt = parsed.deadLetteredAt ?? new Date(Number(record.attributes.SentTimestamp) || Date.now()).toISOString();
+    const recording = previous.catch(() => undefined).then(() => recordRequest(record, parsed.request, requestedAt));
     inFlightByAccount.set(accountId, recording);
     await recording;
     recordedAccounts.set(record.messageId, accountId);
   };
 
-  const recordRequest = async (record: SQSRecord, request: MembershipRequest): Promise<void> => {
+  const recordRequest = async (record: SQSRecord, request: MembershipRequest, requestedAt: string): Promise<void> => {
     const { result } = await recordMembershipRequest(store, request, {
       requestedBy: 'sqs',
-      requestedAt: new Date(Number(record.attributes.SentTimestamp) || Date.now()).toISOString(),
+      requestedAt,
       fallbackRequestId: record.messageId,
     });
     metrics.addMetric(result === 'written' ? 'RequestsRecorded' : 'RequestsSuperseded', MetricUnit.Count, 1);

@@ -62,6 +62,11 @@ export type RequestParseResult =
       request: MembershipRequest;
       /** Unknown top-level keys that were stripped (dead-letter fields are expected and not listed). */
       ignoredFields: string[];
+      /**
+       * When the input is a replayed dead letter, the time it was dead-lettered: the request is as
+       * old as that, so a correction an operator recorded since still wins.
+       */
+      deadLetteredAt?: string;
     }
   | { ok: false; issues: RequestIssue[]; summary: string };
 
@@ -235,7 +240,13 @@ export function parseMembershipRequest(input: unknown, ctx: RequestContext): Req
   } else {
     request = { action: 'remove', ...fields, ...(data.email !== undefined ? { email: data.email } : {}) };
   }
-  return { ok: true, request, ignoredFields };
+  return { ok: true, request, ignoredFields, ...deadLetterTime(input) };
+}
+
+function deadLetterTime(input: Record<string, unknown>): { deadLetteredAt?: string } {
+  if (typeof input.reason !== 'string' || typeof input.at !== 'string') return {};
+  const at = Date.parse(input.at);
+  return Number.isNaN(at) ? {} : { deadLetteredAt: new Date(at).toISOString() };
 }
 
 /**

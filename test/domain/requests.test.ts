@@ -90,7 +90,8 @@ describe('parseMembershipRequest: valid requests', () => {
     };
     expect(Object.keys(deadLetter)).toEqual(expect.arrayContaining([...DEAD_LETTER_FIELDS]));
     const result = parseMembershipRequestBody(JSON.stringify(deadLetter), ctx);
-    expect(result).toEqual({ ok: true, request: enroll, ignoredFields: [] });
+    // The replay is as old as the dead letter, so a correction recorded since it wins.
+    expect(result).toEqual({ ok: true, request: enroll, ignoredFields: [], deadLetteredAt: '2025-06-02T10:00:00.000Z' });
   });
 
   it('strips other unknown keys without failing and names them', () => {

@@ -13,6 +13,7 @@ const accounts = [
   { accountId: '222222222301', email: 'vended-1@example.com' },
   { accountId: '222222222302', email: 'vended-2@example.com' },
   { accountId: '222222222303', email: 'unlucky@example.com' },
+  { accountId: '222222222305', email: 'fixed@example.com' },
 ];
 
 let sandbox: Sandbox;
@@ -100,5 +101,28 @@ describe('requests (SQS batch)', () => {
     for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).has('222222222302')).toBe(false);
     const [row] = await runtime.store.getMany(['222222222302']);
     expect(row).toMatchObject({ desiredState: 'absent', email: 'vended-2@example.com' });
+  });
+
+  it('replays a dead letter as old as the letter, so a correction made since it is not undone', async () => {
+    const deadLetteredAt = new Date(Date.now() - 60_000).toISOString();
+    const letter = JSON.stringify({
+      action: 'enroll',
+      accountId: '222222222305',
+      email: 'typo@exmaple.com',
+      reason: 'needs-operator',
+      operation: 'plan',
+      errorCode: 'EmailVerificationFailed',
+      errorMessage: 'fix the email',
+      region: 'us-east-1',
+      attempts: 0,
+      at: deadLetteredAt,
+    });
+    // The operator corrects the email after the letter was written, then redrives the letter.
+    await handler(sqsEvent([enroll('222222222305', 'fixed@example.com')]), lambdaContext('requests'));
+    const response = await handler(sqsEvent([letter]), lambdaContext('requests'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    const [row] = await runtime.store.getMany(['222222222305']);
+    expect(row?.email).toBe('fixed@example.com');
   });
 });
