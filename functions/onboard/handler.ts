@@ -56,9 +56,13 @@ async function onboard(event: EventBridgeEvent<string, unknown>, context: Contex
     return { outcome: 'invalid', summary: intent.summary };
   }
 
+  // Intake (email lookup, table write) failing is dead-lettered with the request. Reconciling is
+  // left outside: once the row is recorded, a failed reconcile throws, Lambda retries the event,
+  // and the schedule converges the account in any case.
+  let request: MembershipRequest;
   try {
     // Organizations and Control Tower events carry no email; the organization knows it.
-    const request: MembershipRequest =
+    request =
       intent.request ??
       (intent.kind === 'enroll'
         ? {
@@ -73,12 +77,6 @@ async function onboard(event: EventBridgeEvent<string, unknown>, context: Contex
       fallbackRequestId: event.id,
     });
     logger.info('Membership request recorded', { accountId: intent.accountId, action: intent.kind, write: result });
-    const { summary } = await reconciler.reconcile({
-      trigger: 'onboarding',
-      accountIds: [intent.accountId],
-      budget: deadlineBudget(context, config.deadlineSafetyMs),
-    });
-    return { outcome: 'reconciled', accountId: intent.accountId, summary };
   } catch (error) {
     const failure = toAwsCallError('Onboard', error);
     logger.error('Onboarding failed; dead-lettered', {
@@ -87,10 +85,17 @@ async function onboard(event: EventBridgeEvent<string, unknown>, context: Contex
       errorCode: failure.code,
       errorMessage: maskEmailsIn(failure.message),
     });
-    const request = intent.request ?? { action: intent.kind, accountId: intent.accountId };
-    await deadLetters.publish([intakeFailureLetter({ ...request }, failure, at)]);
+    const original = intent.request ?? { action: intent.kind, accountId: intent.accountId };
+    await deadLetters.publish([intakeFailureLetter({ ...original }, failure, at)]);
     return { outcome: 'dead-lettered', accountId: intent.accountId, errorCode: failure.code };
   }
+
+  const { summary } = await reconciler.reconcile({
+    trigger: 'onboarding',
+    accountIds: [request.accountId],
+    budget: deadlineBudget(context, config.deadlineSafetyMs),
+  });
+  return { outcome: 'reconciled', accountId: request.accountId, summary };
 }
 
 export const handler = middy(onboardHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -133,6 +133,16 @@ describe('triggers', () => {
     expect(patterns).toHaveLength(3);
   });
 
+  it('sends an onboarding event that still fails after Lambda retries it to the dead-letter queue', () => {
+    const configs = cfn.resourcesOfType('AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties!);
+    expect(configs).toEqual([
+      expect.objectContaining({
+        FunctionName: { Ref: 'OnboardLambdaFunction' },
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } } },
+      }),
+    ]);
+  });
+
   it('lets EventBridge invoke each target function and nothing else', () => {
     const permissions = cfn.resourcesOfType('AWS::Lambda::Permission').map(([, permission]) => permission.Properties!);
     expect(permissions).toHaveLength(4);
