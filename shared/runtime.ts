@@ -1,7 +1,8 @@
 import { getConfig, type ServiceConfig } from '#shared/config';
 import { SqsDeadLetterPublisher, type DeadLetterPublisher } from '#shared/deadletter/publisher';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
-import { SdkMemberAccountAcceptor, partitionOf } from '#shared/macie/member-account';
+import { partitionOf } from '#shared/aws/partition';
+import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
 import { Reconciler, type ReconcilerPorts } from '#shared/reconciler';
 import { DynamoDesiredMembershipStore, type DesiredMembershipStore } from '#shared/store/desired-members';
 
@@ -26,7 +27,6 @@ export function createRuntime(config: Readonly<ServiceConfig>, report?: Reconcil
   const acceptor = new SdkMemberAccountAcceptor({
     role: { ...config.memberRole, partition: partitionOf(config.homeRegion) },
     maxAttempts: config.maxAttempts,
-    stsRegion: config.homeRegion,
     polling: config.acceptPolling,
   });
   const reconciler = new Reconciler(

@@ -59,11 +59,6 @@ export interface MemberRoleSettings {
 export interface AcceptorSettings {
   role: MemberRoleSettings;
   maxAttempts: number;
-  /**
-   * No longer used: member roles are assumed through the regional STS endpoints of the regions
-   * being worked on (see `stsRegionFor`). Kept so callers still compile.
-   */
-  stsRegion?: string;
   polling: { attempts: number; intervalMs: number };
 }
 
@@ -259,11 +254,4 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
 
 function isMacieNotEnabled(error: unknown): boolean {
   return error instanceof AwsCallError && error.code === 'AccessDeniedException' && /not enabled/i.test(error.message);
-}
-
-/** The partition of a region, for building role ARNs. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }

@@ -1,7 +1,7 @@
 import { DescribeAccountCommand, OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
 import { awsClientOptions } from '#shared/aws/client-options';
 import type { ServiceConfig } from '#shared/config';
-import { partitionOf } from '#shared/macie/member-account';
+import { partitionOf } from '#shared/aws/partition';
 import { callAws } from '#shared/errors';
 
 export interface OrganizationAccount {

@@ -27,7 +27,6 @@ beforeAll(async () => {
   acceptor = new SdkMemberAccountAcceptor({
     role: { ...sandbox.memberRole, partition: 'aws' },
     maxAttempts: 2,
-    stsRegion: sandbox.homeRegion,
     polling: { attempts: 2, intervalMs: 20 },
   });
 });
