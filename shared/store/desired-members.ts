@@ -1,11 +1,11 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  DynamoDBDocumentClient,
-  UpdateCommand,
-  type UpdateCommandInput,
+  BatchGetItemCommand,
+  DynamoDBClient,
+  UpdateItemCommand,
   paginateScan,
-} from '@aws-sdk/lib-dynamodb';
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
 import type { DesiredMember, ObservedRegionState } from '#shared/domain/types';
@@ -50,16 +50,16 @@ const BATCH_GET_LIMIT = 100;
 const BATCH_GET_ROUNDS = 8;
 
 export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
-  private readonly documents: DynamoDBDocumentClient;
+  // The low-level client with util-dynamodb's marshalling: the document client would add its
+  // own command wrappers to every function's bundle for the same three calls.
+  private readonly dynamo: DynamoDBClient;
   private readonly capacity = { read: 0, write: 0 };
 
   constructor(
     private readonly tableName: string,
     options: { region: string; maxAttempts: number },
   ) {
-    this.documents = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientOptions(options)), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.dynamo = new DynamoDBClient(awsClientOptions(options));
   }
 
   consumedCapacity() {
@@ -70,12 +70,12 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
     return callAws('Scan', async () => {
       const rows: DesiredMember[] = [];
       const pages = paginateScan(
-        { client: this.documents },
+        { client: this.dynamo },
         { TableName: this.tableName, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' },
       );
       for await (const page of pages) {
         this.capacity.read += page.ConsumedCapacity?.CapacityUnits ?? 0;
-        for (const item of page.Items ?? []) rows.push(toDesiredMember(item));
+        for (const item of page.Items ?? []) rows.push(toDesiredMember(unmarshall(item)));
       }
       return rows;
     });
@@ -85,22 +85,24 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
     const unique = [...new Set(accountIds)];
     const rows: DesiredMember[] = [];
     for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-      let keys: Array<Record<string, unknown>> = unique.slice(start, start + BATCH_GET_LIMIT).map((accountId) => ({ accountId }));
+      let keys: Array<Record<string, AttributeValue>> = unique
+        .slice(start, start + BATCH_GET_LIMIT)
+        .map((accountId) => ({ accountId: { S: accountId } }));
       // BatchGetItem may leave keys unprocessed under load; ask again for just those.
       for (let round = 0; keys.length > 0; round++) {
         if (round === BATCH_GET_ROUNDS) {
           throw new AwsCallError('BatchGetItem', 'UnprocessedKeys', `${keys.length} keys still unprocessed after ${round} rounds`, round);
         }
         const output = await callAws('BatchGetItem', () =>
-          this.documents.send(
-            new BatchGetCommand({
+          this.dynamo.send(
+            new BatchGetItemCommand({
               RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
               ReturnConsumedCapacity: 'TOTAL',
             }),
           ),
         );
         for (const consumed of output.ConsumedCapacity ?? []) this.capacity.read += consumed.CapacityUnits ?? 0;
-        for (const item of output.Responses?.[this.tableName] ?? []) rows.push(toDesiredMember(item));
+        for (const item of output.Responses?.[this.tableName] ?? []) rows.push(toDesiredMember(unmarshall(item)));
         keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
@@ -130,10 +132,10 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
     }
     try {
       await this.update({
-        Key: { accountId: member.accountId },
+        key: { accountId: member.accountId },
         UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''} ADD version :one`,
         ConditionExpression: condition,
-        ExpressionAttributeValues: values,
+        values,
       });
       return 'written';
     } catch (error) {
@@ -156,11 +158,11 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
     // regions, and requests that change the desired fields, are never overwritten.
     const nested = () =>
       this.update({
-        Key: { accountId },
+        key: { accountId },
         UpdateExpression: `SET ${assignments.join(', ')} ADD version :one`,
         ConditionExpression: 'attribute_exists(accountId)',
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        values,
       });
     try {
       await nested();
@@ -172,10 +174,10 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
       if (error.code !== 'ValidationException') throw error;
       try {
         await this.update({
-          Key: { accountId },
+          key: { accountId },
           UpdateExpression: 'SET observed = :all ADD version :one',
           ConditionExpression: 'attribute_exists(accountId) AND attribute_not_exists(observed)',
-          ExpressionAttributeValues: { ':all': observations, ':one': 1 },
+          values: { ':all': observations, ':one': 1 },
         });
       } catch (fallbackError) {
         // Another run created the map meanwhile: the nested write works now.
@@ -185,12 +187,28 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
     }
   }
 
-  private async update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnConsumedCapacity'>): Promise<void> {
+  private async update({ key, values, ...input }: UpdateInput): Promise<void> {
     const output = await callAws('UpdateItem', () =>
-      this.documents.send(new UpdateCommand({ ...input, TableName: this.tableName, ReturnConsumedCapacity: 'TOTAL' })),
+      this.dynamo.send(
+        new UpdateItemCommand({
+          ...input,
+          TableName: this.tableName,
+          Key: marshall(key),
+          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
     );
     this.capacity.write += output.ConsumedCapacity?.CapacityUnits ?? 0;
   }
+}
+
+interface UpdateInput {
+  key: Record<string, string>;
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  values: Record<string, unknown>;
 }
 
 function toDesiredMember(item: Record<string, unknown>): DesiredMember {

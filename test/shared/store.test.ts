@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '#sandbox/index';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDesiredMembershipStore, type DesiredMemberWrite } from '#shared/store/desired-members';
 
 /** The desired-membership store against DynamoDB (dynalite) through the real SDK client. */
@@ -81,8 +81,8 @@ describe('DynamoDesiredMembershipStore', () => {
   });
 
   it('records observations on a row written by hand without an observation map', async () => {
-    const raw = DynamoDBDocumentClient.from(new DynamoDBClient({ region: sandbox.homeRegion }));
-    await raw.send(new PutCommand({ TableName: sandbox.tableName, Item: { ...write({ accountId: '222222222288' }), version: 1 } }));
+    const raw = new DynamoDBClient({ region: sandbox.homeRegion });
+    await raw.send(new PutItemCommand({ TableName: sandbox.tableName, Item: marshall({ ...write({ accountId: '222222222288' }), version: 1 }, { removeUndefinedValues: true }) }));
     await store.recordObservations('222222222288', { 'us-east-1': { relationshipStatus: 'Created', lastAction: 'createMember', at: 't' } });
     await store.recordObservations('222222222288', { 'eu-west-1': { relationshipStatus: 'Invited', at: 't2' } });
     const [row] = await store.getMany(['222222222288']);
