@@ -1,4 +1,4 @@
-/** The benchmark's figures as Markdown: what `npm run bench` prints and docs/benchmarks.md quotes. */
+/** The benchmark's figures as Markdown: what `npm run bench` prints and the README (Benchmarks) quotes. */
 import type { BaselineResult } from './baseline';
 import type { Bound } from './bound';
 import type { BundleFigures } from './cold-start';

@@ -61,7 +61,7 @@ export function describeError(error: unknown): string[] {
     return [
       'macie-members: the configuration is invalid:',
       ...problems.map((problem) => `  - ${problem}`),
-      'Set these environment variables (the same ones the Lambda functions read; see docs/operations.md),',
+      'Set these environment variables (the same ones the Lambda functions read; see the README, Operations),',
       'or add --local to try the CLI on an in-process sandbox.',
     ];
   }

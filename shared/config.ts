@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
  * settings: credentials, `AWS_REGION`, `AWS_ENDPOINT_URL_*`).
  *
  * The schemas use zod's functional `zod/mini` API: it tree-shakes to the few checks used here,
- * where the chained API bundles all of zod (the Lambda cold-start budget, docs/benchmarks.md).
+ * where the chained API bundles all of zod (the Lambda cold-start budget, the README (Benchmarks)).
  * zod/mini loads no message locale, so every rule names its own message.
  */
 
