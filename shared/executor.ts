@@ -211,8 +211,7 @@ async function runAdministratorAction(macie: MacieAdministrator, item: PlannedMe
       case 'deleteMember':
         return await macie.deleteMember(region, accountId);
       case 'createMember':
-        await macie.createMember(region, accountId, action.email, action.tags);
-        return;
+        return await macie.createMember(region, accountId, action.email, action.tags);
       case 'updateMemberSession':
         return await macie.updateMemberSession(region, accountId, action.status);
       case 'updateTags':

@@ -289,12 +289,6 @@ export function describeAction(action: MembershipAction): string {
   }
 }
 
-/** One line for a planned item, e.g. `222222222201 us-east-1 Created -> member: change (send a Macie membership invitation, …)`. */
-export function describePlannedMembership(item: PlannedMembership): string {
-  const steps = item.actions.length > 0 ? ` [${item.actions.map(describeAction).join('; ')}]` : '';
-  return `${item.accountId} ${item.region} ${item.observedStatus} -> ${item.desiredState}: ${item.verdict}, ${item.reason}${steps}`;
-}
-
 /** True when the plan would change anything or needs a human: any action, any dead letter, any pruning. */
 export function hasDrift(plan: MembershipPlan): boolean {
   return (

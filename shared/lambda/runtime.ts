@@ -34,6 +34,12 @@ export function reportRunWithPowertools(summary: RunSummary): void {
   metrics.addMetric('AccountRegionsDeferred', MetricUnit.Count, summary.byOutcome.deferred);
   metrics.addMetric('DeadLettered', MetricUnit.Count, summary.deadLettered);
   metrics.addMetric('UnmanagedMembers', MetricUnit.Count, summary.unmanaged);
+  // A region or account Macie would not list was not planned at all: nothing dead-letters it.
+  metrics.addMetric('Unobserved', MetricUnit.Count, summary.unobserved.length);
+  if (summary.unobserved.length > 0) {
+    const unobserved = summary.unobserved.map((entry) => ({ ...entry, message: maskEmailsIn(entry.message) }));
+    logger.warn('Some memberships could not be read and were not reconciled', { unobserved });
+  }
   metrics.addMetric('RunDuration', MetricUnit.Milliseconds, summary.durationMs);
 }
 

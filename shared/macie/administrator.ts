@@ -31,7 +31,7 @@ export interface MacieAdministrator {
   listMembers(region: string): Promise<ObservedMember[]>;
   /** One account's membership, or `undefined` when Macie does not list it. */
   getMember(region: string, accountId: string): Promise<ObservedMember | undefined>;
-  createMember(region: string, accountId: string, email: string, tags: Tags): Promise<{ arn: string | undefined }>;
+  createMember(region: string, accountId: string, email: string, tags: Tags): Promise<void>;
   createInvitations(region: string, accountIds: string[], options: InvitationOptions): Promise<UnprocessedAccount[]>;
   disassociateMember(region: string, accountId: string): Promise<void>;
   deleteMember(region: string, accountId: string): Promise<void>;
@@ -83,10 +83,7 @@ export class SdkMacieAdministrator implements MacieAdministrator {
   }
 
   async createMember(region: string, accountId: string, email: string, tags: Tags) {
-    const output = await callAws('CreateMember', () =>
-      this.client(region).send(new CreateMemberCommand({ account: { accountId, email }, tags })),
-    );
-    return { arn: output.arn };
+    await callAws('CreateMember', () => this.client(region).send(new CreateMemberCommand({ account: { accountId, email }, tags })));
   }
 
   async createInvitations(region: string, accountIds: string[], options: InvitationOptions) {

@@ -28,7 +28,7 @@ export interface DesiredMembershipStore {
   recordDesired(member: DesiredMemberWrite, expectedVersion?: number): Promise<DesiredWriteResult>;
   /** Records observations for some regions of an existing row, leaving the other regions and the desired fields alone. */
   recordObservations(accountId: string, observations: Readonly<Record<string, ObservedRegionState>>): Promise<void>;
-  /** Read and write capacity units consumed so far (for benchmarks and the run summary). */
+  /** Read and write capacity units consumed so far (the benchmarks report them). */
   consumedCapacity(): { read: number; write: number };
 }
 

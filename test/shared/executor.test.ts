@@ -46,7 +46,6 @@ class RecordingMacie implements MacieAdministrator {
   }
   async createMember(region: string, accountId: string) {
     this.record(`createMember ${accountId} ${region}`);
-    return { arn: undefined };
   }
   async createInvitations(region: string, accountIds: string[], _options: InvitationOptions) {
     this.record(`invite ${accountIds.join(',')} ${region}`);
@@ -106,7 +105,6 @@ describe('executePlan', () => {
       async createMember(_region: string, accountId: string) {
         await new Promise((resolve) => setTimeout(resolve, 5));
         order.push(`create ${accountId}`);
-        return { arn: undefined };
       },
     });
     await executePlan(plan(...ids(9).map((id) => item(id))), { macie: slowMacie, acceptor }, settings);
@@ -269,7 +267,6 @@ describe('executePlan, member side', () => {
     const macie = new RecordingMacie();
     macie.createMember = async (_region, accountId) => {
       order.push(`create ${accountId}`);
-      return { arn: undefined };
     };
     const acceptor: MemberAccountAcceptor = {
       prepareAcceptance: (accountId) => order.push(`prepare ${accountId}`),
