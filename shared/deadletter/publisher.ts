@@ -1,4 +1,5 @@
 import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { backoffBeforeRound } from '#shared/aws/backoff';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
 import type { DeadLetter } from '#shared/domain/dead-letters';
@@ -32,6 +33,7 @@ export class SqsDeadLetterPublisher implements DeadLetterPublisher {
     let pending = bodies.map((body, index) => ({ Id: String(index), MessageBody: body }));
     // SendMessageBatch succeeds as a call even when single entries fail; resend just those.
     for (let round = 1; pending.length > 0; round++) {
+      if (round > 1) await backoffBeforeRound(round - 1);
       const output = await callAws('SendMessageBatch', () =>
         this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending })),
       );

@@ -6,6 +6,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { backoffBeforeRound } from '#shared/aws/backoff';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
 import type { DesiredMember, ObservedRegionState } from '#shared/domain/types';
@@ -93,6 +94,7 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
         if (round === BATCH_GET_ROUNDS) {
           throw new AwsCallError('BatchGetItem', 'UnprocessedKeys', `${keys.length} keys still unprocessed after ${round} rounds`, round);
         }
+        if (round > 0) await backoffBeforeRound(round);
         const output = await callAws('BatchGetItem', () =>
           this.dynamo.send(
             new BatchGetItemCommand({
