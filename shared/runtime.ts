@@ -1,4 +1,4 @@
-import { getConfig, type ServiceConfig } from '#shared/config';
+import type { ServiceConfig } from '#shared/config';
 import { SqsDeadLetterPublisher, type DeadLetterPublisher } from '#shared/deadletter/publisher';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
 import { partitionOf } from '#shared/aws/partition';

@@ -61,10 +61,10 @@ class RecordingMacie implements MacieAdministrator {
   async updateMemberSession(region: string, accountId: string, status: string) {
     this.record(`updateMemberSession ${accountId} ${region} ${status}`);
   }
-  async tagMember(region: string, arn: string) {
+  async tagMember(_region: string, arn: string) {
     this.record(`tag ${arn}`);
   }
-  async untagMember(region: string, arn: string) {
+  async untagMember(_region: string, arn: string) {
     this.record(`untag ${arn}`);
   }
 }
