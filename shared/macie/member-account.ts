@@ -96,8 +96,7 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
         if (attempt === 1) await this.ensureMacieEnabled(macie);
         const invitationId = await this.findInvitation(macie, administratorAccountId);
         if (!invitationId) return false;
-        await this.accept(macie, administratorAccountId, invitationId);
-        return true;
+        return this.accept(macie, administratorAccountId, invitationId);
       });
       if (accepted) return 'accepted';
     }
@@ -117,24 +116,27 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
 
   /**
    * Overlapping runs race here: another one may have accepted meanwhile (the invitation is gone), or
-   * re-invited (a new invitation replaced this one). The member's own view of its administrator
-   * settles it; anything else, such as the account having another administrator, is a failure.
+   * re-invited (a new invitation replaced this one, perhaps not visible yet). The member's own view
+   * of its administrator settles it: ours and enrolled is done; ours with a newer visible
+   * invitation is accepted; ours otherwise is left to the next look (false). An account with
+   * another administrator is a failure.
    */
-  private async accept(macie: Macie2Client, administratorAccountId: string, invitationId: string): Promise<void> {
+  private async accept(macie: Macie2Client, administratorAccountId: string, invitationId: string): Promise<boolean> {
     const acceptInvitation = (id: string) =>
       callAws('AcceptInvitation', () => macie.send(new AcceptInvitationCommand({ administratorAccountId, invitationId: id })));
     try {
       await acceptInvitation(invitationId);
+      return true;
     } catch (error) {
       if (!(error instanceof AwsCallError && RACE_CODES.has(error.code))) throw error;
       const { administrator } = await callAws('GetAdministratorAccount', () => macie.send(new GetAdministratorAccountCommand({})));
-      if (administrator?.accountId !== administratorAccountId) throw error;
-      if (administrator.relationshipStatus === 'Enabled' || administrator.relationshipStatus === 'Paused') return;
-      if (administrator.relationshipStatus === 'Invited' && administrator.invitationId && administrator.invitationId !== invitationId) {
+      if (administrator?.accountId !== undefined && administrator.accountId !== administratorAccountId) throw error;
+      if (administrator?.relationshipStatus === 'Enabled' || administrator?.relationshipStatus === 'Paused') return true;
+      if (administrator?.relationshipStatus === 'Invited' && administrator.invitationId && administrator.invitationId !== invitationId) {
         await acceptInvitation(administrator.invitationId);
-        return;
+        return true;
       }
-      throw error;
+      return false;
     }
   }
 
