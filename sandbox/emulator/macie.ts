@@ -466,35 +466,38 @@ export class MacieService {
   }
 
   private declineInvitations(call: MacieCall): MacieOutput {
-    const administratorIds = accountIdList(call.body, 'accountIds');
-    this.requireSession(call);
-    const unprocessedAccounts: UnprocessedAccount[] = [];
-    for (const administratorId of new Set(administratorIds)) {
-      const record = this.store.get(administratorId, call.region, call.principal.accountId);
-      if (record && isAssociated(record)) {
-        unprocessedAccounts.push(clientError(administratorId, `You can't decline the invitation from your current administrator account ${administratorId}; disassociate from it instead`));
-      } else if (!record || !hasPendingInvitation(record, call.now) || !invitationVisibleToMember(record, call.now)) {
-        unprocessedAccounts.push(clientError(administratorId, `There is no pending invitation from account ${administratorId}`));
-      } else {
-        decline(record, 'declined', call.now);
-      }
-    }
-    return { unprocessedAccounts };
+    return this.answerInvitations(call, 'declined', (record) => hasPendingInvitation(record, call.now), {
+      associated: (id) => `You can't decline the invitation from your current administrator account ${id}; disassociate from it instead`,
+      missing: (id) => `There is no pending invitation from account ${id}`,
+    });
   }
 
   /** Deleting an unanswered invitation declines it too, so the administrator sees Resigned either way. */
   private deleteInvitations(call: MacieCall): MacieOutput {
+    return this.answerInvitations(call, 'deleted', () => true, {
+      associated: (id) => `You can't delete the invitation from your current administrator account ${id}`,
+      missing: (id) => `There is no invitation from account ${id}`,
+    });
+  }
+
+  /** The member's answer to invitations from some administrators: one unprocessed entry for each it cannot apply to. */
+  private answerInvitations(
+    call: MacieCall,
+    answer: Parameters<typeof decline>[1],
+    answerable: (record: MemberRecord) => boolean,
+    messages: { associated: (administratorId: string) => string; missing: (administratorId: string) => string },
+  ): MacieOutput {
     const administratorIds = accountIdList(call.body, 'accountIds');
     this.requireSession(call);
     const unprocessedAccounts: UnprocessedAccount[] = [];
     for (const administratorId of new Set(administratorIds)) {
       const record = this.store.get(administratorId, call.region, call.principal.accountId);
       if (record && isAssociated(record)) {
-        unprocessedAccounts.push(clientError(administratorId, `You can't delete the invitation from your current administrator account ${administratorId}`));
-      } else if (!record || !invitationVisibleToMember(record, call.now)) {
-        unprocessedAccounts.push(clientError(administratorId, `There is no invitation from account ${administratorId}`));
+        unprocessedAccounts.push(clientError(administratorId, messages.associated(administratorId)));
+      } else if (!record || !answerable(record) || !invitationVisibleToMember(record, call.now)) {
+        unprocessedAccounts.push(clientError(administratorId, messages.missing(administratorId)));
       } else {
-        decline(record, 'deleted', call.now);
+        decline(record, answer, call.now);
       }
     }
     return { unprocessedAccounts };

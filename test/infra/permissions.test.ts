@@ -212,6 +212,18 @@ describe('the handlers call every operation their roles allow', () => {
   });
 });
 
+/** What every function needs to change a membership: the administrator's Macie writes and the member role. */
+const MEMBERSHIP_CHANGES = [
+  'macie2:CreateMember',
+  'macie2:TagResource',
+  'macie2:UntagResource',
+  'macie2:CreateInvitations',
+  'macie2:DisassociateMember',
+  'macie2:DeleteMember',
+  'macie2:UpdateMemberSession',
+  'sts:AssumeRole',
+];
+
 describe('the IAM policies match the calls', () => {
   const functionAllows = (name: FunctionName) => allowedActions(reconciler.roleStatements(`${LOGICAL[name]}Role`));
   const memberAllows = () => allowedActions(memberRole.roleStatements('MemberRole'));
@@ -231,14 +243,7 @@ describe('the IAM policies match the calls', () => {
         'sqs:SendMessage',
         'macie2:ListMembers',
         'macie2:GetMember',
-        'macie2:CreateMember',
-        'macie2:TagResource',
-        'macie2:UntagResource',
-        'macie2:CreateInvitations',
-        'macie2:DisassociateMember',
-        'macie2:DeleteMember',
-        'macie2:UpdateMemberSession',
-        'sts:AssumeRole',
+        ...MEMBERSHIP_CHANGES,
       ]),
     );
   });
@@ -249,14 +254,7 @@ describe('the IAM policies match the calls', () => {
       'dynamodb:UpdateItem',
       'sqs:SendMessage',
       'macie2:GetMember',
-      'macie2:CreateMember',
-      'macie2:TagResource',
-      'macie2:UntagResource',
-      'macie2:CreateInvitations',
-      'macie2:DisassociateMember',
-      'macie2:DeleteMember',
-      'macie2:UpdateMemberSession',
-      'sts:AssumeRole',
+      ...MEMBERSHIP_CHANGES,
     ];
     expect(sorted(actionsNeeded(calls.requests).functionRole)).toEqual(sorted(targeted));
     expect(sorted(actionsNeeded(calls.onboard).functionRole)).toEqual(sorted([...targeted, 'organizations:DescribeAccount']));
