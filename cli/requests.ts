@@ -9,7 +9,7 @@ import type { ServiceConfig } from '#shared/config';
 import { parseMembershipRequest, type MembershipRequest, type RequestIssue, type RequestParseResult } from '#shared/domain/requests';
 import { ACCOUNT_ID_PATTERN, describeValue } from '#shared/domain/rules';
 import { recordMembershipRequest } from '#shared/intake';
-import type { DesiredMembershipStore } from '#shared/store/desired-members';
+import type { DesiredMembershipStore } from '#shared/ports';
 import { CliError } from './errors';
 
 /** Options common to `enroll` and `import`, as commander hands them over. */

@@ -4,7 +4,8 @@
  * sandbox holding the demo organization stands in for AWS.
  */
 import { parseConfig, type ServiceConfig } from '#shared/config';
-import { createOrganizationDirectory, type OrganizationDirectory } from '#shared/organizations/accounts';
+import { createOrganizationDirectory } from '#shared/organizations/accounts';
+import type { OrganizationDirectory } from '#shared/ports';
 import { createRuntime, type ServiceRuntime } from '#shared/runtime';
 import type { Sandbox } from '#sandbox/index';
 import { CliError } from './errors';

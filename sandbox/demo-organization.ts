@@ -1,4 +1,4 @@
-import type { DesiredMemberWrite } from '#shared/store/desired-members';
+import type { DesiredMemberWrite } from '#shared/ports';
 import type { FaultKnobs, SeedAccount } from '#sandbox/emulator/index';
 import type { Sandbox } from '#sandbox/index';
 

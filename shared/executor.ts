@@ -2,8 +2,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { AwsCallError, toAwsCallError } from '#shared/errors';
 import type { ExecutionOutcome } from '#shared/domain/outcomes';
 import type { MembershipAction, MembershipActionKind, MembershipPlan, PlannedMembership } from '#shared/domain/types';
-import type { InvitationOptions, MacieAdministrator, UnprocessedAccount } from '#shared/macie/administrator';
-import type { MemberAccountAcceptor } from '#shared/macie/member-account';
+import type { InvitationOptions, MacieAdministrator, MemberAccountAcceptor, UnprocessedAccount } from '#shared/ports';
 
 export interface ExecutionSettings {
   administratorAccountId: string;

@@ -3,7 +3,7 @@ import { requestFromInvalidInput } from '#shared/domain/dead-letters';
 import { desiredMemberFromRequest, type MembershipRequest } from '#shared/domain/requests';
 import type { DesiredMember } from '#shared/domain/types';
 import type { AwsCallError } from '#shared/errors';
-import type { DesiredMembershipStore, DesiredWriteResult } from '#shared/store/desired-members';
+import type { DesiredMembershipStore, DesiredWriteResult } from '#shared/ports';
 
 /**
  * The intake of membership requests, shared by the SQS function, the onboarding function and the

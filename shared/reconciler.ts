@@ -4,10 +4,9 @@ import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
 import { deadLettersFor, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
 import { planMemberships } from '#shared/domain/plan';
 import type { DesiredMember, MembershipPlan, ObservedMember } from '#shared/domain/types';
-import type { DeadLetterPublisher } from '#shared/deadletter/publisher';
+import type { DeadLetterPublisher, DesiredMembershipStore } from '#shared/ports';
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
 import { executePlan } from '#shared/executor';
-import type { DesiredMembershipStore } from '#shared/store/desired-members';
 import { toAwsCallError } from '#shared/errors';
 
 export interface ReconcilerPorts extends ExecutionPorts {

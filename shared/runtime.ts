@@ -1,10 +1,11 @@
 import type { ServiceConfig } from '#shared/config';
-import { SqsDeadLetterPublisher, type DeadLetterPublisher } from '#shared/deadletter/publisher';
+import { SqsDeadLetterPublisher } from '#shared/deadletter/publisher';
+import type { DeadLetterPublisher, DesiredMembershipStore } from '#shared/ports';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
 import { partitionOf } from '#shared/aws/partition';
 import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
 import { Reconciler, type ReconcilerPorts } from '#shared/reconciler';
-import { DynamoDesiredMembershipStore, type DesiredMembershipStore } from '#shared/store/desired-members';
+import { DynamoDesiredMembershipStore } from '#shared/store/desired-members';
 
 /**
  * What every function and the CLI need, wired once from the configuration. The Organizations

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { MembershipRequest, RequestIssue } from '#shared/domain/requests';
-import type { OrganizationDirectory } from '#shared/organizations/accounts';
+import type { OrganizationDirectory } from '#shared/ports';
 import type { ServiceRuntime } from '#shared/runtime';
 import { parseAccountCsv } from '../csv';
 import { CliError, ExitCode, describeError } from '../errors';

@@ -4,11 +4,7 @@ import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import { deadLetterBody } from '#shared/domain/dead-letters';
-
-/** Where everything that could not be done goes, with its reason, so nothing is silently lost. */
-export interface DeadLetterPublisher {
-  publish(letters: readonly DeadLetter[]): Promise<void>;
-}
+import type { DeadLetterPublisher } from '#shared/ports';
 
 // SQS limits: 10 entries and 256 KiB per SendMessageBatch call.
 const MAX_ENTRIES = 10;

@@ -1,5 +1,6 @@
 import { getConfig } from '#shared/config';
-import { createOrganizationDirectory, type OrganizationDirectory } from '#shared/organizations/accounts';
+import { createOrganizationDirectory } from '#shared/organizations/accounts';
+import type { OrganizationDirectory } from '#shared/ports';
 
 let directory: OrganizationDirectory | undefined;
 

@@ -13,32 +13,8 @@ import {
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
 import type { ObservedMember, RelationshipStatus, Tags } from '#shared/domain/types';
+import type { InvitationOptions, MacieAdministrator } from '#shared/ports';
 import { RELATIONSHIP_STATUSES } from '#shared/domain/types';
-
-export interface UnprocessedAccount {
-  accountId: string;
-  errorCode: string;
-  errorMessage: string;
-}
-
-export interface InvitationOptions {
-  message: string | undefined;
-  sendEmail: boolean;
-}
-
-/** What the reconciler needs from Macie on the administrator's side, one region at a time. */
-export interface MacieAdministrator {
-  listMembers(region: string): Promise<ObservedMember[]>;
-  /** One account's membership, or `undefined` when Macie does not list it. */
-  getMember(region: string, accountId: string): Promise<ObservedMember | undefined>;
-  createMember(region: string, accountId: string, email: string, tags: Tags): Promise<void>;
-  createInvitations(region: string, accountIds: string[], options: InvitationOptions): Promise<UnprocessedAccount[]>;
-  disassociateMember(region: string, accountId: string): Promise<void>;
-  deleteMember(region: string, accountId: string): Promise<void>;
-  updateMemberSession(region: string, accountId: string, status: 'ENABLED' | 'PAUSED'): Promise<void>;
-  tagMember(region: string, arn: string, tags: Tags): Promise<void>;
-  untagMember(region: string, arn: string, tagKeys: string[]): Promise<void>;
-}
 
 const KNOWN_STATUSES: ReadonlySet<string> = new Set(RELATIONSHIP_STATUSES);
 

@@ -9,45 +9,13 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
+import type { AcceptanceOptions, AcceptanceResult, CallScheduler, MemberAccountAcceptor } from '#shared/ports';
 
 interface AwsCredentialIdentity {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
   expiration?: Date;
-}
-
-export type AcceptanceResult = 'accepted' | 'invitationNotVisible';
-
-/** Runs a burst of member-side calls, e.g. inside a concurrency limiter. */
-export type CallScheduler = <T>(calls: () => Promise<T>) => Promise<T>;
-
-export interface AcceptanceOptions {
-  /**
-   * Wraps each burst of calls, never the waits between polls: the executor passes its member-side
-   * limiter here, so an acceptance waiting for its invitation to arrive holds no slot that another
-   * account's calls could use.
-   */
-  schedule?: CallScheduler;
-}
-
-/** What the reconciler needs from inside a member account. */
-export interface MemberAccountAcceptor {
-  /**
-   * Enables Macie if needed, finds the administrator's invitation (polling briefly, since
-   * invitations take a moment to reach the member) and accepts it.
-   */
-  acceptInvitationInMemberAccount(
-    accountId: string,
-    region: string,
-    administratorAccountId: string,
-    options?: AcceptanceOptions,
-  ): Promise<AcceptanceResult>;
-  /**
-   * Starts what an acceptance in this account will need (the member role's session) without
-   * waiting for it, so that it overlaps the administrator's side of the work.
-   */
-  prepareAcceptance?(accountId: string, region: string): void;
 }
 
 export interface MemberRoleSettings {

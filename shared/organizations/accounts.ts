@@ -3,19 +3,7 @@ import { awsClientOptions } from '#shared/aws/client-options';
 import type { ServiceConfig } from '#shared/config';
 import { partitionOf } from '#shared/aws/partition';
 import { callAws } from '#shared/errors';
-
-export interface OrganizationAccount {
-  accountId: string;
-  email: string;
-  name: string | undefined;
-  status: string | undefined;
-}
-
-/** What the service needs from AWS Organizations: an account's email, and the list of accounts. */
-export interface OrganizationDirectory {
-  describeAccount(accountId: string): Promise<OrganizationAccount>;
-  listAccounts(): Promise<OrganizationAccount[]>;
-}
+import type { OrganizationAccount, OrganizationDirectory } from '#shared/ports';
 
 // Organizations is a global service with one endpoint region per partition.
 const ORGANIZATIONS_REGION: Record<string, string> = { aws: 'us-east-1', 'aws-cn': 'cn-northwest-1', 'aws-us-gov': 'us-gov-west-1' };

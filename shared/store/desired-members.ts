@@ -10,28 +10,7 @@ import { backoffBeforeRound } from '#shared/aws/backoff';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
 import type { DesiredMember, ObservedRegionState } from '#shared/domain/types';
-
-/** The desired part of a row: what a request or an operator says. */
-export type DesiredMemberWrite = Omit<DesiredMember, 'observed' | 'version'>;
-
-export type DesiredWriteResult = 'written' | 'superseded';
-
-/** The desired-membership table, as the reconciler and the functions use it. */
-export interface DesiredMembershipStore {
-  listAll(): Promise<DesiredMember[]>;
-  getMany(accountIds: readonly string[]): Promise<DesiredMember[]>;
-  /**
-   * Records what is desired for an account. Returns `superseded` (and writes nothing) when the row
-   * already holds this request or a newer one: redelivered and out-of-order requests change nothing.
-   * With `expectedVersion`, writes only while the row is still at that version (0: no row yet), and
-   * also returns `superseded` when it is not: the caller merged with a row that has since changed.
-   */
-  recordDesired(member: DesiredMemberWrite, expectedVersion?: number): Promise<DesiredWriteResult>;
-  /** Records observations for some regions of an existing row, leaving the other regions and the desired fields alone. */
-  recordObservations(accountId: string, observations: Readonly<Record<string, ObservedRegionState>>): Promise<void>;
-  /** Read and write capacity units consumed so far (the benchmarks report them). */
-  consumedCapacity(): { read: number; write: number };
-}
+import type { DesiredMembershipStore, DesiredMemberWrite, DesiredWriteResult } from '#shared/ports';
 
 /** The attributes a desired write owns; `observed` belongs to the reconciler. */
 const DESIRED_FIELDS = [

@@ -7,7 +7,7 @@ import { FUNCTION_NAMES, PACKAGE_PARAMS, PACKAGE_STAGE, PROJECT_ROOT, packageSer
 
 /**
  * serverless.yml, as `osls package` compiles it (offline, no credentials): every resource the
- * service needs, with the settings DESIGN.md §6 and the README (Deployment) promise.
+ * service needs, with the settings the README (Deployment) promises.
  */
 
 let cfn: TemplateReader;

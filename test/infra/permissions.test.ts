@@ -4,7 +4,7 @@ import type { EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox, SandboxCall } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
-import type { DesiredMemberWrite } from '#shared/store/desired-members';
+import type { DesiredMemberWrite } from '#shared/ports';
 import { loadEvent, sqsEvent, startServiceSandbox } from '../support/service-sandbox';
 import { allowedActions, asList, iamGlobMatches, TemplateReader, type CloudFormationTemplate } from './support/cloudformation';
 import { actionsNeeded } from './support/iam-actions';

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AwsCallError } from '#shared/errors';
 import { executePlan, type ExecutionSettings } from '#shared/executor';
 import type { MembershipAction, MembershipPlan, ObservedMember, PlannedMembership } from '#shared/domain/types';
-import type { InvitationOptions, MacieAdministrator, UnprocessedAccount } from '#shared/macie/administrator';
-import type { AcceptanceResult, MemberAccountAcceptor } from '#shared/macie/member-account';
+import type { AcceptanceResult, InvitationOptions, MacieAdministrator, MemberAccountAcceptor, UnprocessedAccount } from '#shared/ports';
 
 /**
  * The executor's scheduling (batching, ordering, failure handling, deadlines) against recording

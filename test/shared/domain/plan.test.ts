@@ -61,7 +61,7 @@ function planOne(desired: DesiredMember, observed: ObservedMember[], overrides: 
   return plan.items[0]!;
 }
 
-describe('planMemberships: desired member (DESIGN.md §3, middle column)', () => {
+describe('planMemberships: desired member (README, Reconciliation rules: desired member)', () => {
   const cells: [string, RelationshipStatus | 'NotListed', Partial<ObservedMember>, PlanVerdict, MembershipActionKind[]][] = [
     ['creates, invites and accepts an account Macie does not list', 'NotListed', {}, 'change', ['createMember', 'invite', 'accept']],
     ['invites and accepts a Created member', 'Created', {}, 'change', ['invite', 'accept']],
@@ -240,7 +240,7 @@ describe('planMemberships: desired member (DESIGN.md §3, middle column)', () =>
   });
 });
 
-describe('planMemberships: desired absent (DESIGN.md §3, right column)', () => {
+describe('planMemberships: desired absent (README, Reconciliation rules: desired absent)', () => {
   const cells: [RelationshipStatus | 'NotListed', PlanVerdict, MembershipActionKind[]][] = [
     ['NotListed', 'inSync', []],
     ['Created', 'change', ['deleteMember']],

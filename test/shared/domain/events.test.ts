@@ -6,7 +6,7 @@ import { parseMembershipRequestBody } from '#shared/domain/requests';
 const ctx = { administratorAccountId: '111111111111', managedRegions: ['us-east-1'], eventSource: 'macie-membership-reconciler' };
 
 function sample<T = Record<string, any>>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8')) as T;
+  return JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8')) as T;
 }
 
 /** A deep copy of a sample with `change` applied. */

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '#sandbox/index';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { DynamoDesiredMembershipStore, type DesiredMemberWrite } from '#shared/store/desired-members';
+import { DynamoDesiredMembershipStore } from '#shared/store/desired-members';
+import type { DesiredMemberWrite } from '#shared/ports';
 
 /** The desired-membership store against DynamoDB (dynalite) through the real SDK client. */
 

@@ -1,0 +1,117 @@
+/**
+ * The ports: what the core (intake, reconciler, executor) needs from the outside world, in the
+ * domain's words. Each outside system has one adapter folder that implements its port and only
+ * translates (`shared/macie/`, `shared/store/`, `shared/deadletter/`, `shared/organizations/`).
+ * Tests swap an adapter for a recording one without touching the core.
+ */
+import type { DeadLetter } from '#shared/domain/dead-letters';
+import type { DesiredMember, ObservedMember, ObservedRegionState, Tags } from '#shared/domain/types';
+
+// ---- Macie, administrator side ----------------------------------------------------------------
+
+/** An `unprocessedAccounts` entry of `CreateInvitations`. */
+export interface UnprocessedAccount {
+  accountId: string;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export interface InvitationOptions {
+  message: string | undefined;
+  sendEmail: boolean;
+}
+
+/** What the reconciler needs from Macie on the administrator's side, one region at a time. */
+export interface MacieAdministrator {
+  listMembers(region: string): Promise<ObservedMember[]>;
+  /** One account's membership, or `undefined` when Macie does not list it. */
+  getMember(region: string, accountId: string): Promise<ObservedMember | undefined>;
+  createMember(region: string, accountId: string, email: string, tags: Tags): Promise<void>;
+  createInvitations(region: string, accountIds: string[], options: InvitationOptions): Promise<UnprocessedAccount[]>;
+  disassociateMember(region: string, accountId: string): Promise<void>;
+  deleteMember(region: string, accountId: string): Promise<void>;
+  updateMemberSession(region: string, accountId: string, status: 'ENABLED' | 'PAUSED'): Promise<void>;
+  tagMember(region: string, arn: string, tags: Tags): Promise<void>;
+  untagMember(region: string, arn: string, tagKeys: string[]): Promise<void>;
+}
+
+// ---- Macie, member side -----------------------------------------------------------------------
+
+export type AcceptanceResult = 'accepted' | 'invitationNotVisible';
+
+/** Runs a burst of member-side calls, e.g. inside a concurrency limiter. */
+export type CallScheduler = <T>(calls: () => Promise<T>) => Promise<T>;
+
+export interface AcceptanceOptions {
+  /**
+   * Wraps each burst of calls, never the waits between polls: the executor passes its member-side
+   * limiter here, so an acceptance waiting for its invitation to arrive holds no slot that another
+   * account's calls could use.
+   */
+  schedule?: CallScheduler;
+}
+
+/** What the reconciler needs from inside a member account. */
+export interface MemberAccountAcceptor {
+  /**
+   * Enables Macie if needed, finds the administrator's invitation (polling briefly, since
+   * invitations take a moment to reach the member) and accepts it.
+   */
+  acceptInvitationInMemberAccount(
+    accountId: string,
+    region: string,
+    administratorAccountId: string,
+    options?: AcceptanceOptions,
+  ): Promise<AcceptanceResult>;
+  /**
+   * Starts what an acceptance in this account will need (the member role's session) without
+   * waiting for it, so that it overlaps the administrator's side of the work.
+   */
+  prepareAcceptance?(accountId: string, region: string): void;
+}
+
+// ---- The desired-membership table -------------------------------------------------------------
+
+/** The desired part of a row: what a request or an operator says. */
+export type DesiredMemberWrite = Omit<DesiredMember, 'observed' | 'version'>;
+
+export type DesiredWriteResult = 'written' | 'superseded';
+
+/** The desired-membership table, as the reconciler and the functions use it. */
+export interface DesiredMembershipStore {
+  listAll(): Promise<DesiredMember[]>;
+  getMany(accountIds: readonly string[]): Promise<DesiredMember[]>;
+  /**
+   * Records what is desired for an account. Returns `superseded` (and writes nothing) when the row
+   * already holds this request or a newer one: redelivered and out-of-order requests change nothing.
+   * With `expectedVersion`, writes only while the row is still at that version (0: no row yet), and
+   * also returns `superseded` when it is not: the caller merged with a row that has since changed.
+   */
+  recordDesired(member: DesiredMemberWrite, expectedVersion?: number): Promise<DesiredWriteResult>;
+  /** Records observations for some regions of an existing row, leaving the other regions and the desired fields alone. */
+  recordObservations(accountId: string, observations: Readonly<Record<string, ObservedRegionState>>): Promise<void>;
+  /** Read and write capacity units consumed so far (the benchmarks report them). */
+  consumedCapacity(): { read: number; write: number };
+}
+
+// ---- Dead letters -----------------------------------------------------------------------------
+
+/** Where everything that could not be done goes, with its reason, so nothing is silently lost. */
+export interface DeadLetterPublisher {
+  publish(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+// ---- AWS Organizations ------------------------------------------------------------------------
+
+export interface OrganizationAccount {
+  accountId: string;
+  email: string;
+  name: string | undefined;
+  status: string | undefined;
+}
+
+/** What the service needs from AWS Organizations: an account's email, and the list of accounts. */
+export interface OrganizationDirectory {
+  describeAccount(accountId: string): Promise<OrganizationAccount>;
+  listAccounts(): Promise<OrganizationAccount[]>;
+}
