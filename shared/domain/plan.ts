@@ -70,6 +70,11 @@ export function tagChanges(desired: Tags, observed: Tags): { tagsToSet: Tags; ta
   return { tagsToSet, tagKeysToRemove };
 }
 
+/** What the row wants in one region: `member` only where an enrolled row names the region (or names none). */
+export function desiredStateIn(row: Pick<DesiredMember, 'desiredState' | 'regions'>, region: string): DesiredState {
+  return row.desiredState === 'member' && (row.regions === undefined || row.regions.includes(region)) ? 'member' : 'absent';
+}
+
 function sameEmail(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
@@ -222,10 +227,9 @@ export function planMemberships(
   const items: PlannedMembership[] = [];
   for (const accountId of accountIds) {
     const row = rows.get(accountId) as DesiredMember;
-    const memberRegions = new Set(row.regions ?? regions);
     for (const region of regions) {
       const member = observedByKey.get(observedKey(region, accountId));
-      const desiredState: DesiredState = row.desiredState === 'member' && memberRegions.has(region) ? 'member' : 'absent';
+      const desiredState = desiredStateIn(row, region);
       const observedStatus: ObservedStatus = member?.relationshipStatus ?? 'NotListed';
       const outcome =
         accountId === administratorAccountId

@@ -5,16 +5,19 @@
 export type AccountId = string;
 export type Region = string;
 
-/** Macie's `RelationshipStatus` enum, as the administrator sees a member (service model 2020-01-01). */
+/**
+ * Macie's `RelationshipStatus` enum (service model 2020-01-01), in the order operators read it:
+ * enrolled first, then on the way in, then on the way out, then what Macie will not act on.
+ */
 export const RELATIONSHIP_STATUSES = [
   'Enabled',
   'Paused',
   'Invited',
   'Created',
-  'Removed',
-  'Resigned',
   'EmailVerificationInProgress',
   'EmailVerificationFailed',
+  'Removed',
+  'Resigned',
   'RegionDisabled',
   'AccountSuspended',
 ] as const;
