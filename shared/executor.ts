@@ -1,12 +1,14 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { AwsCallError, toAwsCallError } from '#shared/errors';
+import { toAwsCallError } from '#shared/errors';
+import { OPERATION_OF, meaningOfInvitationAnswer, meaningOfInvitationRecheck, meaningOfStepError } from '#shared/domain/macie-answers';
 import type { ExecutionOutcome } from '#shared/domain/outcomes';
+import { plannedWork } from '#shared/domain/plan';
 import type { MembershipAction, MembershipActionKind, MembershipPlan, PlannedMembership } from '#shared/domain/types';
 import type { InvitationOptions, MacieAdministrator, MemberAccountAcceptor, UnprocessedAccount } from '#shared/ports';
 
 export interface ExecutionSettings {
   administratorAccountId: string;
-  invitation: InvitationOptions & { batchSize: number };
+  invitation: Omit<InvitationOptions, 'message'> & { batchSize: number };
   concurrency: { administratorCallsPerRegion: number; memberAccounts: number };
 }
 
@@ -22,21 +24,10 @@ export interface WorkBudget {
 
 export const UNLIMITED_BUDGET: WorkBudget = { canStartWork: () => true };
 
-export interface ExecutionProgress {
-  (finished: ExecutionOutcome): void;
-}
-
-/**
- * Runs a plan. Every account × region runs its actions in order; different ones run at once,
- * bounded per region on the administrator side (one Macie rate limit per account and region) and
- * overall on the member side (each member account has its own). Invitations are gathered into
- * batches as accounts become ready for them, so accepting the first batch overlaps creating the next.
- */
 export interface ExecutionOptions {
   budget?: WorkBudget;
-  onOutcome?: ExecutionProgress;
-  /** Per-account invitation messages that override the configured one. */
-  invitationMessages?: ReadonlyMap<string, string>;
+  /** Called as each account-region finishes (progress bars, streaming records). */
+  onOutcome?: (finished: ExecutionOutcome) => void;
 }
 
 /** Work that waited for a limiter slot until the run's budget was spent; it is deferred, not failed. */
@@ -44,105 +35,63 @@ class BudgetExhausted extends Error {}
 
 const DEFERRED = { status: 'deferred', note: 'stopped before the deadline; the next run continues' } as const;
 
+/**
+ * Runs a plan, deciding nothing itself: the plan's steps say what to call, and what an answer
+ * means is asked of the domain (`macie-answers`). What is left here is scheduling. Every account ×
+ * region runs its steps in order; different ones run at once, bounded per region on the
+ * administrator side (one Macie rate limit per account and region) and overall on the member side
+ * (each member account has its own). Invitations are gathered into batches as accounts become
+ * ready for them, so accepting the first batch overlaps creating the next. The budget is asked
+ * when each step starts.
+ */
 export async function executePlan(
-  plan: MembershipPlan,
+  plan: Pick<MembershipPlan, 'items' | 'unmanaged'>,
   ports: ExecutionPorts,
   settings: ExecutionSettings,
-  { budget = UNLIMITED_BUDGET, onOutcome, invitationMessages }: ExecutionOptions = {},
+  { budget = UNLIMITED_BUDGET, onOutcome }: ExecutionOptions = {},
 ): Promise<ExecutionOutcome[]> {
-  const work = [
-    ...plan.items.map((item) => ({ item, unmanaged: false })),
-    ...plan.unmanaged
-      .filter((member) => member.actions.length > 0)
-      .map((member) => ({
-        unmanaged: true,
-        item: {
-          accountId: member.accountId,
-          region: member.region,
-          desiredState: 'absent',
-          observedStatus: member.relationshipStatus,
-          verdict: 'change',
-          reason: 'unmanaged member, pruning is on',
-          actions: member.actions,
-        } satisfies PlannedMembership,
-      })),
-  ];
-  const regions = new Set(work.map(({ item }) => item.region));
+  const work = plannedWork(plan);
   const adminLimits = new Map<string, LimitFunction>(
-    [...regions].map((region) => [region, pLimit(settings.concurrency.administratorCallsPerRegion)]),
+    [...new Set(work.map((item) => item.region))].map((region) => [region, pLimit(settings.concurrency.administratorCallsPerRegion)]),
   );
   const memberLimit = pLimit(settings.concurrency.memberAccounts);
   // The budget is asked again when a limiter lets the work start: a run queues most of its work
   // at once, so a check before queueing would let work start long after the deadline.
-  const whenBudgetAllows = <T>(limit: LimitFunction, work: () => Promise<T>): Promise<T> =>
-    limit(() => (budget.canStartWork() ? work() : Promise.reject(new BudgetExhausted())));
-  // One batcher per region and invitation message: accounts invited together share the message.
-  const batchers = new Map<string, InvitationBatcher>();
-  const batcherKey = (item: PlannedMembership) =>
-    `${item.region}\n${invitationMessages?.get(item.accountId) ?? settings.invitation.message ?? ''}`;
-  for (const { item } of work) {
-    if (!item.actions.some((action) => action.kind === 'invite')) continue;
-    const key = batcherKey(item);
-    const existing = batchers.get(key);
-    if (existing) {
-      existing.expectOneMore();
-      continue;
-    }
-    const options = { ...settings.invitation, message: invitationMessages?.get(item.accountId) ?? settings.invitation.message };
-    // Invitations bypass the administrator limiter: they are few (one call per batch), and queueing
-    // them behind every CreateMember would hold back acceptance until the last member is created.
-    batchers.set(
-      key,
-      new InvitationBatcher(settings.invitation.batchSize, (accountIds) =>
-        ports.macie.createInvitations(item.region, accountIds, options),
-      ),
-    );
-  }
+  const whenBudgetAllows = <T>(limit: LimitFunction, run: () => Promise<T>): Promise<T> =>
+    limit(() => (budget.canStartWork() ? run() : Promise.reject(new BudgetExhausted())));
+  const batchers = invitationBatchers(work, ports.macie, settings);
 
-  const runItem = async ({ item, unmanaged }: { item: PlannedMembership; unmanaged: boolean }): Promise<ExecutionOutcome> => {
-    const batcher = batchers.get(batcherKey(item));
-    const completed: MembershipActionKind[] = [];
-    const willInvite = item.actions.some((action) => action.kind === 'invite');
+  const runItem = async (item: PlannedMembership): Promise<ExecutionOutcome> => {
+    const invite = item.actions.find((action) => action.kind === 'invite');
+    const batcher = invite ? batchers.get(batcherKey(item.region, invite)) : undefined;
     const willAccept = item.actions.some((action) => action.kind === 'accept');
+    const completed: MembershipActionKind[] = [];
     let invited = false;
-    const finish = (outcome: Omit<ExecutionOutcome, 'item' | 'unmanaged' | 'completed'>): ExecutionOutcome => {
-      if (willInvite && !invited) batcher?.withdraw();
-      const result = { item, unmanaged, completed, ...outcome };
+    const finish = (outcome: Omit<ExecutionOutcome, 'item' | 'completed'>): ExecutionOutcome => {
+      if (batcher && !invited) batcher.withdraw();
+      const result = { item, completed, ...outcome };
       onOutcome?.(result);
       return result;
     };
     if (item.actions.length === 0) return finish({ status: 'noop' });
 
     for (const action of item.actions) {
-      // Every action asks the budget when its limiter lets it start (see whenBudgetAllows); invitations
-      // are batched with accounts already under way and always go out.
       try {
         if (action.kind === 'invite') {
+          // Invitations are batched with accounts already under way and always go out.
           invited = true;
           const unprocessed = await batcher!.invite(item.accountId);
-          if (unprocessed?.errorCode === 'ClientError') {
-            // A run overlapping this one may have invited or even enrolled the account since this
-            // run looked; Macie then refuses the invitation. Ask before calling it a failure.
-            const now = await adminLimits.get(item.region)!(() => ports.macie.getMember(item.region, item.accountId)).catch(() => undefined);
-            if (now?.relationshipStatus === 'Enabled' || now?.relationshipStatus === 'Paused') {
-              return finish({ status: 'done', observedAfter: now.relationshipStatus, note: 'another run enrolled this account meanwhile' });
+          const answer = meaningOfInvitationAnswer(unprocessed);
+          if (answer !== 'invited') {
+            const now =
+              answer === 'lookAgain'
+                ? await adminLimits.get(item.region)!(() => ports.macie.getMember(item.region, item.accountId)).catch(() => undefined)
+                : undefined;
+            const recheck = answer === 'lookAgain' ? meaningOfInvitationRecheck(now?.relationshipStatus) : 'failed';
+            if (recheck === 'enrolledMeanwhile') {
+              return finish({ status: 'done', observedAfter: now!.relationshipStatus, note: 'another run enrolled this account meanwhile' });
             }
-            if (now?.relationshipStatus === 'Invited') {
-              completed.push('invite');
-              continue;
-            }
-          }
-          if (unprocessed) {
-            return finish({
-              status: 'failed',
-              failure: {
-                action: 'invite',
-                operation: 'CreateInvitations',
-                code: unprocessed.errorCode,
-                message: unprocessed.errorMessage,
-                attempts: 1,
-              },
-            });
+            if (recheck === 'failed') return finish({ status: 'failed', failure: unprocessedFailure(unprocessed!) });
           }
         } else if (action.kind === 'accept') {
           // The limiter bounds the member-side calls in flight, not the waits between polls.
@@ -156,28 +105,25 @@ export async function executePlan(
           await whenBudgetAllows(adminLimits.get(item.region)!, () => {
             // The member's session is assumed while the administrator creates and invites it.
             if (willAccept) ports.acceptor.prepareAcceptance?.(item.accountId, item.region);
-            return runAdministratorAction(ports.macie, item, action);
+            return runAdministratorStep(ports.macie, item, action);
           });
         }
         completed.push(action.kind);
       } catch (error) {
         if (error instanceof BudgetExhausted) return finish(DEFERRED);
-        if (action.kind === 'createMember' && error instanceof AwsCallError && error.code === 'ConflictException') {
-          // Another run (a schedule overlapping an SQS batch or an onboarding event) created it since
-          // this run looked. Inviting too would re-invite while that run's invitation is pending.
+        const failure = toAwsCallError(OPERATION_OF[action.kind], error);
+        const meaning = meaningOfStepError(action.kind, failure.code);
+        if (meaning === 'alreadyDone') {
+          completed.push(action.kind);
+          continue;
+        }
+        if (meaning === 'createdByAnotherRun') {
           completed.push(action.kind);
           return finish({ status: 'pending', note: 'another run created this member; the next run continues from its state' });
         }
-        const failure = toAwsCallError(operationOf(action), error);
         return finish({
           status: 'failed',
-          failure: {
-            action: action.kind,
-            operation: failure.operation,
-            code: failure.code,
-            message: failure.message,
-            attempts: failure.attempts,
-          },
+          failure: { action: action.kind, operation: failure.operation, code: failure.code, message: failure.message, attempts: failure.attempts },
         });
       }
     }
@@ -187,54 +133,57 @@ export async function executePlan(
   return Promise.all(work.map(runItem));
 }
 
-const OPERATIONS: Record<MembershipActionKind, string> = {
-  disassociateMember: 'DisassociateMember',
-  deleteMember: 'DeleteMember',
-  createMember: 'CreateMember',
-  invite: 'CreateInvitations',
-  accept: 'AcceptInvitation',
-  updateMemberSession: 'UpdateMemberSession',
-  updateTags: 'TagResource',
-};
-
-function operationOf(action: MembershipAction): string {
-  return OPERATIONS[action.kind];
+function unprocessedFailure(entry: UnprocessedAccount): NonNullable<ExecutionOutcome['failure']> {
+  return { action: 'invite', operation: OPERATION_OF.invite, code: entry.errorCode, message: entry.errorMessage, attempts: 1 };
 }
 
-async function runAdministratorAction(macie: MacieAdministrator, item: PlannedMembership, action: MembershipAction): Promise<void> {
-  const { region, accountId } = item;
-  try {
-    switch (action.kind) {
-      case 'disassociateMember':
-        return await macie.disassociateMember(region, accountId);
-      case 'deleteMember':
-        return await macie.deleteMember(region, accountId);
-      case 'createMember':
-        return await macie.createMember(region, accountId, action.email, action.tags);
-      case 'updateMemberSession':
-        return await macie.updateMemberSession(region, accountId, action.status);
-      case 'updateTags':
-        if (Object.keys(action.tagsToSet).length > 0) await macie.tagMember(region, action.arn, action.tagsToSet);
-        if (action.tagKeysToRemove.length > 0) await macie.untagMember(region, action.arn, action.tagKeysToRemove);
-        return;
-      case 'invite':
-      case 'accept':
-        throw new Error(`${action.kind} is not an administrator action`);
-    }
-  } catch (error) {
-    if (isAlreadyDone(action.kind, error)) return;
-    throw error;
-  }
+/** Accounts invited together share a region and a message. */
+function batcherKey(region: string, invite: Extract<MembershipAction, { kind: 'invite' }>): string {
+  return `${region}\n${invite.message ?? ''}`;
 }
 
 /**
- * Another run (a schedule overlapping an SQS batch, a redelivered request) may have done this
- * already; Macie says so with a conflict, or with not-found for something already removed.
+ * One batcher per region and invitation message, expecting every account that will be invited
+ * through it. Invitations bypass the administrator limiter: they are few (one call per batch), and
+ * queueing them behind every CreateMember would hold back acceptance until the last member is created.
  */
-function isAlreadyDone(kind: MembershipActionKind, error: unknown): boolean {
-  if (!(error instanceof AwsCallError)) return false;
-  if (error.code === 'ConflictException') return kind !== 'createMember';
-  return error.code === 'ResourceNotFoundException' && (kind === 'deleteMember' || kind === 'disassociateMember');
+function invitationBatchers(work: readonly PlannedMembership[], macie: MacieAdministrator, settings: ExecutionSettings): Map<string, InvitationBatcher> {
+  const batchers = new Map<string, InvitationBatcher>();
+  for (const item of work) {
+    const invite = item.actions.find((action) => action.kind === 'invite');
+    if (!invite) continue;
+    const key = batcherKey(item.region, invite);
+    const existing = batchers.get(key);
+    if (existing) {
+      existing.expectOneMore();
+      continue;
+    }
+    const options: InvitationOptions = { message: invite.message, sendEmail: settings.invitation.sendEmail };
+    batchers.set(key, new InvitationBatcher(settings.invitation.batchSize, (accountIds) => macie.createInvitations(item.region, accountIds, options)));
+  }
+  return batchers;
+}
+
+/** Translates an administrator-side step into its port call; invitations and acceptance are scheduled above. */
+async function runAdministratorStep(macie: MacieAdministrator, item: PlannedMembership, action: MembershipAction): Promise<void> {
+  const { region, accountId } = item;
+  switch (action.kind) {
+    case 'disassociateMember':
+      return macie.disassociateMember(region, accountId);
+    case 'deleteMember':
+      return macie.deleteMember(region, accountId);
+    case 'createMember':
+      return macie.createMember(region, accountId, action.email, action.tags);
+    case 'updateMemberSession':
+      return macie.updateMemberSession(region, accountId, action.status);
+    case 'updateTags':
+      if (Object.keys(action.tagsToSet).length > 0) await macie.tagMember(region, action.arn, action.tagsToSet);
+      if (action.tagKeysToRemove.length > 0) await macie.untagMember(region, action.arn, action.tagKeysToRemove);
+      return;
+    case 'invite':
+    case 'accept':
+      throw new Error(`${action.kind} is not an administrator step`);
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { DeadLetter } from '#shared/domain/dead-letters';
 import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
 import { deadLettersFor, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
 import { planMemberships } from '#shared/domain/plan';
-import type { DesiredMember, MembershipPlan, ObservedMember } from '#shared/domain/types';
+import type { DesiredMember, MembershipPlan, ObservedMember, Unobserved } from '#shared/domain/types';
 import type { DeadLetterPublisher, DesiredMembershipStore } from '#shared/ports';
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
 import { executePlan } from '#shared/executor';
@@ -20,6 +20,7 @@ export interface ReconcilerPorts extends ExecutionPorts {
 export interface ReconcilerSettings extends ExecutionSettings {
   managedRegions: readonly string[];
   pruneUnmanaged: boolean;
+  invitation: ExecutionSettings['invitation'] & { message: string | undefined };
 }
 
 export interface ReconcileOptions {
@@ -33,19 +34,10 @@ export interface ReconcileOptions {
   onPlan?: (plan: MembershipPlan) => void;
 }
 
-/** An account (or, without `accountId`, a whole region) whose Macie membership could not be read. */
-export interface Unobserved {
-  region: string;
-  accountId?: string;
-  operation: string;
-  code: string;
-  message: string;
-}
-
 export interface PlanView {
   rows: DesiredMember[];
   observed: ObservedMember[];
-  /** Left out of the plan: nothing is decided about what could not be seen. */
+  /** What could not be read; the planner left it out (see `plan.notPlanned`). */
   unobserved: Unobserved[];
   plan: MembershipPlan;
 }
@@ -73,21 +65,18 @@ export class Reconciler {
       targeted ? this.ports.store.getMany(accountIds) : this.ports.store.listAll(),
       targeted ? this.observeAccounts(accountIds) : this.observeAll(),
     ]);
-    const fullPlan = planMemberships(rows, observation.members, {
-      administratorAccountId: this.settings.administratorAccountId,
-      managedRegions: [...this.settings.managedRegions],
-      pruneUnmanaged: this.settings.pruneUnmanaged,
-      onlyAccounts: targeted ? new Set(accountIds) : undefined,
-    });
-    // Whatever could not be observed is not planned: "not listed" would otherwise read as
-    // "create it", and a failed ListMembers would re-create a whole region.
-    const unobservedKeys = new Set(observation.unobserved.map(({ accountId, region }) => `${region}/${accountId ?? '*'}`));
-    const isObserved = (region: string, accountId: string) =>
-      !unobservedKeys.has(`${region}/*`) && !unobservedKeys.has(`${region}/${accountId}`);
-    const plan: MembershipPlan = {
-      items: fullPlan.items.filter((item) => isObserved(item.region, item.accountId)),
-      unmanaged: fullPlan.unmanaged.filter((member) => isObserved(member.region, member.accountId)),
-    };
+    const plan = planMemberships(
+      rows,
+      observation.members,
+      {
+        administratorAccountId: this.settings.administratorAccountId,
+        managedRegions: [...this.settings.managedRegions],
+        pruneUnmanaged: this.settings.pruneUnmanaged,
+        invitationMessage: this.settings.invitation.message,
+        onlyAccounts: targeted ? new Set(accountIds) : undefined,
+      },
+      observation.unobserved,
+    );
     return { rows, observed: observation.members, unobserved: observation.unobserved, plan };
   }
 
@@ -96,25 +85,20 @@ export class Reconciler {
     const started = now().getTime();
     const view = await this.plan(options.accountIds);
     options.onPlan?.(view.plan);
-    const invitationMessages = new Map(
-      view.rows.flatMap((row) => (row.invitationMessage ? [[row.accountId, row.invitationMessage] as const] : [])),
-    );
     const outcomes = await executePlan(view.plan, this.ports, this.settings, {
       budget: options.budget,
       onOutcome: options.onOutcome,
-      invitationMessages,
     });
 
     const at = now().toISOString();
-    const rowsById = new Map(view.rows.map((row) => [row.accountId, row]));
-    const deadLetters = deadLettersFor(outcomes, rowsById, at);
+    const deadLetters = deadLettersFor(outcomes, at);
     // Publish first: the observations mark planner dead letters as sent (the planner reads that
     // mark to send them once), so they may say so only once the letters are out.
     const published = await this.ports.deadLetters.publish(deadLetters).then(
       () => ({ ok: true as const }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const observations = observationsToRecord(outcomes, rowsById, at, { deadLettersSent: published.ok });
+    const observations = observationsToRecord(outcomes, at, { deadLettersSent: published.ok });
     const limit = pLimit(RECORD_CONCURRENCY);
     const recorded = await Promise.allSettled(
       [...observations].map(([accountId, perRegion]) => limit(() => this.ports.store.recordObservations(accountId, perRegion))),

@@ -5,7 +5,7 @@
  */
 import type { ExecutionOutcome, OutcomeStatus, RunSummary } from '#shared/domain/outcomes';
 import { statusAfter } from '#shared/domain/outcomes';
-import type { MembershipPlan } from '#shared/domain/types';
+import { plannedWork } from '#shared/domain/plan';
 import type { ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '../table';
 import { ExitCode } from '../errors';
@@ -28,7 +28,7 @@ export async function runApply({ runtime, terminal, json = false, accountIds }: 
     report = await runtime.reconciler.reconcile({
       trigger: 'cli',
       accountIds,
-      onPlan: (plan) => progress.start(workItems(plan)),
+      onPlan: (plan) => progress.start(plannedWork(plan).length),
       onOutcome: (outcome) => progress.tick(outcome),
     });
   } finally {
@@ -44,11 +44,6 @@ export async function runApply({ runtime, terminal, json = false, accountIds }: 
   return troubled ? ExitCode.failure : ExitCode.ok;
 }
 
-/** What the executor will report an outcome for: every planned item, plus unmanaged members being pruned. */
-function workItems(plan: MembershipPlan): number {
-  return plan.items.length + plan.unmanaged.filter((member) => member.actions.length > 0).length;
-}
-
 /** The machine-readable result (`--json`): the run summary plus one entry per account-region. */
 export function applyDocument(summary: RunSummary, outcomes: readonly ExecutionOutcome[], deadLetterQueueUrl: string) {
   return {
@@ -57,7 +52,7 @@ export function applyDocument(summary: RunSummary, outcomes: readonly ExecutionO
     outcomes: outcomes.map((outcome) => ({
       accountId: outcome.item.accountId,
       region: outcome.item.region,
-      unmanaged: outcome.unmanaged,
+      unmanaged: !outcome.item.row,
       verdict: outcome.item.verdict,
       before: outcome.item.observedStatus,
       after: statusAfter(outcome),

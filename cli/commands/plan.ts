@@ -8,8 +8,8 @@
  * neither "no drift" nor "this is all the drift" would be true.
  */
 import { describeAction, hasDrift, summarizePlan, type PlanSummary } from '#shared/domain/plan';
-import type { MembershipAction, PlannedMembership } from '#shared/domain/types';
-import type { PlanView, Unobserved } from '#shared/reconciler';
+import type { MembershipAction, PlannedMembership, Unobserved } from '#shared/domain/types';
+import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '../table';
 import { ExitCode } from '../errors';
@@ -98,7 +98,7 @@ export function planDocument(
     unmanaged: view.plan.unmanaged.map((member) => ({
       accountId: member.accountId,
       region: member.region,
-      relationshipStatus: member.relationshipStatus,
+      relationshipStatus: member.observedStatus,
       actions: member.actions,
     })),
     unobserved: view.unobserved.map(unobservedEntry),
@@ -141,7 +141,7 @@ function renderPlan(
         ...plan.unmanaged.map((member) => [
           member.accountId,
           member.region,
-          member.relationshipStatus,
+          member.observedStatus,
           member.actions.length > 0 ? member.actions.map(describeAction).join('; ') : 'none',
         ]),
       ]),

@@ -99,7 +99,7 @@ export function statusDocument(view: PlanView, depths: readonly QueueDepth[], co
     desiredMembersTable: config.desiredMembersTable,
     accounts,
     countsByStatus,
-    unmanaged: view.plan.unmanaged.map(({ accountId, region, relationshipStatus }) => ({ accountId, region, relationshipStatus })),
+    unmanaged: view.plan.unmanaged.map(({ accountId, region, observedStatus }) => ({ accountId, region, relationshipStatus: observedStatus })),
     unobserved: view.unobserved.map(({ region, accountId, operation, code, message }) => ({
       region,
       accountId: accountId ?? null,

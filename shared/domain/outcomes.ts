@@ -1,14 +1,16 @@
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import { replayRequestFor } from '#shared/domain/dead-letters';
+import { isUnprocessedAccountFailure } from '#shared/domain/macie-answers';
 import { DEAD_LETTER_ACTION } from '#shared/domain/plan';
 import type {
-  DesiredMember,
   MembershipActionKind,
   ObservedRegionState,
   ObservedStatus,
   PlannedMembership,
   PlanVerdict,
+  Unobserved,
 } from '#shared/domain/types';
+import { PLAN_VERDICTS, zeroCounts } from '#shared/domain/types';
 
 /**
  * What happened to one planned account × region when the executor ran it:
@@ -18,7 +20,8 @@ import type {
  * - `deferred`: the run stopped starting new work before the deadline; the next run continues;
  * - `noop`: the plan had nothing to run (in sync, pending, skipped, dead-lettered by the planner).
  */
-export type OutcomeStatus = 'done' | 'pending' | 'failed' | 'deferred' | 'noop';
+export const OUTCOME_STATUSES = ['done', 'pending', 'failed', 'deferred', 'noop'] as const;
+export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 
 export interface ActionFailure {
   action: MembershipActionKind;
@@ -29,10 +32,10 @@ export interface ActionFailure {
 }
 
 export interface ExecutionOutcome {
+  /** The planned item; an unmanaged member (pruned) is one without a `row`. */
   item: PlannedMembership;
-  /** True for a member Macie lists that the table does not mention (pruned). */
-  unmanaged: boolean;
   status: OutcomeStatus;
+  /** The steps that succeeded: always the first steps of `item.actions`, in order. */
   completed: MembershipActionKind[];
   failure?: ActionFailure;
   /** The status seen after the actions, when the executor looked (otherwise derived from them). */
@@ -40,27 +43,11 @@ export interface ExecutionOutcome {
   note?: string;
 }
 
-/** The relationship status each action leaves behind when it succeeds. */
-const STATUS_AFTER: Partial<Record<MembershipActionKind, ObservedStatus>> = {
-  disassociateMember: 'Removed',
-  deleteMember: 'NotListed',
-  createMember: 'Created',
-  invite: 'Invited',
-  accept: 'Enabled',
-};
-
+/** The status the last completed step left, unless the executor looked afterwards. */
 export function statusAfter(outcome: ExecutionOutcome): ObservedStatus {
   if (outcome.observedAfter) return outcome.observedAfter;
-  let status = outcome.item.observedStatus;
-  for (const kind of outcome.completed) {
-    if (kind === 'updateMemberSession') {
-      const action = outcome.item.actions.find((candidate) => candidate.kind === 'updateMemberSession');
-      status = action?.kind === 'updateMemberSession' && action.status === 'PAUSED' ? 'Paused' : 'Enabled';
-    } else {
-      status = STATUS_AFTER[kind] ?? status;
-    }
-  }
-  return status;
+  const last = outcome.item.actions[outcome.completed.length - 1];
+  return last?.leaves ?? outcome.item.observedStatus;
 }
 
 /**
@@ -69,14 +56,12 @@ export function statusAfter(outcome: ExecutionOutcome): ObservedStatus {
  */
 export function observationsToRecord(
   outcomes: readonly ExecutionOutcome[],
-  rows: ReadonlyMap<string, DesiredMember>,
   at: string,
   { deadLettersSent }: { deadLettersSent: boolean } = { deadLettersSent: true },
 ): Map<string, Record<string, ObservedRegionState>> {
   const writes = new Map<string, Record<string, ObservedRegionState>>();
   for (const outcome of outcomes) {
-    if (outcome.unmanaged) continue;
-    const row = rows.get(outcome.item.accountId);
+    const { row } = outcome.item;
     if (!row) continue;
     const previous = row.observed[outcome.item.region];
     const next = nextObservation(outcome, previous, at, deadLettersSent);
@@ -119,23 +104,18 @@ function nextObservation(
 }
 
 /** Every failure, and every planner verdict that needs a human, as a replayable dead letter. */
-export function deadLettersFor(
-  outcomes: readonly ExecutionOutcome[],
-  rows: ReadonlyMap<string, DesiredMember>,
-  at: string,
-): DeadLetter[] {
+export function deadLettersFor(outcomes: readonly ExecutionOutcome[], at: string): DeadLetter[] {
   const letters: DeadLetter[] = [];
   for (const outcome of outcomes) {
     const { item } = outcome;
-    const row = rows.get(item.accountId);
+    const { row } = item;
     const request = row
       ? replayRequestFor(row)
       : { action: 'remove', accountId: item.accountId, note: 'unmanaged member, pruned' };
     if (outcome.failure) {
-      const unprocessed = outcome.failure.operation === 'CreateInvitations' && ['ClientError', 'InternalError'].includes(outcome.failure.code);
       letters.push({
         request,
-        reason: unprocessed ? 'unprocessed-account' : 'action-failed',
+        reason: isUnprocessedAccountFailure(outcome.failure) ? 'unprocessed-account' : 'action-failed',
         operation: outcome.failure.operation,
         errorCode: outcome.failure.code,
         errorMessage: outcome.failure.message,
@@ -171,7 +151,7 @@ export interface RunSummary {
   byObservedStatus: Partial<Record<ObservedStatus, number>>;
   unmanaged: number;
   /** Accounts or whole regions (no accountId) that could not be observed, and so were not planned. */
-  unobserved: Array<{ region: string; accountId?: string; code: string; message: string }>;
+  unobserved: Array<Omit<Unobserved, 'operation'>>;
   deadLettered: number;
   failures: Array<{ accountId: string; region: string; action: MembershipActionKind; code: string; message: string }>;
   durationMs: number;
@@ -181,12 +161,12 @@ export function summarizeRun(input: {
   trigger: string;
   outcomes: readonly ExecutionOutcome[];
   unmanaged: number;
-  unobserved: RunSummary['unobserved'];
+  unobserved: readonly Unobserved[];
   deadLettered: number;
   durationMs: number;
 }): RunSummary {
-  const byVerdict: Record<PlanVerdict, number> = { inSync: 0, change: 0, pending: 0, skipped: 0, deadLetter: 0 };
-  const byOutcome: Record<OutcomeStatus, number> = { done: 0, pending: 0, failed: 0, deferred: 0, noop: 0 };
+  const byVerdict = zeroCounts(PLAN_VERDICTS);
+  const byOutcome = zeroCounts(OUTCOME_STATUSES);
   const byAction: RunSummary['byAction'] = {};
   const byObservedStatus: RunSummary['byObservedStatus'] = {};
   const accounts = new Set<string>();
@@ -194,7 +174,7 @@ export function summarizeRun(input: {
   const failures: RunSummary['failures'] = [];
   for (const outcome of input.outcomes) {
     const { item } = outcome;
-    if (!outcome.unmanaged) {
+    if (item.row) {
       accounts.add(item.accountId);
       byVerdict[item.verdict] += 1;
       byObservedStatus[item.observedStatus] = (byObservedStatus[item.observedStatus] ?? 0) + 1;

@@ -1,27 +1,33 @@
 /**
- * The planner: desired table × what Macie lists -> the actions that make Macie match the table.
- * This is the whole decision logic of the service (DESIGN.md §3), pure and synchronous.
+ * The planner: desired table × what Macie lists -> the steps that make Macie match the table.
+ * This is the whole decision logic of the service (README, Reconciliation rules), pure and
+ * synchronous. Its steps are complete (the invitation message on the invite, the status each step
+ * leaves), so the executor only schedules them.
  */
 import type {
   DesiredMember,
   DesiredState,
+  MemberStatus,
   MembershipAction,
   MembershipActionKind,
   MembershipPlan,
+  NotPlanned,
   ObservedMember,
   ObservedStatus,
   PlannedMembership,
   PlanVerdict,
-  RelationshipStatus,
   Tags,
-  UnmanagedMember,
+  Unobserved,
 } from '#shared/domain/types';
+import { PLAN_VERDICTS, UNRECOGNIZED_STATUS, zeroCounts } from '#shared/domain/types';
 import { maskEmail } from '#shared/domain/rules';
 
 export interface PlanningPolicy {
   administratorAccountId: string;
   managedRegions: string[];
   pruneUnmanaged: boolean;
+  /** The configured invitation message; a row's own message wins. */
+  invitationMessage?: string;
   /** When set, plan only these accounts (targeted reconcile for onboarding/SQS): no unmanaged report, observed members of other accounts ignored. */
   onlyAccounts?: ReadonlySet<string>;
 }
@@ -34,7 +40,28 @@ export interface PlanningPolicy {
 export const DEAD_LETTER_ACTION = 'deadLetter';
 
 /** The statuses whose removal needs `DisassociateMember` before `DeleteMember`: the account is (or is about to be) associated. */
-const ASSOCIATED_STATUSES: ReadonlySet<RelationshipStatus> = new Set(['Invited', 'Enabled', 'Paused']);
+const ASSOCIATED_STATUSES: ReadonlySet<MemberStatus> = new Set(['Invited', 'Enabled', 'Paused']);
+
+/** Every step, built with the status it leaves behind when it succeeds. */
+const step = {
+  disassociate: (): MembershipAction => ({ kind: 'disassociateMember', leaves: 'Removed' }),
+  delete: (): MembershipAction => ({ kind: 'deleteMember', leaves: 'NotListed' }),
+  create: (email: string, tags: Tags): MembershipAction => ({ kind: 'createMember', email, tags: { ...tags }, leaves: 'Created' }),
+  invite: (message: string | undefined): MembershipAction =>
+    message === undefined ? { kind: 'invite', leaves: 'Invited' } : { kind: 'invite', message, leaves: 'Invited' },
+  accept: (): MembershipAction => ({ kind: 'accept', leaves: 'Enabled' }),
+  session: (status: 'ENABLED' | 'PAUSED'): MembershipAction => ({
+    kind: 'updateMemberSession',
+    status,
+    leaves: status === 'PAUSED' ? 'Paused' : 'Enabled',
+  }),
+  tags: (arn: string, changes: ReturnType<typeof tagChanges>, leaves: ObservedStatus): MembershipAction => ({
+    kind: 'updateTags',
+    arn,
+    ...changes,
+    leaves,
+  }),
+};
 
 type Verdict = Pick<PlannedMembership, 'verdict' | 'reason' | 'actions'>;
 
@@ -49,10 +76,8 @@ function observedKey(region: string, accountId: string): string {
 }
 
 /** The actions that take a listed member away (the "desired: absent" column). */
-export function removalActions(status: RelationshipStatus): MembershipAction[] {
-  return ASSOCIATED_STATUSES.has(status)
-    ? [{ kind: 'disassociateMember' }, { kind: 'deleteMember' }]
-    : [{ kind: 'deleteMember' }];
+export function removalActions(status: MemberStatus): MembershipAction[] {
+  return ASSOCIATED_STATUSES.has(status) ? [step.disassociate(), step.delete()] : [step.delete()];
 }
 
 /**
@@ -79,9 +104,17 @@ function sameEmail(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
-/** invite, then accept when the reconciler accepts on the member's behalf. */
-function inviteSteps(row: DesiredMember): MembershipAction[] {
-  return row.autoAccept ? [{ kind: 'invite' }, { kind: 'accept' }] : [{ kind: 'invite' }];
+/** What one planning call knows beyond the row and the member. */
+interface PlanningContext {
+  region: string;
+  /** The configured invitation message, for rows without their own. */
+  invitationMessage: string | undefined;
+}
+
+/** invite (with the row's message, or the configured one), then accept when the reconciler accepts on the member's behalf. */
+function inviteSteps(row: DesiredMember, context: PlanningContext): MembershipAction[] {
+  const invite = step.invite(row.invitationMessage ?? context.invitationMessage);
+  return row.autoAccept ? [invite, step.accept()] : [invite];
 }
 
 function acceptNote(row: DesiredMember): string {
@@ -91,14 +124,14 @@ function acceptNote(row: DesiredMember): string {
 }
 
 /** createMember + invite (+ accept), or a dead letter when the row has no email to create it with. */
-function createSteps(row: DesiredMember, before: MembershipAction[], why: string): Verdict {
+function createSteps(row: DesiredMember, context: PlanningContext, before: MembershipAction[], why: string): Verdict {
   if (row.email.trim() === '') {
     return verdict('deadLetter', `${why}, but the desired row has no email to create the member with: record the account's email`);
   }
   return verdict('change', `${why}: ${before.length > 0 ? 'delete it, ' : ''}create the member, invite it, ${acceptNote(row)}`, [
     ...before,
-    { kind: 'createMember', email: row.email, tags: { ...row.tags } },
-    ...inviteSteps(row),
+    step.create(row.email, row.tags),
+    ...inviteSteps(row, context),
   ]);
 }
 
@@ -106,19 +139,22 @@ function createSteps(row: DesiredMember, before: MembershipAction[], why: string
 function enrolledSteps(row: DesiredMember, member: ObservedMember): Verdict {
   const actions: MembershipAction[] = [];
   const reasons: string[] = [];
+  let leaves: ObservedStatus = member.relationshipStatus;
   if (member.relationshipStatus === 'Enabled' && row.paused) {
-    actions.push({ kind: 'updateMemberSession', status: 'PAUSED' });
+    actions.push(step.session('PAUSED'));
+    leaves = 'Paused';
     reasons.push('the desired row says paused: pause the Macie session');
   } else if (member.relationshipStatus === 'Paused' && !row.paused) {
-    actions.push({ kind: 'updateMemberSession', status: 'ENABLED' });
+    actions.push(step.session('ENABLED'));
+    leaves = 'Enabled';
     reasons.push('the member is paused but should run: resume the Macie session');
   }
 
-  const { tagsToSet, tagKeysToRemove } = tagChanges(row.tags, member.tags);
-  const tagsDrift = Object.keys(tagsToSet).length > 0 || tagKeysToRemove.length > 0;
+  const changes = tagChanges(row.tags, member.tags);
+  const tagsDrift = Object.keys(changes.tagsToSet).length > 0 || changes.tagKeysToRemove.length > 0;
   let untaggable = false;
   if (tagsDrift && member.arn) {
-    actions.push({ kind: 'updateTags', arn: member.arn, tagsToSet, tagKeysToRemove });
+    actions.push(step.tags(member.arn, changes, leaves));
     reasons.push('the member tags drifted from the desired tags: update them');
   } else if (tagsDrift) {
     untaggable = true;
@@ -131,18 +167,28 @@ function enrolledSteps(row: DesiredMember, member: ObservedMember): Verdict {
   return verdict('inSync', `member is ${state} and its tags match`);
 }
 
-function planMember(row: DesiredMember, region: string, member: ObservedMember | undefined): Verdict {
-  if (!member) return createSteps(row, [], 'not a Macie member yet');
+/** Macie reported a status this version does not know: acting on a guess could undo what AWS just did. */
+function unrecognized(member: ObservedMember): Verdict {
+  return verdict(
+    'skipped',
+    `Macie reports the status ${JSON.stringify(member.reportedStatus ?? UNRECOGNIZED_STATUS)}, which this version does not know: nothing is planned for it`,
+  );
+}
+
+function planMember(row: DesiredMember, context: PlanningContext, member: ObservedMember | undefined): Verdict {
+  const { region } = context;
+  if (!member) return createSteps(row, context, [], 'not a Macie member yet');
   switch (member.relationshipStatus) {
     case 'Created':
-      return verdict('change', `associated but never invited: invite it, ${acceptNote(row)}`, inviteSteps(row));
+      return verdict('change', `associated but never invited: invite it, ${acceptNote(row)}`, inviteSteps(row, context));
     case 'EmailVerificationInProgress':
       return verdict('pending', 'Macie is still verifying the email address: wait for it');
     case 'EmailVerificationFailed': {
       if (member.email !== undefined && !sameEmail(member.email, row.email)) {
         return createSteps(
           row,
-          [{ kind: 'deleteMember' }],
+          context,
+          [step.delete()],
           `Macie could not verify ${maskEmail(member.email)} and the desired email is now ${maskEmail(row.email)}`,
         );
       }
@@ -150,7 +196,7 @@ function planMember(row: DesiredMember, region: string, member: ObservedMember |
       if (previous?.lastAction === DEAD_LETTER_ACTION && previous.relationshipStatus === 'EmailVerificationFailed') {
         // Requested again since the dead letter (the mailbox was fixed, say): one more try.
         if (row.requestedAt > previous.at) {
-          return createSteps(row, [{ kind: 'deleteMember' }], `requested again after Macie could not verify ${maskEmail(row.email)}`);
+          return createSteps(row, context, [step.delete()], `requested again after Macie could not verify ${maskEmail(row.email)}`);
         }
         // Already reported: dead-lettering on every run would flood the queue with the same message.
         return verdict(
@@ -166,24 +212,27 @@ function planMember(row: DesiredMember, region: string, member: ObservedMember |
     case 'Invited':
       return row.autoAccept
         ? // Never re-invite while an invitation is pending: it would only send another email.
-          verdict('change', 'invitation pending: accept it from the member account', [{ kind: 'accept' }])
+          verdict('change', 'invitation pending: accept it from the member account', [step.accept()])
         : verdict('pending', 'invitation sent: waiting for the member account to accept it (autoAccept is off)');
     case 'Enabled':
     case 'Paused':
       return enrolledSteps(row, member);
     case 'Removed':
-      return createSteps(row, [{ kind: 'deleteMember' }], 'the association was removed');
+      return createSteps(row, context, [step.delete()], 'the association was removed');
     case 'Resigned':
-      return verdict('change', `the member account resigned: re-invite it, ${acceptNote(row)}`, inviteSteps(row));
+      return verdict('change', `the member account resigned: re-invite it, ${acceptNote(row)}`, inviteSteps(row, context));
     case 'RegionDisabled':
       return verdict('skipped', `the region ${region} is disabled for this account: Macie cannot act on it here`);
     case 'AccountSuspended':
       return verdict('skipped', 'the account is suspended: Macie cannot act on it');
+    case UNRECOGNIZED_STATUS:
+      return unrecognized(member);
   }
 }
 
 function planAbsent(row: DesiredMember, region: string, member: ObservedMember | undefined): Verdict {
   if (!member) return verdict('inSync', 'not a member, as desired');
+  if (member.relationshipStatus === UNRECOGNIZED_STATUS) return unrecognized(member);
   const why =
     row.desiredState === 'absent'
       ? 'the desired row says absent'
@@ -194,19 +243,25 @@ function planAbsent(row: DesiredMember, region: string, member: ObservedMember |
 }
 
 /**
- * Plans every desired account in every managed region (DESIGN.md §3), plus members Macie lists that
- * the table does not know (unmanaged). Output order is deterministic: account id, then the order of
- * `managedRegions`. Observed members outside the managed regions are ignored; a row's regions that
- * are no longer managed are ignored too.
+ * Plans every desired account in every managed region (README, Reconciliation rules), plus members
+ * Macie lists that the table does not know (unmanaged). What could not be observed is planned for
+ * nobody: "not listed" would otherwise read as "create it", and a failed ListMembers would re-create
+ * a whole region; `notPlanned` says what was left out and why. Output order is deterministic:
+ * account id, then the order of `managedRegions`. Observed members outside the managed regions are
+ * ignored; a row's regions that are no longer managed are ignored too.
  */
 export function planMemberships(
   desired: readonly DesiredMember[],
   observed: readonly ObservedMember[],
   policy: PlanningPolicy,
+  unobserved: readonly Unobserved[] = [],
 ): MembershipPlan {
   const regions = [...new Set(policy.managedRegions)];
   const regionOrder = new Map(regions.map((region, index) => [region, index]));
   const { onlyAccounts, administratorAccountId } = policy;
+  const unseen = new Set(unobserved.map(({ region, accountId }) => observedKey(region, accountId ?? '*')));
+  const isObserved = (region: string, accountId: string) =>
+    !unseen.has(observedKey(region, '*')) && !unseen.has(observedKey(region, accountId));
 
   const observedByKey = new Map<string, ObservedMember>();
   for (const member of observed) {
@@ -228,29 +283,27 @@ export function planMemberships(
   for (const accountId of accountIds) {
     const row = rows.get(accountId) as DesiredMember;
     for (const region of regions) {
+      if (!isObserved(region, accountId)) continue;
       const member = observedByKey.get(observedKey(region, accountId));
       const desiredState = desiredStateIn(row, region);
-      const observedStatus: ObservedStatus = member?.relationshipStatus ?? 'NotListed';
+      const context: PlanningContext = { region, invitationMessage: policy.invitationMessage };
       const outcome =
         accountId === administratorAccountId
           ? verdict('skipped', `${accountId} is the Macie administrator account itself: it is never planned as a member`)
           : desiredState === 'member'
-            ? planMember(row, region, member)
+            ? planMember(row, context, member)
             : planAbsent(row, region, member);
-      items.push({ accountId, region, desiredState, observedStatus, ...outcome });
+      const observedStatus: ObservedStatus = member?.relationshipStatus ?? 'NotListed';
+      items.push({ accountId, region, desiredState, observedStatus, ...outcome, row });
     }
   }
 
-  const unmanaged: UnmanagedMember[] = [];
+  const unmanaged: PlannedMembership[] = [];
   if (!onlyAccounts) {
     for (const member of observedByKey.values()) {
       if (rows.has(member.accountId) || member.accountId === administratorAccountId) continue;
-      unmanaged.push({
-        accountId: member.accountId,
-        region: member.region,
-        relationshipStatus: member.relationshipStatus,
-        actions: policy.pruneUnmanaged ? removalActions(member.relationshipStatus) : [],
-      });
+      if (!isObserved(member.region, member.accountId)) continue;
+      unmanaged.push(planUnmanaged(member, policy.pruneUnmanaged));
     }
     unmanaged.sort(
       (a, b) =>
@@ -259,7 +312,29 @@ export function planMemberships(
     );
   }
 
-  return { items, unmanaged };
+  return { items, unmanaged, notPlanned: unobserved.map(notPlannedFor) };
+}
+
+/** An unmanaged member: removed when pruning is on, otherwise only reported. */
+function planUnmanaged(member: ObservedMember, prune: boolean): PlannedMembership {
+  const base = { accountId: member.accountId, region: member.region, desiredState: 'absent' as const, observedStatus: member.relationshipStatus };
+  if (member.relationshipStatus === UNRECOGNIZED_STATUS) return { ...base, ...unrecognized(member) };
+  if (!prune) return { ...base, ...verdict('skipped', 'unmanaged member: reported, never touched (pruning is off)') };
+  return { ...base, ...verdict('change', 'unmanaged member, pruning is on', removalActions(member.relationshipStatus)) };
+}
+
+function notPlannedFor({ region, accountId, operation, code }: Unobserved): NotPlanned {
+  const scope = accountId ? `${accountId} in ${region}` : `every account in ${region}`;
+  return {
+    region,
+    ...(accountId ? { accountId } : {}),
+    reason: `${operation} answered ${code}: the membership of ${scope} is unknown, so nothing is planned for it`,
+  };
+}
+
+/** What a run executes: every planned item, plus the unmanaged members it prunes. */
+export function plannedWork(plan: Pick<MembershipPlan, 'items' | 'unmanaged'>): PlannedMembership[] {
+  return [...plan.items, ...plan.unmanaged.filter((member) => member.actions.length > 0)];
 }
 
 function compareStrings(a: string, b: string): number {
@@ -301,6 +376,17 @@ export function hasDrift(plan: MembershipPlan): boolean {
   );
 }
 
+/** Every step kind, in the order they run for one account and region. */
+export const MEMBERSHIP_ACTION_KINDS: readonly MembershipActionKind[] = [
+  'disassociateMember',
+  'deleteMember',
+  'createMember',
+  'invite',
+  'accept',
+  'updateMemberSession',
+  'updateTags',
+];
+
 export interface PlanSummary {
   items: number;
   byVerdict: Record<PlanVerdict, number>;
@@ -312,16 +398,8 @@ export interface PlanSummary {
 
 /** Counts for a report or a metric: verdicts, actions by kind (pruning included), unmanaged. */
 export function summarizePlan(plan: MembershipPlan): PlanSummary {
-  const byVerdict: Record<PlanVerdict, number> = { inSync: 0, change: 0, pending: 0, skipped: 0, deadLetter: 0 };
-  const actionsByKind: Record<MembershipActionKind, number> = {
-    disassociateMember: 0,
-    deleteMember: 0,
-    createMember: 0,
-    invite: 0,
-    accept: 0,
-    updateMemberSession: 0,
-    updateTags: 0,
-  };
+  const byVerdict = zeroCounts(PLAN_VERDICTS);
+  const actionsByKind = zeroCounts(MEMBERSHIP_ACTION_KINDS);
   for (const item of plan.items) {
     byVerdict[item.verdict] += 1;
     for (const action of item.actions) actionsByKind[action.kind] += 1;

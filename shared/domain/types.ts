@@ -1,5 +1,5 @@
 /**
- * The domain's vocabulary. Pure types: nothing here imports an AWS SDK, middy or Powertools.
+ * The domain's vocabulary. Pure: nothing here imports an AWS SDK, middy or Powertools.
  */
 
 export type AccountId = string;
@@ -23,8 +23,17 @@ export const RELATIONSHIP_STATUSES = [
 ] as const;
 export type RelationshipStatus = (typeof RELATIONSHIP_STATUSES)[number];
 
-/** What the administrator observes for an account in a region: a Macie status, or not listed at all. */
-export type ObservedStatus = RelationshipStatus | 'NotListed';
+/**
+ * A status Macie reported that this version does not know (AWS may add one). It is kept, never
+ * read as "not listed": the planner plans nothing for it and says so.
+ */
+export const UNRECOGNIZED_STATUS = 'Unrecognized';
+
+/** A member's status as the administrator lists it. */
+export type MemberStatus = RelationshipStatus | typeof UNRECOGNIZED_STATUS;
+
+/** What the administrator observes for an account in a region: a member status, or not listed at all. */
+export type ObservedStatus = MemberStatus | 'NotListed';
 
 export type DesiredState = 'member' | 'absent';
 
@@ -68,7 +77,9 @@ export interface ObservedMember {
   accountId: AccountId;
   region: Region;
   email?: string;
-  relationshipStatus: RelationshipStatus;
+  relationshipStatus: MemberStatus;
+  /** Macie's own word when it is one this version does not know (`relationshipStatus` is then `Unrecognized`). */
+  reportedStatus?: string;
   administratorAccountId?: AccountId;
   arn?: string;
   tags: Tags;
@@ -76,15 +87,28 @@ export interface ObservedMember {
   updatedAt?: string;
 }
 
-/** Every kind of step the executor knows how to carry out, in the order they run for one account and region. */
+/** An account (or, without `accountId`, a whole region) whose Macie membership could not be read. */
+export interface Unobserved {
+  region: Region;
+  accountId?: AccountId;
+  operation: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * Every kind of step the executor knows how to carry out, in the order they run for one account and
+ * region. Each step is complete: it carries everything its call needs, and `leaves` says the status
+ * the member has once it succeeded, so nothing downstream has to know what a step means.
+ */
 export type MembershipAction =
-  | { kind: 'disassociateMember' }
-  | { kind: 'deleteMember' }
-  | { kind: 'createMember'; email: string; tags: Tags }
-  | { kind: 'invite' }
-  | { kind: 'accept' }
-  | { kind: 'updateMemberSession'; status: 'ENABLED' | 'PAUSED' }
-  | { kind: 'updateTags'; arn: string; tagsToSet: Tags; tagKeysToRemove: string[] };
+  | { kind: 'disassociateMember'; leaves: ObservedStatus }
+  | { kind: 'deleteMember'; leaves: ObservedStatus }
+  | { kind: 'createMember'; email: string; tags: Tags; leaves: ObservedStatus }
+  | { kind: 'invite'; message?: string; leaves: ObservedStatus }
+  | { kind: 'accept'; leaves: ObservedStatus }
+  | { kind: 'updateMemberSession'; status: 'ENABLED' | 'PAUSED'; leaves: ObservedStatus }
+  | { kind: 'updateTags'; arn: string; tagsToSet: Tags; tagKeysToRemove: string[]; leaves: ObservedStatus };
 
 export type MembershipActionKind = MembershipAction['kind'];
 
@@ -93,10 +117,12 @@ export type MembershipActionKind = MembershipAction['kind'];
  * - `inSync`: nothing to do;
  * - `change`: `actions` bring it closer to the desired state;
  * - `pending`: waiting on something outside our control (email verification, the member accepting by hand);
- * - `skipped`: Macie will not let us act (region disabled, account suspended); reported only;
+ * - `skipped`: Macie will not let us act (region disabled, account suspended), or reported a status
+ *   this version does not know; reported only;
  * - `deadLetter`: a human must fix something (e.g. a bouncing email); goes to the dead-letter queue.
  */
-export type PlanVerdict = 'inSync' | 'change' | 'pending' | 'skipped' | 'deadLetter';
+export const PLAN_VERDICTS = ['inSync', 'change', 'pending', 'skipped', 'deadLetter'] as const;
+export type PlanVerdict = (typeof PLAN_VERDICTS)[number];
 
 export interface PlannedMembership {
   accountId: AccountId;
@@ -107,18 +133,30 @@ export interface PlannedMembership {
   /** Why, in an operator's words. */
   reason: string;
   actions: MembershipAction[];
+  /** The desired row this item was planned from; absent for an unmanaged member (Macie lists it, the table does not). */
+  row?: DesiredMember;
 }
 
-/** A member Macie lists that the table does not mention. */
-export interface UnmanagedMember {
-  accountId: AccountId;
+/** What the planner left out because it could not be seen, and why. */
+export interface NotPlanned {
   region: Region;
-  relationshipStatus: RelationshipStatus;
-  /** Actions when pruning is on (disassociate + delete), otherwise empty. */
-  actions: MembershipAction[];
+  /** Absent when the whole region could not be read. */
+  accountId?: AccountId;
+  reason: string;
 }
 
 export interface MembershipPlan {
+  /** One item per desired account and managed region. */
   items: PlannedMembership[];
-  unmanaged: UnmanagedMember[];
+  /**
+   * Members Macie lists that the table does not mention: ordinary items without a row, whose
+   * actions remove them when pruning is on and are empty (reported only) when it is off.
+   */
+  unmanaged: PlannedMembership[];
+  notPlanned: NotPlanned[];
+}
+
+/** A count for every member of a closed set of names, starting at zero. */
+export function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 }

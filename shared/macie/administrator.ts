@@ -12,9 +12,10 @@ import {
 } from '@aws-sdk/client-macie2';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
+import { isNotAMember } from '#shared/domain/macie-answers';
 import type { ObservedMember, RelationshipStatus, Tags } from '#shared/domain/types';
+import { RELATIONSHIP_STATUSES, UNRECOGNIZED_STATUS } from '#shared/domain/types';
 import type { InvitationOptions, MacieAdministrator } from '#shared/ports';
-import { RELATIONSHIP_STATUSES } from '#shared/domain/types';
 
 const KNOWN_STATUSES: ReadonlySet<string> = new Set(RELATIONSHIP_STATUSES);
 
@@ -53,7 +54,7 @@ export class SdkMacieAdministrator implements MacieAdministrator {
       const member = await callAws('GetMember', () => this.client(region).send(new GetMemberCommand({ id: accountId })));
       return toObservedMember(region, member);
     } catch (error) {
-      if (error instanceof AwsCallError && error.code === 'ResourceNotFoundException') return undefined;
+      if (error instanceof AwsCallError && isNotAMember(error.code)) return undefined;
       throw error;
     }
   }
@@ -115,13 +116,20 @@ interface MacieMemberShape {
   updatedAt?: Date;
 }
 
-function toObservedMember(region: string, member: MacieMemberShape): ObservedMember | undefined {
-  if (!member.accountId || !member.relationshipStatus || !KNOWN_STATUSES.has(member.relationshipStatus)) return undefined;
+/**
+ * Translates Macie's member into the domain's. A status this version does not know is kept as
+ * `Unrecognized` with Macie's own word: dropping the member would read as "not listed", which the
+ * planner answers with `CreateMember`. Only a member without an account id (nothing to plan) is dropped.
+ */
+export function toObservedMember(region: string, member: MacieMemberShape): ObservedMember | undefined {
+  if (!member.accountId) return undefined;
+  const known = member.relationshipStatus !== undefined && KNOWN_STATUSES.has(member.relationshipStatus);
   return {
     accountId: member.accountId,
     region,
     email: member.email,
-    relationshipStatus: member.relationshipStatus as RelationshipStatus,
+    relationshipStatus: known ? (member.relationshipStatus as RelationshipStatus) : UNRECOGNIZED_STATUS,
+    ...(known ? {} : { reportedStatus: member.relationshipStatus ?? '(none)' }),
     administratorAccountId: member.administratorAccountId,
     arn: member.arn,
     tags: member.tags ?? {},

@@ -9,6 +9,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
+import { acceptanceMayHaveRaced, isMacieAlreadyEnabled, isMacieNotEnabled, settleAcceptanceRace } from '#shared/domain/macie-answers';
 import type { AcceptanceOptions, AcceptanceResult, CallScheduler, MemberAccountAcceptor } from '#shared/ports';
 
 interface AwsCredentialIdentity {
@@ -36,8 +37,6 @@ const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const runNow: CallScheduler = (calls) => calls();
-
-const RACE_CODES: ReadonlySet<string> = new Set(['ConflictException', 'ResourceNotFoundException']);
 
 export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
   /** STS clients per region, and how many AssumeRole calls each was given: see `stsRegionFor`. */
@@ -83,11 +82,9 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
   }
 
   /**
-   * Overlapping runs race here: another one may have accepted meanwhile (the invitation is gone), or
-   * re-invited (a new invitation replaced this one, perhaps not visible yet). The member's own view
-   * of its administrator settles it: ours and enrolled is done; ours with a newer visible
-   * invitation is accepted; ours otherwise is left to the next look (false). An account with
-   * another administrator is a failure.
+   * Overlapping runs race here; what an answer means, and how the member's own view of its
+   * administrator settles the race, is the domain's (`settleAcceptanceRace`). False: not accepted
+   * yet, the next look decides.
    */
   private async accept(macie: Macie2Client, administratorAccountId: string, invitationId: string): Promise<boolean> {
     const acceptInvitation = (id: string) =>
@@ -96,15 +93,20 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
       await acceptInvitation(invitationId);
       return true;
     } catch (error) {
-      if (!(error instanceof AwsCallError && RACE_CODES.has(error.code))) throw error;
+      if (!(error instanceof AwsCallError && acceptanceMayHaveRaced(error.code))) throw error;
       const { administrator } = await callAws('GetAdministratorAccount', () => macie.send(new GetAdministratorAccountCommand({})));
-      if (administrator?.accountId !== undefined && administrator.accountId !== administratorAccountId) throw error;
-      if (administrator?.relationshipStatus === 'Enabled' || administrator?.relationshipStatus === 'Paused') return true;
-      if (administrator?.relationshipStatus === 'Invited' && administrator.invitationId && administrator.invitationId !== invitationId) {
-        await acceptInvitation(administrator.invitationId);
-        return true;
+      const verdict = settleAcceptanceRace(administrator, administratorAccountId, invitationId);
+      switch (verdict.kind) {
+        case 'anotherAdministrator':
+          throw error;
+        case 'enrolled':
+          return true;
+        case 'acceptNewer':
+          await acceptInvitation(verdict.invitationId);
+          return true;
+        case 'lookAgain':
+          return false;
       }
-      return false;
     }
   }
 
@@ -113,12 +115,12 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
       await callAws('GetMacieSession', () => macie.send(new GetMacieSessionCommand({})));
       return;
     } catch (error) {
-      if (!isMacieNotEnabled(error)) throw error;
+      if (!(error instanceof AwsCallError && isMacieNotEnabled(error))) throw error;
     }
     try {
       await callAws('EnableMacie', () => macie.send(new EnableMacieCommand({ status: 'ENABLED' })));
     } catch (error) {
-      if (!(error instanceof AwsCallError && error.code === 'ConflictException')) throw error;
+      if (!(error instanceof AwsCallError && isMacieAlreadyEnabled(error.code))) throw error;
     }
   }
 
@@ -220,8 +222,4 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     });
     return pending;
   }
-}
-
-function isMacieNotEnabled(error: unknown): boolean {
-  return error instanceof AwsCallError && error.code === 'AccessDeniedException' && /not enabled/i.test(error.message);
 }

@@ -90,10 +90,10 @@ describe('plan', () => {
       verdict: 'change',
       reason: 'the association was removed: delete it, create the member, invite it, accept it from the member account',
       actions: [
-        { kind: 'deleteMember' },
-        { kind: 'createMember', email: 'aws+member20@example.com', tags: {} },
-        { kind: 'invite' },
-        { kind: 'accept' },
+        { kind: 'deleteMember', leaves: 'NotListed' },
+        { kind: 'createMember', email: 'aws+member20@example.com', tags: {}, leaves: 'Created' },
+        { kind: 'invite', leaves: 'Invited' },
+        { kind: 'accept', leaves: 'Enabled' },
       ],
     });
     expect(document.unmanaged).toEqual([

@@ -5,7 +5,6 @@ import { captureTerminal } from './support/cli-sandbox';
 
 const outcome = (status: ExecutionOutcome['status']): ExecutionOutcome => ({
   item: { accountId: '222222222201', region: 'us-east-1', desiredState: 'member', observedStatus: 'NotListed', verdict: 'change', reason: 'r', actions: [] },
-  unmanaged: false,
   status,
   completed: [],
 });

@@ -11,17 +11,22 @@ import type { AcceptanceResult, InvitationOptions, MacieAdministrator, MemberAcc
 
 const settings: ExecutionSettings = {
   administratorAccountId: '111111111111',
-  invitation: { message: undefined, sendEmail: false, batchSize: 3 },
+  invitation: { sendEmail: false, batchSize: 3 },
   concurrency: { administratorCallsPerRegion: 2, memberAccounts: 4 },
 };
 
-const onboard: MembershipAction[] = [{ kind: 'createMember', email: 'a@example.com', tags: {} }, { kind: 'invite' }, { kind: 'accept' }];
+const createMember: MembershipAction = { kind: 'createMember', email: 'a@example.com', tags: {}, leaves: 'Created' };
+const invite: MembershipAction = { kind: 'invite', leaves: 'Invited' };
+const accept: MembershipAction = { kind: 'accept', leaves: 'Enabled' };
+const disassociateMember: MembershipAction = { kind: 'disassociateMember', leaves: 'Removed' };
+const deleteMember: MembershipAction = { kind: 'deleteMember', leaves: 'NotListed' };
+const onboard: MembershipAction[] = [createMember, invite, accept];
 
 function item(accountId: string, actions: MembershipAction[] = onboard, region = 'us-east-1'): PlannedMembership {
   return { accountId, region, desiredState: 'member', observedStatus: 'NotListed', verdict: 'change', reason: 'test', actions };
 }
 
-const plan = (...items: PlannedMembership[]): MembershipPlan => ({ items, unmanaged: [] });
+const plan = (...items: PlannedMembership[]): MembershipPlan => ({ items, unmanaged: [], notPlanned: [] });
 const ids = (count: number) => Array.from({ length: count }, (_, index) => `2222222222${String(index).padStart(2, '0')}`);
 
 class RecordingMacie implements MacieAdministrator {
@@ -144,7 +149,7 @@ describe('executePlan', () => {
     macie.unprocessed.set('222222222201', { accountId: '222222222201', errorCode: 'ClientError', errorMessage: 'already a member of your account' });
     macie.current.set('222222222201', { accountId: '222222222201', region: 'us-east-1', relationshipStatus: 'Enabled', tags: {} });
     const acceptor = new RecordingAcceptor();
-    const outcomes = await executePlan(plan(item('222222222201', [{ kind: 'invite' }, { kind: 'accept' }])), { macie, acceptor }, settings);
+    const outcomes = await executePlan(plan(item('222222222201', [invite, accept])), { macie, acceptor }, settings);
     expect(outcomes[0]).toMatchObject({ status: 'done', observedAfter: 'Enabled', completed: [] });
     expect(acceptor.accepted).toEqual([]);
   });
@@ -154,7 +159,7 @@ describe('executePlan', () => {
     macie.unprocessed.set('222222222201', { accountId: '222222222201', errorCode: 'ClientError', errorMessage: 'already invited' });
     macie.current.set('222222222201', { accountId: '222222222201', region: 'us-east-1', relationshipStatus: 'Invited', tags: {} });
     const acceptor = new RecordingAcceptor();
-    const outcomes = await executePlan(plan(item('222222222201', [{ kind: 'invite' }, { kind: 'accept' }])), { macie, acceptor }, settings);
+    const outcomes = await executePlan(plan(item('222222222201', [invite, accept])), { macie, acceptor }, settings);
     expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['invite', 'accept'] });
   });
 
@@ -171,7 +176,7 @@ describe('executePlan', () => {
   it('counts a conflict as already done', async () => {
     const macie = new RecordingMacie();
     macie.failures.set('disassociateMember 222222222201 us-east-1', new AwsCallError('DisassociateMember', 'ConflictException', 'already removed', 1));
-    const removal = item('222222222201', [{ kind: 'disassociateMember' }, { kind: 'deleteMember' }]);
+    const removal = item('222222222201', [disassociateMember, deleteMember]);
     const outcomes = await executePlan(plan(removal), { macie, acceptor: new RecordingAcceptor() }, settings);
     expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['disassociateMember', 'deleteMember'] });
   });
@@ -189,7 +194,7 @@ describe('executePlan', () => {
   it('counts deleting a member that is already gone as done', async () => {
     const macie = new RecordingMacie();
     macie.failures.set('deleteMember 222222222201 us-east-1', new AwsCallError('DeleteMember', 'ResourceNotFoundException', 'gone', 1));
-    const outcomes = await executePlan(plan(item('222222222201', [{ kind: 'deleteMember' }])), { macie, acceptor: new RecordingAcceptor() }, settings);
+    const outcomes = await executePlan(plan(item('222222222201', [deleteMember])), { macie, acceptor: new RecordingAcceptor() }, settings);
     expect(outcomes[0]?.status).toBe('done');
   });
 
@@ -205,7 +210,7 @@ describe('executePlan', () => {
     let allowed = 2;
     const budget = { canStartWork: () => allowed-- > 0 };
     const settingsOneAtATime = { ...settings, concurrency: { administratorCallsPerRegion: 1, memberAccounts: 1 } };
-    const outcomes = await executePlan(plan(...ids(4).map((id) => item(id, [{ kind: 'deleteMember' }]))), { macie, acceptor: new RecordingAcceptor() }, settingsOneAtATime, { budget });
+    const outcomes = await executePlan(plan(...ids(4).map((id) => item(id, [deleteMember]))), { macie, acceptor: new RecordingAcceptor() }, settingsOneAtATime, { budget });
 
     expect(outcomes.filter((outcome) => outcome.status === 'done')).toHaveLength(2);
     expect(outcomes.filter((outcome) => outcome.status === 'deferred')).toHaveLength(2);
@@ -215,25 +220,29 @@ describe('executePlan', () => {
   it('runs pruning actions for unmanaged members', async () => {
     const macie = new RecordingMacie();
     const outcomes = await executePlan(
-      { items: [], unmanaged: [{ accountId: '222222222209', region: 'us-east-1', relationshipStatus: 'Enabled', actions: [{ kind: 'disassociateMember' }, { kind: 'deleteMember' }] }] },
+      {
+        items: [],
+        unmanaged: [{ ...item('222222222209', [disassociateMember, deleteMember]), desiredState: 'absent', observedStatus: 'Enabled' }],
+      },
       { macie, acceptor: new RecordingAcceptor() },
       settings,
     );
-    expect(outcomes[0]).toMatchObject({ unmanaged: true, status: 'done' });
+    expect(outcomes[0]).toMatchObject({ status: 'done' });
+    expect(outcomes[0]?.item.row).toBeUndefined();
     expect(macie.calls).toEqual(['disassociateMember 222222222209 us-east-1', 'deleteMember 222222222209 us-east-1']);
   });
 
-  it('uses an account-specific invitation message in its own batch', async () => {
+  it('sends each invite step with its own message, in a batch per message', async () => {
     const macie = new RecordingMacie();
     const messages: Array<string | undefined> = [];
     macie.createInvitations = async (_region, accountIds, options) => {
       messages.push(`${accountIds.join(',')}:${options.message}`);
       return [];
     };
-    await executePlan(plan(item('222222222201'), item('222222222202')), { macie, acceptor: new RecordingAcceptor() }, { ...settings, invitation: { ...settings.invitation, message: 'Welcome' } }, {
-      invitationMessages: new Map([['222222222202', 'Hello team']]),
-    });
-    expect(messages.sort()).toEqual(['222222222201:Welcome', '222222222202:Hello team']);
+    const welcome: MembershipAction[] = [createMember, { kind: 'invite', message: 'Welcome', leaves: 'Invited' }, accept];
+    const hello: MembershipAction[] = [createMember, { kind: 'invite', message: 'Hello team', leaves: 'Invited' }, accept];
+    await executePlan(plan(item('222222222201', welcome), item('222222222202', hello), item('222222222203', welcome)), { macie, acceptor: new RecordingAcceptor() }, settings);
+    expect(messages.sort()).toEqual(['222222222201,222222222203:Welcome', '222222222202:Hello team']);
   });
 });
 
@@ -253,8 +262,7 @@ describe('executePlan, member side', () => {
       },
     };
     const oneMemberSlot = { ...settings, concurrency: { ...settings.concurrency, memberAccounts: 1 } };
-    const accept: MembershipAction[] = [{ kind: 'accept' }];
-    const outcomes = await executePlan(plan(...ids(3).map((id) => item(id, accept))), { macie: new RecordingMacie(), acceptor }, oneMemberSlot);
+        const outcomes = await executePlan(plan(...ids(3).map((id) => item(id, [accept]))), { macie: new RecordingMacie(), acceptor }, oneMemberSlot);
 
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['done', 'done', 'done']);
     // With the one slot held through the wait, the others would come after the second poll.
@@ -274,7 +282,7 @@ describe('executePlan, member side', () => {
         return 'accepted';
       },
     };
-    await executePlan(plan(item('222222222201'), item('222222222202', [{ kind: 'deleteMember' }])), { macie, acceptor }, settings);
+    await executePlan(plan(item('222222222201'), item('222222222202', [deleteMember])), { macie, acceptor }, settings);
 
     expect(order).toEqual(['prepare 222222222201', 'create 222222222201', 'accept 222222222201']);
   });

@@ -30,26 +30,42 @@ function item(overrides: Partial<PlannedMembership> = {}): PlannedMembership {
     observedStatus: 'NotListed',
     verdict: 'change',
     reason: 'not a member yet',
-    actions: [{ kind: 'createMember', email: 'owner@example.com', tags: {} }, { kind: 'invite' }, { kind: 'accept' }],
+    actions: [
+      { kind: 'createMember', email: 'owner@example.com', tags: {}, leaves: 'Created' },
+      { kind: 'invite', leaves: 'Invited' },
+      { kind: 'accept', leaves: 'Enabled' },
+    ],
+    row: row(),
     ...overrides,
   };
 }
 
 function outcome(overrides: Partial<ExecutionOutcome> = {}): ExecutionOutcome {
-  return { item: item(), unmanaged: false, status: 'done', completed: ['createMember', 'invite', 'accept'], ...overrides };
+  return { item: item(), status: 'done', completed: ['createMember', 'invite', 'accept'], ...overrides };
 }
 
-const rows = (...members: DesiredMember[]) => new Map(members.map((member) => [member.accountId, member]));
+/** The outcome of an item planned from this row (`undefined`: an unmanaged member). */
+const on = (planned: ExecutionOutcome, desired: DesiredMember | undefined): ExecutionOutcome => ({
+  ...planned,
+  item: { ...planned.item, row: desired },
+});
 
 describe('statusAfter', () => {
   it('follows the last successful action', () => {
     expect(statusAfter(outcome())).toBe('Enabled');
     expect(statusAfter(outcome({ completed: ['createMember'] }))).toBe('Created');
-    expect(statusAfter(outcome({ item: item({ observedStatus: 'Enabled' }), completed: ['disassociateMember', 'deleteMember'] }))).toBe('NotListed');
+    const removal = item({
+      observedStatus: 'Enabled',
+      actions: [
+        { kind: 'disassociateMember', leaves: 'Removed' },
+        { kind: 'deleteMember', leaves: 'NotListed' },
+      ],
+    });
+    expect(statusAfter(outcome({ item: removal, completed: ['disassociateMember', 'deleteMember'] }))).toBe('NotListed');
   });
 
   it('reads the session status of an updateMemberSession action', () => {
-    const pause = item({ observedStatus: 'Enabled', actions: [{ kind: 'updateMemberSession', status: 'PAUSED' }] });
+    const pause = item({ observedStatus: 'Enabled', actions: [{ kind: 'updateMemberSession', status: 'PAUSED', leaves: 'Paused' }] });
     expect(statusAfter(outcome({ item: pause, completed: ['updateMemberSession'] }))).toBe('Paused');
   });
 
@@ -60,7 +76,7 @@ describe('statusAfter', () => {
 
 describe('observationsToRecord', () => {
   it('records the status, last action and time after actions ran', () => {
-    const writes = observationsToRecord([outcome()], rows(row()), AT);
+    const writes = observationsToRecord([on(outcome(), row())], AT);
     expect(writes.get('222222222201')).toEqual({ 'us-east-1': { relationshipStatus: 'Enabled', lastAction: 'accept', at: AT } });
   });
 
@@ -70,7 +86,7 @@ describe('observationsToRecord', () => {
       completed: ['createMember'],
       failure: { action: 'invite', operation: 'CreateInvitations', code: 'ClientError', message: 'not associated', attempts: 1 },
     });
-    expect(observationsToRecord([failed], rows(row()), AT).get('222222222201')?.['us-east-1']).toEqual({
+    expect(observationsToRecord([on(failed, row())], AT).get('222222222201')?.['us-east-1']).toEqual({
       relationshipStatus: 'Created',
       lastAction: 'invite',
       lastError: 'ClientError: not associated',
@@ -81,20 +97,20 @@ describe('observationsToRecord', () => {
   it('writes nothing for an in-sync member whose record already says so', () => {
     const inSync = outcome({ item: item({ observedStatus: 'Enabled', verdict: 'inSync', actions: [] }), status: 'noop', completed: [] });
     const current = row({ observed: { 'us-east-1': { relationshipStatus: 'Enabled', lastAction: 'accept', at: '2026-11-01T00:00:00Z' } } });
-    expect(observationsToRecord([inSync], rows(current), AT).size).toBe(0);
+    expect(observationsToRecord([on(inSync, current)], AT).size).toBe(0);
   });
 
   it('records a status that changed without any action of ours, keeping the last action', () => {
     const resigned = outcome({ item: item({ observedStatus: 'Invited', verdict: 'pending', actions: [] }), status: 'noop', completed: [] });
     const current = row({ observed: { 'us-east-1': { relationshipStatus: 'Created', lastAction: 'invite', at: '2026-11-01T00:00:00Z' } } });
-    expect(observationsToRecord([resigned], rows(current), AT).get('222222222201')).toEqual({
+    expect(observationsToRecord([on(resigned, current)], AT).get('222222222201')).toEqual({
       'us-east-1': { relationshipStatus: 'Invited', lastAction: 'invite', at: AT },
     });
   });
 
   it('leaves a deferred item untouched so the next run sees it as this one did', () => {
     const deferred = outcome({ status: 'deferred', completed: [] });
-    expect(observationsToRecord([deferred], rows(row()), AT).size).toBe(0);
+    expect(observationsToRecord([on(deferred, row())], AT).size).toBe(0);
   });
 
   it('marks a planner dead letter once', () => {
@@ -103,9 +119,9 @@ describe('observationsToRecord', () => {
       status: 'noop',
       completed: [],
     });
-    const first = observationsToRecord([bouncing], rows(row()), AT).get('222222222201')?.['us-east-1'];
+    const first = observationsToRecord([on(bouncing, row())], AT).get('222222222201')?.['us-east-1'];
     expect(first).toEqual({ relationshipStatus: 'EmailVerificationFailed', lastAction: 'deadLetter', lastError: 'fix the email', at: AT });
-    const again = observationsToRecord([bouncing], rows(row({ observed: { 'us-east-1': first! } })), AT);
+    const again = observationsToRecord([on(bouncing, row({ observed: { 'us-east-1': first! } }))], AT);
     expect(again.size).toBe(0);
   });
 
@@ -115,11 +131,11 @@ describe('observationsToRecord', () => {
       status: 'noop',
       completed: [],
     });
-    expect(observationsToRecord([bouncing], rows(row()), AT, { deadLettersSent: false }).size).toBe(0);
+    expect(observationsToRecord([on(bouncing, row())], AT, { deadLettersSent: false }).size).toBe(0);
   });
 
   it('never records unmanaged members (they have no row)', () => {
-    expect(observationsToRecord([outcome({ unmanaged: true })], rows(row()), AT).size).toBe(0);
+    expect(observationsToRecord([on(outcome(), undefined)], AT).size).toBe(0);
   });
 });
 
@@ -130,7 +146,7 @@ describe('deadLettersFor', () => {
       completed: ['createMember'],
       failure: { action: 'invite', operation: 'CreateInvitations', code: 'InternalError', message: 'try again', attempts: 1 },
     });
-    const [letter] = deadLettersFor([failed], rows(row()), AT);
+    const [letter] = deadLettersFor([on(failed, row())], AT);
     expect(letter).toMatchObject({
       reason: 'unprocessed-account',
       operation: 'CreateInvitations',
@@ -153,12 +169,12 @@ describe('deadLettersFor', () => {
 
   it('dead-letters a failed removal as a remove request', () => {
     const failed = outcome({
-      item: item({ desiredState: 'absent', observedStatus: 'Enabled', actions: [{ kind: 'disassociateMember' }, { kind: 'deleteMember' }] }),
+      item: item({ desiredState: 'absent', observedStatus: 'Enabled', actions: [{ kind: 'disassociateMember', leaves: 'Removed' }, { kind: 'deleteMember', leaves: 'NotListed' }] }),
       status: 'failed',
       completed: [],
       failure: { action: 'disassociateMember', operation: 'DisassociateMember', code: 'ThrottlingException', message: 'Rate exceeded', attempts: 8 },
     });
-    const [letter] = deadLettersFor([failed], rows(row({ desiredState: 'absent' })), AT);
+    const [letter] = deadLettersFor([on(failed, row({ desiredState: 'absent' }))], AT);
     expect(letter?.request).toMatchObject({ action: 'remove', accountId: '222222222201' });
     expect(letter).toMatchObject({ reason: 'action-failed', attempts: 8, errorCode: 'ThrottlingException' });
   });
@@ -169,13 +185,13 @@ describe('deadLettersFor', () => {
       status: 'noop',
       completed: [],
     });
-    expect(deadLettersFor([bouncing], rows(row()), AT)).toEqual([
+    expect(deadLettersFor([on(bouncing, row())], AT)).toEqual([
       expect.objectContaining({ reason: 'needs-operator', operation: 'plan', errorCode: 'EmailVerificationFailed', errorMessage: 'fix the email' }),
     ]);
   });
 
   it('sends nothing for successes', () => {
-    expect(deadLettersFor([outcome()], rows(row()), AT)).toEqual([]);
+    expect(deadLettersFor([on(outcome(), row())], AT)).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import {
   describeAction,
   hasDrift,
   planMemberships,
+  plannedWork,
   summarizePlan,
   tagChanges,
   type PlanningPolicy,
@@ -14,7 +15,9 @@ import type {
   ObservedMember,
   PlanVerdict,
   RelationshipStatus,
+  Unobserved,
 } from '#shared/domain/types';
+import { UNRECOGNIZED_STATUS } from '#shared/domain/types';
 
 const ADMIN = '111111111111';
 const ACCOUNT = '222222222201';
@@ -42,7 +45,7 @@ const row = (overrides: Partial<DesiredMember> = {}): DesiredMember => ({
   ...overrides,
 });
 
-const seen = (relationshipStatus: RelationshipStatus, overrides: Partial<ObservedMember> = {}): ObservedMember => ({
+const seen = (relationshipStatus: ObservedMember['relationshipStatus'], overrides: Partial<ObservedMember> = {}): ObservedMember => ({
   accountId: ACCOUNT,
   region: 'us-east-1',
   email: EMAIL,
@@ -93,12 +96,12 @@ describe('planMemberships: desired member (README, Reconciliation rules: desired
 
   it('creates the member with the desired email and tags', () => {
     const item = planOne(row({ tags: { Owner: 'payments', Env: 'prod' } }), []);
-    expect(item.actions[0]).toEqual({ kind: 'createMember', email: EMAIL, tags: { Owner: 'payments', Env: 'prod' } });
+    expect(item.actions[0]).toEqual({ kind: 'createMember', email: EMAIL, tags: { Owner: 'payments', Env: 'prod' }, leaves: 'Created' });
   });
 
   it('re-creates a failed-email member with the new desired email', () => {
     const item = planOne(row({ email: 'fixed@example.com' }), [seen('EmailVerificationFailed', { email: 'typo@exmaple.com' })]);
-    expect(item.actions[1]).toEqual({ kind: 'createMember', email: 'fixed@example.com', tags: { Owner: 'platform' } });
+    expect(item.actions[1]).toEqual({ kind: 'createMember', email: 'fixed@example.com', tags: { Owner: 'platform' }, leaves: 'Created' });
     expect(item.reason).not.toContain('fixed@example.com');
     expect(item.reason).toContain('f***@example.com');
   });
@@ -187,7 +190,7 @@ describe('planMemberships: desired member (README, Reconciliation rules: desired
     it('pauses an Enabled member the row says is paused', () => {
       const item = planOne(row({ paused: true }), [seen('Enabled')]);
       expect(item.verdict).toBe('change');
-      expect(item.actions).toEqual([{ kind: 'updateMemberSession', status: 'PAUSED' }]);
+      expect(item.actions).toEqual([{ kind: 'updateMemberSession', status: 'PAUSED', leaves: 'Paused' }]);
     });
 
     it('leaves a Paused member paused when the row says paused', () => {
@@ -197,7 +200,7 @@ describe('planMemberships: desired member (README, Reconciliation rules: desired
     });
 
     it('resumes a Paused member with ENABLED', () => {
-      expect(planOne(row(), [seen('Paused')]).actions).toEqual([{ kind: 'updateMemberSession', status: 'ENABLED' }]);
+      expect(planOne(row(), [seen('Paused')]).actions).toEqual([{ kind: 'updateMemberSession', status: 'ENABLED', leaves: 'Enabled' }]);
     });
   });
 
@@ -207,13 +210,13 @@ describe('planMemberships: desired member (README, Reconciliation rules: desired
       const item = planOne(desired, [seen('Enabled', { tags: { Owner: 'platform', Team: 'core', Legacy: 'yes' } })]);
       expect(item.verdict).toBe('change');
       expect(item.actions).toEqual([
-        { kind: 'updateTags', arn: ARN, tagsToSet: { Owner: 'payments', Env: 'prod' }, tagKeysToRemove: ['Legacy'] },
+        { kind: 'updateTags', arn: ARN, tagsToSet: { Owner: 'payments', Env: 'prod' }, tagKeysToRemove: ['Legacy'], leaves: 'Enabled' },
       ]);
     });
 
     it('removes every tag when the row has none', () => {
       const item = planOne(row({ tags: {} }), [seen('Enabled', { tags: { Owner: 'platform' } })]);
-      expect(item.actions).toEqual([{ kind: 'updateTags', arn: ARN, tagsToSet: {}, tagKeysToRemove: ['Owner'] }]);
+      expect(item.actions).toEqual([{ kind: 'updateTags', arn: ARN, tagsToSet: {}, tagKeysToRemove: ['Owner'], leaves: 'Enabled' }]);
     });
 
     it('never removes AWS-reserved aws: tags', () => {
@@ -296,7 +299,9 @@ describe('planMemberships: the administrator, unmanaged members, scoping and ord
   it('reports members without a row as unmanaged and leaves them alone', () => {
     const stranger = seen('Enabled', { accountId: '222222222299' });
     const plan = planMemberships([row()], [seen('Enabled'), stranger], policy());
-    expect(plan.unmanaged).toEqual([{ accountId: '222222222299', region: 'us-east-1', relationshipStatus: 'Enabled', actions: [] }]);
+    expect(plan.unmanaged.map(({ accountId, region, observedStatus, actions }) => ({ accountId, region, relationshipStatus: observedStatus, actions }))).toEqual([
+      { accountId: '222222222299', region: 'us-east-1', relationshipStatus: 'Enabled', actions: [] },
+    ]);
     expect(hasDrift(plan)).toBe(false);
   });
 
@@ -373,15 +378,15 @@ describe('planMemberships: the administrator, unmanaged members, scoping and ord
 
 describe('plan helpers', () => {
   it('describes each action in one line, masking the email', () => {
-    expect(describeAction({ kind: 'createMember', email: EMAIL, tags: { Owner: 'x' } })).toBe(
+    expect(describeAction({ kind: 'createMember', email: EMAIL, tags: { Owner: 'x' }, leaves: 'Created' })).toBe(
       'create the member with email o***@example.com and 1 tag',
     );
-    expect(describeAction({ kind: 'updateTags', arn: ARN, tagsToSet: { Owner: 'x', Env: 'y' }, tagKeysToRemove: ['Old'] })).toBe(
+    expect(describeAction({ kind: 'updateTags', arn: ARN, tagsToSet: { Owner: 'x', Env: 'y' }, tagKeysToRemove: ['Old'], leaves: 'Enabled' })).toBe(
       'update member tags: set Owner, Env; remove Old',
     );
-    expect(describeAction({ kind: 'updateMemberSession', status: 'PAUSED' })).toMatch(/pause/);
+    expect(describeAction({ kind: 'updateMemberSession', status: 'PAUSED', leaves: 'Paused' })).toMatch(/pause/);
     for (const kind of ['disassociateMember', 'deleteMember', 'invite', 'accept'] as const) {
-      expect(describeAction({ kind })).not.toBe('');
+      expect(describeAction({ kind, leaves: 'NotListed' })).not.toBe('');
     }
   });
 
@@ -396,5 +401,105 @@ describe('plan helpers', () => {
   it('computes tag changes with desired tags authoritative', () => {
     expect(tagChanges({ A: '1', B: '2' }, { A: '1', B: '3', C: '4' })).toEqual({ tagsToSet: { B: '2' }, tagKeysToRemove: ['C'] });
     expect(tagChanges({ A: '' }, {})).toEqual({ tagsToSet: { A: '' }, tagKeysToRemove: [] });
+  });
+});
+
+describe('planMemberships: complete steps', () => {
+  it('says on every step the status it leaves behind', () => {
+    const onboarding = planOne(row(), []);
+    expect(onboarding.actions.map((action) => [action.kind, action.leaves])).toEqual([
+      ['createMember', 'Created'],
+      ['invite', 'Invited'],
+      ['accept', 'Enabled'],
+    ]);
+    const removal = planOne(row({ desiredState: 'absent' }), [seen('Paused')]);
+    expect(removal.actions.map((action) => [action.kind, action.leaves])).toEqual([
+      ['disassociateMember', 'Removed'],
+      ['deleteMember', 'NotListed'],
+    ]);
+  });
+
+  it('leaves tags fixed after a pause on the Paused status the pause left', () => {
+    const item = planOne(row({ paused: true, tags: { Owner: 'x' } }), [seen('Enabled')]);
+    expect(item.actions.map((action) => action.leaves)).toEqual(['Paused', 'Paused']);
+  });
+
+  it("puts the row's own invitation message on the invite step, else the configured one, else none", () => {
+    const own = planOne(row({ invitationMessage: 'Welcome to security' }), [seen('Created')], { invitationMessage: 'Configured' });
+    expect(own.actions[0]).toEqual({ kind: 'invite', message: 'Welcome to security', leaves: 'Invited' });
+    const configured = planOne(row(), [seen('Resigned')], { invitationMessage: 'Configured' });
+    expect(configured.actions[0]).toEqual({ kind: 'invite', message: 'Configured', leaves: 'Invited' });
+    expect(planOne(row(), [seen('Created')]).actions[0]).toEqual({ kind: 'invite', leaves: 'Invited' });
+  });
+
+  it('carries the desired row on each item, and none on an unmanaged member', () => {
+    const desired = row();
+    const plan = planMemberships([desired], [seen('Enabled', { accountId: '222222222299' })], policy());
+    expect(plan.items[0]?.row).toBe(desired);
+    expect(plan.unmanaged[0]?.row).toBeUndefined();
+  });
+
+  it('makes pruned unmanaged members ordinary work, and reported-only ones none', () => {
+    const observed = [seen('Enabled', { accountId: '222222222298' })];
+    const reported = planMemberships([row()], observed, policy());
+    expect(plannedWork(reported).map((item) => item.accountId)).toEqual([ACCOUNT]);
+    expect(reported.unmanaged[0]).toMatchObject({ verdict: 'skipped', desiredState: 'absent', actions: [] });
+    const pruned = planMemberships([row()], observed, policy({ pruneUnmanaged: true }));
+    expect(plannedWork(pruned).map((item) => [item.accountId, item.verdict])).toEqual([
+      [ACCOUNT, 'change'],
+      ['222222222298', 'change'],
+    ]);
+  });
+});
+
+describe('planMemberships: what could not be observed', () => {
+  const unreadable = (region: string, accountId?: string): Unobserved => ({
+    region,
+    ...(accountId ? { accountId } : {}),
+    operation: accountId ? 'GetMember' : 'ListMembers',
+    code: 'ThrottlingException',
+    message: 'Rate exceeded',
+  });
+
+  it('plans nothing in a region whose members could not be listed, and says why', () => {
+    const plan = planMemberships([row()], [], policy({ managedRegions: ['us-east-1', 'eu-west-1'], pruneUnmanaged: true }), [
+      unreadable('eu-west-1'),
+    ]);
+    expect(plan.items.map((item) => item.region)).toEqual(['us-east-1']);
+    expect(plan.notPlanned).toEqual([
+      { region: 'eu-west-1', reason: 'ListMembers answered ThrottlingException: the membership of every account in eu-west-1 is unknown, so nothing is planned for it' },
+    ]);
+  });
+
+  it('plans nothing for one unreadable account, and still plans the others', () => {
+    const desired = [row(), row({ accountId: '222222222202' })];
+    const plan = planMemberships(desired, [], policy(), [unreadable('us-east-1', ACCOUNT)]);
+    expect(plan.items.map((item) => item.accountId)).toEqual(['222222222202']);
+    expect(plan.notPlanned[0]).toMatchObject({ region: 'us-east-1', accountId: ACCOUNT });
+  });
+
+  it('never prunes an unmanaged member in a region it could not read', () => {
+    const plan = planMemberships([], [seen('Enabled', { accountId: '222222222299' })], policy({ pruneUnmanaged: true }), [unreadable('us-east-1')]);
+    expect(plan.unmanaged).toEqual([]);
+  });
+});
+
+describe('planMemberships: a status this version does not know', () => {
+  const unknown = (overrides: Partial<ObservedMember> = {}) => seen(UNRECOGNIZED_STATUS, { reportedStatus: 'Quarantined', ...overrides });
+
+  it('skips a desired member with an unrecognized status and names the status, rather than re-creating it', () => {
+    const item = planOne(row(), [unknown()]);
+    expect(item).toMatchObject({ verdict: 'skipped', observedStatus: 'Unrecognized', actions: [] });
+    expect(item.reason).toContain('"Quarantined"');
+  });
+
+  it('does not remove an account with an unrecognized status', () => {
+    expect(planOne(row({ desiredState: 'absent' }), [unknown()])).toMatchObject({ verdict: 'skipped', actions: [] });
+  });
+
+  it('reports an unmanaged member with an unrecognized status without pruning it', () => {
+    const plan = planMemberships([], [unknown({ accountId: '222222222299' })], policy({ pruneUnmanaged: true }));
+    expect(plan.unmanaged).toMatchObject([{ accountId: '222222222299', verdict: 'skipped', actions: [] }]);
+    expect(hasDrift(plan)).toBe(false);
   });
 });
