@@ -1,10 +1,10 @@
 import type { ServiceConfig } from '#shared/config';
 import { SqsDeadLetterPublisher } from '#shared/deadletter/publisher';
-import type { DeadLetterPublisher, DesiredMembershipStore } from '#shared/ports';
+import type { DeadLetterPublisher, DesiredMembershipStore, MacieAdministrator, MemberAccountAcceptor } from '#shared/ports';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
 import { partitionOf } from '#shared/aws/partition';
 import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
-import { Reconciler, type ReconcilerPorts } from '#shared/reconciler';
+import { Reconciler, type ReconcilerPorts, type ReconcilerSettings } from '#shared/reconciler';
 import { DynamoDesiredMembershipStore } from '#shared/store/desired-members';
 
 /**
@@ -17,6 +17,8 @@ export interface ServiceRuntime {
   config: Readonly<ServiceConfig>;
   store: DesiredMembershipStore;
   deadLetters: DeadLetterPublisher;
+  macie: MacieAdministrator;
+  acceptor: MemberAccountAcceptor;
   reconciler: Reconciler;
 }
 
@@ -30,15 +32,17 @@ export function createRuntime(config: Readonly<ServiceConfig>, report?: Reconcil
     maxAttempts: config.maxAttempts,
     polling: config.acceptPolling,
   });
-  const reconciler = new Reconciler(
-    { store, deadLetters, macie, acceptor, report },
-    {
-      administratorAccountId: config.administratorAccountId,
-      managedRegions: config.managedRegions,
-      pruneUnmanaged: config.pruneUnmanaged,
-      invitation: config.invitation,
-      concurrency: config.concurrency,
-    },
-  );
-  return { config, store, deadLetters, reconciler };
+  const reconciler = new Reconciler({ store, deadLetters, macie, acceptor, report }, reconcilerSettings(config));
+  return { config, store, deadLetters, macie, acceptor, reconciler };
+}
+
+/** The reconciler's part of the configuration. */
+export function reconcilerSettings(config: Readonly<ServiceConfig>): ReconcilerSettings {
+  return {
+    administratorAccountId: config.administratorAccountId,
+    managedRegions: config.managedRegions,
+    pruneUnmanaged: config.pruneUnmanaged,
+    invitation: config.invitation,
+    concurrency: config.concurrency,
+  };
 }
