@@ -5,9 +5,9 @@
  * failure in between leaves a duplicate, which requests tolerate, never a loss.
  */
 import type { ServiceRuntime } from '#shared/runtime';
-import { CliError, ExitCode } from '../errors';
-import { JSON_SCHEMA_VERSION, plural, writeJson, writeLine, type Terminal } from '../format';
-import type { ServiceQueues } from '../queues';
+import { CliError, ExitCode } from '#cli/errors';
+import { JSON_SCHEMA_VERSION, plural, writeJson, writeLine, type Terminal } from '#cli/format';
+import type { ServiceQueues } from '#cli/queues';
 
 /** `dead-letters` (DEAD_LETTER_QUEUE_URL), `request-dlq` (the request queue's DLQ) or a queue URL. */
 export type RedriveSource = string;
