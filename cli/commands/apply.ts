@@ -7,7 +7,7 @@ import type { ExecutionOutcome, OutcomeStatus, RunSummary } from '#shared/domain
 import { statusAfter } from '#shared/domain/outcomes';
 import type { MembershipPlan } from '#shared/domain/types';
 import type { ServiceRuntime } from '#shared/runtime';
-import { renderTable } from '#cli/table';
+import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
 import { JSON_SCHEMA_VERSION, VERDICT_LABELS, countList, plural, safeText, writeJson, writeLines, type Terminal } from '#cli/format';
 import { createProgress } from '#cli/progress';

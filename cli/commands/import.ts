@@ -13,7 +13,7 @@ import { parseAccountCsv } from '#cli/csv';
 import { CliError, ExitCode, describeError } from '#cli/errors';
 import { JSON_SCHEMA_VERSION, maskedEmail, plural, writeJson, writeLines, type Terminal } from '#cli/format';
 import { enrollmentFields, formatIssue, recordFromCli, validateRequest, type EnrollmentOptions } from '#cli/requests';
-import { renderTable } from '#cli/table';
+import { renderTable } from '#shared/text/table';
 
 export type ImportSource = { kind: 'csv'; path: string } | { kind: 'organizations' };
 

@@ -11,7 +11,7 @@ import { describeAction, hasDrift, summarizePlan, type PlanSummary } from '#shar
 import type { MembershipAction, PlannedMembership } from '#shared/domain/types';
 import type { PlanView, Unobserved } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
-import { renderTable } from '#cli/table';
+import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
 import {
   JSON_SCHEMA_VERSION,

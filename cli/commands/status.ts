@@ -6,7 +6,7 @@
 import type { DesiredMember, ObservedStatus, PlanVerdict } from '#shared/domain/types';
 import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
-import { renderTable } from '#cli/table';
+import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
 import { JSON_SCHEMA_VERSION, VERDICT_LABELS, maskedEmail, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '#cli/format';
 import { QUEUE_LABELS, type QueueDepth, type ServiceQueues } from '#cli/queues';
