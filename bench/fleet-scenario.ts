@@ -8,10 +8,10 @@ import { writeFile } from 'node:fs/promises';
 import type { ScheduledEvent } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { lambdaContext } from '#sandbox/lambda-context';
-import { runBaseline, type BaselineResult } from './baseline';
-import { ADMINISTRATOR, BASELINE_ADMINISTRATOR, KNOBS, REGIONS, fleetAccounts } from './fleet';
-import { RemoteSandbox } from './remote-sandbox';
-import type { CallCount } from './sandbox-host';
+import { runBaseline, type BaselineResult } from '#bench/baseline';
+import { ADMINISTRATOR, BASELINE_ADMINISTRATOR, KNOBS, REGIONS, fleetAccounts } from '#bench/fleet';
+import { RemoteSandbox } from '#bench/remote-sandbox';
+import type { CallCount } from '#bench/sandbox-host';
 
 export interface ScenarioOptions {
   accounts: number;

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SandboxOptions } from '#sandbox/index';
-import type { CallCount, HostRequest, HostStarted } from './sandbox-host';
+import type { CallCount, HostRequest, HostStarted } from '#bench/sandbox-host';
 
 interface Waiter {
   resolve: (value: unknown) => void;

@@ -1,8 +1,8 @@
 /** The benchmark's figures as Markdown: what `npm run bench` prints and the README (Benchmarks) quotes. */
-import type { BaselineResult } from './baseline';
-import type { Bound } from './bound';
-import type { BundleFigures } from './cold-start';
-import type { OnboardingFigures, OperationCount, SteadyFigures } from './fleet-scenario';
+import type { BaselineResult } from '#bench/baseline';
+import type { Bound } from '#bench/bound';
+import type { BundleFigures } from '#bench/cold-start';
+import type { OnboardingFigures, OperationCount, SteadyFigures } from '#bench/fleet-scenario';
 
 export interface BenchResults {
   machine: { date: string; cores: number; cpu: string; node: string; loadAverageAtStart: number[] };

@@ -12,11 +12,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { renderMarkdown, type BenchResults } from './report';
-import { measureColdStart, median } from './cold-start';
-import { onboardingBound } from './bound';
-import { KNOBS, REGIONS } from './fleet';
-import type { ScenarioFigures, ScenarioOptions } from './fleet-scenario';
+import { renderMarkdown, type BenchResults } from '#bench/report';
+import { measureColdStart, median } from '#bench/cold-start';
+import { onboardingBound } from '#bench/bound';
+import { KNOBS, REGIONS } from '#bench/fleet';
+import type { ScenarioFigures, ScenarioOptions } from '#bench/fleet-scenario';
 
 const run = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));

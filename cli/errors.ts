@@ -5,7 +5,7 @@
  */
 import { ConfigurationError } from '#shared/config';
 import { AwsCallError } from '#shared/errors';
-import { safeText, writeLines, type Terminal } from './format';
+import { safeText, writeLines, type Terminal } from '#cli/format';
 
 export const ExitCode = {
   ok: 0,

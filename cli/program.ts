@@ -4,17 +4,17 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { runApply } from './commands/apply';
-import { runEnroll } from './commands/enroll';
-import { runImport, type ImportSource } from './commands/import';
-import { runPlan } from './commands/plan';
-import { REDRIVE_SOURCES, checkRedriveSource, runRedrive } from './commands/redrive';
-import { runRemove } from './commands/remove';
-import { runStatus } from './commands/status';
-import { CliError, ExitCode, reportError } from './errors';
-import type { Terminal } from './format';
-import { currentUser, parseAccountIds, type EnrollmentOptions } from './requests';
-import { openSession, type CliSession, type SessionOptions } from './session';
+import { runApply } from '#cli/commands/apply';
+import { runEnroll } from '#cli/commands/enroll';
+import { runImport, type ImportSource } from '#cli/commands/import';
+import { runPlan } from '#cli/commands/plan';
+import { REDRIVE_SOURCES, checkRedriveSource, runRedrive } from '#cli/commands/redrive';
+import { runRemove } from '#cli/commands/remove';
+import { runStatus } from '#cli/commands/status';
+import { CliError, ExitCode, reportError } from '#cli/errors';
+import type { Terminal } from '#cli/format';
+import { currentUser, parseAccountIds, type EnrollmentOptions } from '#cli/requests';
+import { openSession, type CliSession, type SessionOptions } from '#cli/session';
 
 export interface CliDependencies {
   terminal: Terminal;

@@ -4,7 +4,7 @@
  */
 import { Presets, SingleBar } from 'cli-progress';
 import type { ExecutionOutcome } from '#shared/domain/outcomes';
-import { isInteractive, writeLine } from './format';
+import { isInteractive, writeLine } from '#cli/format';
 
 export interface RunProgress {
   start(total: number): void;

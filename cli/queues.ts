@@ -2,11 +2,9 @@
  * The service's queues as an operator sees them: the dead-letter queue, the request queue and the
  * request queue's own DLQ (found through its redrive policy, so it needs no setting of its own).
  */
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ServiceConfig } from '#shared/config';
-import { awsClientOptions } from '#shared/aws/client-options';
 import { QueueAdmin } from '#shared/deadletter/queue-admin';
-import { AwsCallError, callAws } from '#shared/errors';
+import { AwsCallError } from '#shared/errors';
 
 export type QueueRole = 'deadLetters' | 'requests' | 'requestDeadLetters';
 
@@ -26,28 +24,14 @@ export interface QueueDepth {
 
 export class ServiceQueues {
   readonly admin: QueueAdmin;
-  private readonly sqs: SQSClient;
 
   constructor(private readonly config: Pick<Readonly<ServiceConfig>, 'homeRegion' | 'maxAttempts' | 'deadLetterQueueUrl' | 'requestQueueUrl'>) {
-    const options = { region: config.homeRegion, maxAttempts: config.maxAttempts };
-    this.admin = new QueueAdmin(options);
-    this.sqs = new SQSClient(awsClientOptions(options));
+    this.admin = new QueueAdmin({ region: config.homeRegion, maxAttempts: config.maxAttempts });
   }
 
   /** The DLQ the request queue's redrive policy names, or `undefined` when there is no request queue or no policy. */
   async requestDeadLetterQueueUrl(): Promise<string | undefined> {
-    const requestQueueUrl = this.config.requestQueueUrl;
-    if (!requestQueueUrl) return undefined;
-    const { Attributes: attributes = {} } = await callAws('GetQueueAttributes', () =>
-      this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: requestQueueUrl, AttributeNames: ['RedrivePolicy'] })),
-    );
-    if (!attributes.RedrivePolicy) return undefined;
-    const arn = parseQueueArn((JSON.parse(attributes.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn);
-    if (!arn) return undefined;
-    const { QueueUrl: url } = await callAws('GetQueueUrl', () =>
-      this.sqs.send(new GetQueueUrlCommand({ QueueName: arn.name, QueueOwnerAWSAccountId: arn.accountId })),
-    );
-    return url;
+    return this.config.requestQueueUrl ? this.admin.deadLetterQueueUrl(this.config.requestQueueUrl) : undefined;
   }
 
   /** Every queue of the service that is configured or can be derived, with its depth. Never throws: errors are per queue. */
@@ -74,13 +58,6 @@ export class ServiceQueues {
     );
     return [...depths, ...failures];
   }
-}
-
-/** `arn:aws:sqs:us-east-1:111111111111:name` -> its parts; `undefined` for anything else. */
-export function parseQueueArn(arn: string | undefined): { region: string; accountId: string; name: string } | undefined {
-  const parts = arn?.split(':');
-  if (!parts || parts.length !== 6 || parts[0] !== 'arn' || parts[2] !== 'sqs') return undefined;
-  return { region: parts[3]!, accountId: parts[4]!, name: parts[5]! };
 }
 
 function errorFields(error: unknown): NonNullable<QueueDepth['error']> {

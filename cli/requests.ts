@@ -10,7 +10,7 @@ import { parseMembershipRequest, type MembershipRequest, type RequestIssue, type
 import { ACCOUNT_ID_PATTERN, describeValue } from '#shared/domain/rules';
 import { recordMembershipRequest } from '#shared/intake';
 import type { DesiredMembershipStore } from '#shared/ports';
-import { CliError } from './errors';
+import { CliError } from '#cli/errors';
 
 /** Options common to `enroll` and `import`, as commander hands them over. */
 export interface EnrollmentOptions {

@@ -8,9 +8,9 @@ import { createOrganizationDirectory } from '#shared/organizations/accounts';
 import type { OrganizationDirectory } from '#shared/ports';
 import { createRuntime, type ServiceRuntime } from '#shared/runtime';
 import type { Sandbox } from '#sandbox/index';
-import { CliError } from './errors';
-import { writeLine, type Terminal } from './format';
-import { ServiceQueues } from './queues';
+import { CliError } from '#cli/errors';
+import { writeLine, type Terminal } from '#cli/format';
+import { ServiceQueues } from '#cli/queues';
 
 /** The service runtime plus the organization directory, which `import --organizations` reads. */
 export interface CliRuntime extends ServiceRuntime {

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { ScheduledEvent } from 'aws-lambda';
-import { renderTable } from '../cli/table';
+import { renderTable } from '#shared/text/table';
 import { maskEmailsIn } from '#shared/domain/rules';
 import { DEMO_KNOBS, demoAccounts, seedDemoOrganization } from '#sandbox/demo-organization';
 import { startSandbox } from '#sandbox/index';

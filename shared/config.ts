@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { partitionOf } from '#shared/aws/partition';
 
 /**
  * The service's configuration, parsed from the environment once, validated and frozen.
@@ -78,6 +79,8 @@ const environmentSchema = z.object({
 export interface ServiceConfig {
   /** Where the service's own table and queues live (the Lambda's region). */
   homeRegion: string;
+  /** The home region's partition (`aws`, `aws-cn`, `aws-us-gov`): member-role ARNs and the Organizations endpoint. */
+  partition: string;
   administratorAccountId: string;
   managedRegions: readonly string[];
   desiredMembersTable: string;
@@ -109,8 +112,10 @@ export function parseConfig(environment: Record<string, string | undefined>): Re
     throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
   }
   const env = parsed.data;
+  const homeRegion = env.AWS_REGION ?? env.MANAGED_REGIONS[0]!;
   return Object.freeze({
-    homeRegion: env.AWS_REGION ?? env.MANAGED_REGIONS[0]!,
+    homeRegion,
+    partition: partitionOf(homeRegion),
     administratorAccountId: env.MACIE_ADMINISTRATOR_ACCOUNT_ID,
     managedRegions: Object.freeze(env.MANAGED_REGIONS),
     desiredMembersTable: env.DESIRED_MEMBERS_TABLE,

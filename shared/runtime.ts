@@ -2,7 +2,6 @@ import type { ServiceConfig } from '#shared/config';
 import { SqsDeadLetterPublisher } from '#shared/deadletter/publisher';
 import type { DeadLetterPublisher, DesiredMembershipStore, MacieAdministrator, MemberAccountAcceptor } from '#shared/ports';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
-import { partitionOf } from '#shared/aws/partition';
 import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
 import { Reconciler, type ReconcilerPorts, type ReconcilerSettings } from '#shared/reconciler';
 import { DynamoDesiredMembershipStore } from '#shared/store/desired-members';
@@ -28,7 +27,7 @@ export function createRuntime(config: Readonly<ServiceConfig>, report?: Reconcil
   const deadLetters = new SqsDeadLetterPublisher(config.deadLetterQueueUrl, clientSettings);
   const macie = new SdkMacieAdministrator(config.maxAttempts);
   const acceptor = new SdkMemberAccountAcceptor({
-    role: { ...config.memberRole, partition: partitionOf(config.homeRegion) },
+    role: { ...config.memberRole, partition: config.partition },
     maxAttempts: config.maxAttempts,
     polling: config.acceptPolling,
   });

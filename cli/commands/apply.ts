@@ -7,10 +7,10 @@ import type { ExecutionOutcome, OutcomeStatus, RunSummary } from '#shared/domain
 import { statusAfter } from '#shared/domain/outcomes';
 import { plannedWork } from '#shared/domain/plan';
 import type { ServiceRuntime } from '#shared/runtime';
-import { renderTable } from '../table';
-import { ExitCode } from '../errors';
-import { JSON_SCHEMA_VERSION, VERDICT_LABELS, countList, plural, safeText, writeJson, writeLines, type Terminal } from '../format';
-import { createProgress } from '../progress';
+import { renderTable } from '#shared/text/table';
+import { ExitCode } from '#cli/errors';
+import { JSON_SCHEMA_VERSION, VERDICT_LABELS, countList, plural, safeText, writeJson, writeLines, type Terminal } from '#cli/format';
+import { createProgress } from '#cli/progress';
 
 export interface ApplyCommandOptions {
   runtime: Pick<ServiceRuntime, 'config' | 'reconciler'>;

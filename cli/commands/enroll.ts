@@ -3,9 +3,9 @@
  * row only, validated exactly as an SQS request is; Macie changes on the next reconciliation.
  */
 import type { ServiceRuntime } from '#shared/runtime';
-import { ExitCode } from '../errors';
-import { maskedEmail, writeLine, writeLines, type Terminal } from '../format';
-import { enrollmentFields, formatIssue, recordFromCli, validateRequest, type EnrollmentOptions } from '../requests';
+import { ExitCode } from '#cli/errors';
+import { maskedEmail, writeLine, writeLines, type Terminal } from '#cli/format';
+import { enrollmentFields, formatIssue, recordFromCli, validateRequest, type EnrollmentOptions } from '#cli/requests';
 
 export interface EnrollCommandOptions extends EnrollmentOptions {
   runtime: Pick<ServiceRuntime, 'config' | 'store'>;

@@ -9,11 +9,11 @@ import pLimit from 'p-limit';
 import type { MembershipRequest, RequestIssue } from '#shared/domain/requests';
 import type { OrganizationDirectory } from '#shared/ports';
 import type { ServiceRuntime } from '#shared/runtime';
-import { parseAccountCsv } from '../csv';
-import { CliError, ExitCode, describeError } from '../errors';
-import { JSON_SCHEMA_VERSION, maskedEmail, plural, writeJson, writeLines, type Terminal } from '../format';
-import { enrollmentFields, formatIssue, recordFromCli, validateRequest, type EnrollmentOptions } from '../requests';
-import { renderTable } from '../table';
+import { parseAccountCsv } from '#cli/csv';
+import { CliError, ExitCode, describeError } from '#cli/errors';
+import { JSON_SCHEMA_VERSION, maskedEmail, plural, writeJson, writeLines, type Terminal } from '#cli/format';
+import { enrollmentFields, formatIssue, recordFromCli, validateRequest, type EnrollmentOptions } from '#cli/requests';
+import { renderTable } from '#shared/text/table';
 
 export type ImportSource = { kind: 'csv'; path: string } | { kind: 'organizations' };
 

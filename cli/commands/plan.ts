@@ -11,8 +11,8 @@ import { describeAction, hasDrift, summarizePlan, type PlanSummary } from '#shar
 import type { MembershipAction, PlannedMembership, Unobserved } from '#shared/domain/types';
 import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
-import { renderTable } from '../table';
-import { ExitCode } from '../errors';
+import { renderTable } from '#shared/text/table';
+import { ExitCode } from '#cli/errors';
 import {
   JSON_SCHEMA_VERSION,
   PLAN_LEGEND,
@@ -24,7 +24,7 @@ import {
   writeJson,
   writeLines,
   type Terminal,
-} from '../format';
+} from '#cli/format';
 
 export interface PlanCommandOptions {
   runtime: Pick<ServiceRuntime, 'config' | 'reconciler'>;

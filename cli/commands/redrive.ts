@@ -5,12 +5,9 @@
  * failure in between leaves a duplicate, which requests tolerate, never a loss.
  */
 import type { ServiceRuntime } from '#shared/runtime';
-import { CliError, ExitCode } from '../errors';
-import { JSON_SCHEMA_VERSION, plural, writeJson, writeLine, type Terminal } from '../format';
-import type { ServiceQueues } from '../queues';
-
-/** `dead-letters` (DEAD_LETTER_QUEUE_URL), `request-dlq` (the request queue's DLQ) or a queue URL. */
-export type RedriveSource = string;
+import { CliError, ExitCode } from '#cli/errors';
+import { JSON_SCHEMA_VERSION, plural, writeJson, writeLine, type Terminal } from '#cli/format';
+import type { ServiceQueues } from '#cli/queues';
 
 export const REDRIVE_SOURCES = ['dead-letters', 'request-dlq'] as const;
 
@@ -18,7 +15,8 @@ export interface RedriveCommandOptions {
   runtime: Pick<ServiceRuntime, 'config'>;
   queues: Pick<ServiceQueues, 'admin' | 'requestDeadLetterQueueUrl'>;
   terminal: Terminal;
-  from?: RedriveSource;
+  /** `dead-letters` (DEAD_LETTER_QUEUE_URL), `request-dlq` (the request queue's DLQ) or a queue URL. */
+  from?: string;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -63,7 +61,7 @@ export function checkRedriveSource(from: string): void {
   throw new CliError(`--from must be ${REDRIVE_SOURCES.map((name) => `"${name}"`).join(' or ')} or a queue URL, got "${from}"`);
 }
 
-async function resolveSource(from: RedriveSource, deadLetterQueueUrl: string, queues: RedriveCommandOptions['queues']): Promise<string> {
+async function resolveSource(from: string, deadLetterQueueUrl: string, queues: RedriveCommandOptions['queues']): Promise<string> {
   checkRedriveSource(from);
   if (from === 'dead-letters') return deadLetterQueueUrl;
   if (from === 'request-dlq') {

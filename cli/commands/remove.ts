@@ -4,9 +4,9 @@
  * reconciliation (disassociate, then delete the member).
  */
 import type { ServiceRuntime } from '#shared/runtime';
-import { ExitCode } from '../errors';
-import { writeLine, writeLines, type Terminal } from '../format';
-import { formatIssue, recordFromCli, validateRequest } from '../requests';
+import { ExitCode } from '#cli/errors';
+import { writeLine, writeLines, type Terminal } from '#cli/format';
+import { formatIssue, recordFromCli, validateRequest } from '#cli/requests';
 
 export interface RemoveCommandOptions {
   runtime: Pick<ServiceRuntime, 'config' | 'store'>;

@@ -3,13 +3,14 @@
  * recorded in the row, and what Macie lists right now — plus counts by relationship status,
  * unmanaged members and queue depths. Reads only. Exits 1 when something could not be read.
  */
-import type { DesiredMember, ObservedStatus, PlanVerdict } from '#shared/domain/types';
+import { desiredStateIn } from '#shared/domain/plan';
+import { RELATIONSHIP_STATUSES, type DesiredMember, type DesiredState, type ObservedStatus, type PlanVerdict } from '#shared/domain/types';
 import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
-import { renderTable } from '../table';
-import { ExitCode } from '../errors';
-import { JSON_SCHEMA_VERSION, VERDICT_LABELS, maskedEmail, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '../format';
-import { QUEUE_LABELS, type QueueDepth, type ServiceQueues } from '../queues';
+import { renderTable } from '#shared/text/table';
+import { ExitCode } from '#cli/errors';
+import { JSON_SCHEMA_VERSION, VERDICT_LABELS, maskedEmail, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '#cli/format';
+import { QUEUE_LABELS, type QueueDepth, type ServiceQueues } from '#cli/queues';
 
 export interface StatusCommandOptions {
   runtime: Pick<ServiceRuntime, 'config' | 'reconciler'>;
@@ -31,7 +32,7 @@ export async function runStatus({ runtime, queues, terminal, json = false, accou
 interface RegionStatus {
   region: string;
   /** What the table wants in this region. */
-  desired: 'member' | 'absent';
+  desired: DesiredState;
   /** What Macie lists now; `null` when it could not be observed. */
   live: ObservedStatus | null;
   /** What the last reconciliation recorded in the row. */
@@ -67,7 +68,7 @@ export function statusDocument(view: PlanView, depths: readonly QueueDepth[], co
         const seen = !unobserved(region, row.accountId);
         return {
           region,
-          desired: desiredIn(row, region),
+          desired: desiredStateIn(row, region),
           live: seen ? (live.get(`${row.accountId}/${region}`) ?? 'NotListed') : null,
           recorded: recordedIn(row, region),
           verdict: item?.verdict ?? null,
@@ -116,29 +117,13 @@ export function statusDocument(view: PlanView, depths: readonly QueueDepth[], co
   };
 }
 
-function desiredIn(row: DesiredMember, region: string): 'member' | 'absent' {
-  return row.desiredState === 'member' && (row.regions === undefined || row.regions.includes(region)) ? 'member' : 'absent';
-}
-
 function recordedIn(row: DesiredMember, region: string): RegionStatus['recorded'] {
   const state = row.observed[region];
   if (!state) return null;
   return { relationshipStatus: state.relationshipStatus, lastAction: state.lastAction ?? null, lastError: state.lastError ?? null, at: state.at };
 }
 
-const STATUS_ORDER = [
-  'Enabled',
-  'Paused',
-  'Invited',
-  'Created',
-  'EmailVerificationInProgress',
-  'EmailVerificationFailed',
-  'Removed',
-  'Resigned',
-  'RegionDisabled',
-  'AccountSuspended',
-  'NotListed',
-];
+const STATUS_ORDER: readonly ObservedStatus[] = [...RELATIONSHIP_STATUSES, 'NotListed'];
 
 function renderStatus(document: StatusDocument): string[] {
   const memberRows = document.accounts.filter((account) => account.desiredState === 'member').length;

@@ -1,4 +1,4 @@
-import type { MemberRoleSetup, SeedAccount } from './types';
+import type { MemberRoleSetup, SeedAccount } from '#sandbox/emulator/types';
 
 export const ACCOUNT_ID = /^\d{12}$/;
 

@@ -1,4 +1,4 @@
-import type { CallRecord } from './types';
+import type { CallRecord } from '#sandbox/emulator/types';
 
 /**
  * Every answered call, in order. Benchmarks make hundreds of thousands of calls, so a record is a few

@@ -3,16 +3,16 @@
  * read the emulator's truth. Nothing here goes through HTTP, so it neither throttles nor shows in `calls()`.
  */
 import { randomBytes } from 'node:crypto';
-import type { AccountRegistry } from './accounts';
-import type { CallLog } from './call-log';
-import type { FaultInjector } from './faults';
-import type { CredentialStore } from './identity';
-import type { MacieService } from './macie';
-import type { MacieSessions } from './macie-sessions';
-import type { MembershipStage, MemberRecord } from './membership-state';
-import { memberArn } from './membership-state';
-import type { MembershipStore } from './membership-store';
-import { type EmulatorControl, RELATIONSHIP_STATUSES, type RelationshipStatus, type SeedMembership } from './types';
+import type { AccountRegistry } from '#sandbox/emulator/accounts';
+import type { CallLog } from '#sandbox/emulator/call-log';
+import type { FaultInjector } from '#sandbox/emulator/faults';
+import type { CredentialStore } from '#sandbox/emulator/identity';
+import type { MacieService } from '#sandbox/emulator/macie';
+import type { MacieSessions } from '#sandbox/emulator/macie-sessions';
+import type { MembershipStage, MemberRecord } from '#sandbox/emulator/membership-state';
+import { memberArn } from '#sandbox/emulator/membership-state';
+import type { MembershipStore } from '#sandbox/emulator/membership-store';
+import { type EmulatorControl, RELATIONSHIP_STATUSES, type RelationshipStatus, type SeedMembership } from '#sandbox/emulator/types';
 
 export interface ControlDependencies {
   accounts: AccountRegistry;

@@ -1,4 +1,4 @@
-import type { FailingCall, FaultKnobs } from './types';
+import type { FailingCall, FaultKnobs } from '#sandbox/emulator/types';
 
 export const DEFAULT_KNOBS: Readonly<FaultKnobs> = Object.freeze({
   latencyMs: 0,

@@ -6,14 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CallLog } from './call-log';
-import { AwsError } from './errors';
-import type { FaultInjector } from './faults';
-import type { CredentialStore, Principal } from './identity';
-import { isOrganizationsTarget } from './organizations';
-import type { ServiceFrontend, WireReply, WireRequest } from './protocol';
-import { parseSigV4Identity } from './sigv4';
-import type { EmulatedService } from './types';
+import type { CallLog } from '#sandbox/emulator/call-log';
+import { AwsError } from '#sandbox/emulator/errors';
+import type { FaultInjector } from '#sandbox/emulator/faults';
+import type { CredentialStore, Principal } from '#sandbox/emulator/identity';
+import { isOrganizationsTarget } from '#sandbox/emulator/organizations';
+import type { ServiceFrontend, WireReply, WireRequest } from '#sandbox/emulator/protocol';
+import { parseSigV4Identity } from '#sandbox/emulator/sigv4';
+import type { EmulatedService } from '#sandbox/emulator/types';
 
 export interface EndpointDependencies {
   frontends: Record<EmulatedService, ServiceFrontend>;

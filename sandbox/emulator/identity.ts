@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { AccountRegistry } from './accounts';
+import type { AccountRegistry } from '#sandbox/emulator/accounts';
 
 /** Who is calling, as IAM would name them. */
 export interface Principal {

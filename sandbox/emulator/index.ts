@@ -3,19 +3,19 @@
  * SDKs (any language) talk to through their endpoint setting. Accounts come from access keys, regions from
  * the SigV4 credential scope; state is in memory and dies with the process.
  */
-import { AccountRegistry } from './accounts';
-import { CallLog } from './call-log';
-import { createControl } from './control';
-import { FaultInjector } from './faults';
-import { Endpoint, listen } from './http';
-import { CredentialStore } from './identity';
-import { MacieService } from './macie';
-import { MacieFrontend } from './macie-http';
-import { MacieSessions } from './macie-sessions';
-import { MembershipStore } from './membership-store';
-import { OrganizationsFrontend } from './organizations';
-import { StsFrontend } from './sts';
-import type { AwsEmulator, AwsEmulatorOptions } from './types';
+import { AccountRegistry } from '#sandbox/emulator/accounts';
+import { CallLog } from '#sandbox/emulator/call-log';
+import { createControl } from '#sandbox/emulator/control';
+import { FaultInjector } from '#sandbox/emulator/faults';
+import { Endpoint, listen } from '#sandbox/emulator/http';
+import { CredentialStore } from '#sandbox/emulator/identity';
+import { MacieService } from '#sandbox/emulator/macie';
+import { MacieFrontend } from '#sandbox/emulator/macie-http';
+import { MacieSessions } from '#sandbox/emulator/macie-sessions';
+import { MembershipStore } from '#sandbox/emulator/membership-store';
+import { OrganizationsFrontend } from '#sandbox/emulator/organizations';
+import { StsFrontend } from '#sandbox/emulator/sts';
+import type { AwsEmulator, AwsEmulatorOptions } from '#sandbox/emulator/types';
 
 export type {
   AwsEmulator,
@@ -29,9 +29,9 @@ export type {
   RelationshipStatus,
   SeedAccount,
   SeedMembership,
-} from './types';
-export { RELATIONSHIP_STATUSES } from './types';
-export { DEFAULT_KNOBS } from './faults';
+} from '#sandbox/emulator/types';
+export { RELATIONSHIP_STATUSES } from '#sandbox/emulator/types';
+export { DEFAULT_KNOBS } from '#sandbox/emulator/faults';
 
 export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<AwsEmulator> {
   const { memberRole } = options;

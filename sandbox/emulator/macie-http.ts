@@ -3,10 +3,10 @@
  * (macie2-2020-01-01, checked against the model by test/sandbox/emulator/routes.test.ts), JSON bodies, and
  * errors as `x-amzn-ErrorType` header + `{"message"}` body, which is where the SDKs look for them.
  */
-import { AwsError, EXPIRED_SECURITY_TOKEN, INVALID_SECURITY_TOKEN, RATE_EXCEEDED, macieError } from './errors';
-import type { MacieOperationName, MacieService } from './macie';
-import { type JsonObject, isJsonObject } from './macie-validation';
-import type { Caller, ServiceFrontend, TransportErrors, WireReply, WireRequest } from './protocol';
+import { AwsError, EXPIRED_SECURITY_TOKEN, INVALID_SECURITY_TOKEN, RATE_EXCEEDED, macieError } from '#sandbox/emulator/errors';
+import type { MacieOperationName, MacieService } from '#sandbox/emulator/macie';
+import { type JsonObject, isJsonObject } from '#sandbox/emulator/macie-validation';
+import type { Caller, ServiceFrontend, TransportErrors, WireReply, WireRequest } from '#sandbox/emulator/protocol';
 
 export interface MacieRoute {
   operation: MacieOperationName;

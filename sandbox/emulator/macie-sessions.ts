@@ -1,4 +1,4 @@
-import type { AccountRegistry } from './accounts';
+import type { AccountRegistry } from '#sandbox/emulator/accounts';
 
 export const MACIE_STATUSES = ['ENABLED', 'PAUSED'] as const;
 export type MacieStatus = (typeof MACIE_STATUSES)[number];

@@ -2,8 +2,8 @@
  * Input checks for Macie requests. Each failure is a ValidationException whose message names the field and
  * the rule, so a test (or a developer reading a dead-letter) sees what was wrong without guessing.
  */
-import { ACCOUNT_ID } from './accounts';
-import { macieError } from './errors';
+import { ACCOUNT_ID } from '#sandbox/emulator/accounts';
+import { macieError } from '#sandbox/emulator/errors';
 
 export type JsonObject = Record<string, unknown>;
 

@@ -6,12 +6,12 @@
  * and is the strict one: a test double that is stricter than AWS can only make the reconciler more careful.
  */
 import { randomBytes } from 'node:crypto';
-import type { AccountRegistry } from './accounts';
-import { AwsError, INVALID_SECURITY_TOKEN, MACIE_NOT_ENABLED, macieError } from './errors';
-import type { FaultInjector } from './faults';
-import type { Principal } from './identity';
-import type { MacieSession, MacieSessions } from './macie-sessions';
-import { FINDING_PUBLISHING_FREQUENCIES, MACIE_STATUSES } from './macie-sessions';
+import type { AccountRegistry } from '#sandbox/emulator/accounts';
+import { AwsError, INVALID_SECURITY_TOKEN, MACIE_NOT_ENABLED, macieError } from '#sandbox/emulator/errors';
+import type { FaultInjector } from '#sandbox/emulator/faults';
+import type { Principal } from '#sandbox/emulator/identity';
+import type { MacieSession, MacieSessions } from '#sandbox/emulator/macie-sessions';
+import { FINDING_PUBLISHING_FREQUENCIES, MACIE_STATUSES } from '#sandbox/emulator/macie-sessions';
 import {
   type JsonObject,
   MAX_TAGS,
@@ -28,8 +28,8 @@ import {
   requiredString,
   tagKeyList,
   tagMap,
-} from './macie-validation';
-import type { MemberAccountCondition, MemberRecord } from './membership-state';
+} from '#sandbox/emulator/macie-validation';
+import type { MemberAccountCondition, MemberRecord } from '#sandbox/emulator/membership-state';
 import {
   decline,
   hasPendingInvitation,
@@ -40,11 +40,11 @@ import {
   moveTo,
   relationshipStatus,
   statusUpdatedAt,
-} from './membership-state';
-import type { MembershipStore } from './membership-store';
-import { lowerBound } from './membership-store';
-import { decodePageToken, encodePageToken } from './pagination';
-import type { RelationshipStatus } from './types';
+} from '#sandbox/emulator/membership-state';
+import type { MembershipStore } from '#sandbox/emulator/membership-store';
+import { lowerBound } from '#sandbox/emulator/membership-store';
+import { decodePageToken, encodePageToken } from '#sandbox/emulator/pagination';
+import type { RelationshipStatus } from '#sandbox/emulator/types';
 
 export interface MacieCall {
   principal: Principal;

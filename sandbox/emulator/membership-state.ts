@@ -14,7 +14,7 @@
  *   Resigned | EmailVerificationFailed | Invited --invite again--> Invited
  *   (AccountSuspended / RegionDisabled overlay any stage)
  */
-import type { RelationshipStatus } from './types';
+import type { RelationshipStatus } from '#sandbox/emulator/types';
 
 export type MembershipStage = 'Created' | 'Invited' | 'Enabled' | 'Paused' | 'Removed' | 'Resigned';
 

@@ -1,5 +1,5 @@
-import type { MemberRecord } from './membership-state';
-import { isAssociated } from './membership-state';
+import type { MemberRecord } from '#sandbox/emulator/membership-state';
+import { isAssociated } from '#sandbox/emulator/membership-state';
 
 /** One administrator's members in one region, kept sorted by account ID for cheap, stable pagination. */
 interface AdministratorBook {

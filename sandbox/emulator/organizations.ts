@@ -3,11 +3,11 @@
  * Every seeded account belongs to one organization whose management account is the first one seeded. Any
  * seeded caller may read it: the reconciler calls it from the Macie administrator, a delegated administrator.
  */
-import type { AccountRecord, AccountRegistry } from './accounts';
-import { ACCOUNT_ID } from './accounts';
-import { AwsError, EXPIRED_SECURITY_TOKEN, INVALID_SECURITY_TOKEN } from './errors';
-import { decodePageToken, encodePageToken } from './pagination';
-import type { Caller, ServiceFrontend, TransportErrors, WireReply, WireRequest } from './protocol';
+import type { AccountRecord, AccountRegistry } from '#sandbox/emulator/accounts';
+import { ACCOUNT_ID } from '#sandbox/emulator/accounts';
+import { AwsError, EXPIRED_SECURITY_TOKEN, INVALID_SECURITY_TOKEN } from '#sandbox/emulator/errors';
+import { decodePageToken, encodePageToken } from '#sandbox/emulator/pagination';
+import type { Caller, ServiceFrontend, TransportErrors, WireReply, WireRequest } from '#sandbox/emulator/protocol';
 
 const TARGET_PREFIX = 'AWSOrganizationsV20161128.';
 const OPERATIONS = new Set(['DescribeAccount', 'ListAccounts']);

@@ -3,9 +3,9 @@
  * shares (identity, latency, throttling, server errors, the call log); a frontend owns its wire protocol.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AwsError } from './errors';
-import type { Principal } from './identity';
-import type { EmulatedService } from './types';
+import type { AwsError } from '#sandbox/emulator/errors';
+import type { Principal } from '#sandbox/emulator/identity';
+import type { EmulatedService } from '#sandbox/emulator/types';
 
 export interface WireRequest {
   method: string;

@@ -4,10 +4,10 @@
  * in the STS namespace. Only the member role given in the options exists in each seeded account.
  */
 import { randomUUID } from 'node:crypto';
-import type { AccountRegistry } from './accounts';
-import { AwsError, EXPIRED_SECURITY_TOKEN, INVALID_SECURITY_TOKEN, RATE_EXCEEDED } from './errors';
-import type { CredentialStore } from './identity';
-import type { Caller, ServiceFrontend, TransportErrors, WireReply, WireRequest } from './protocol';
+import type { AccountRegistry } from '#sandbox/emulator/accounts';
+import { AwsError, EXPIRED_SECURITY_TOKEN, INVALID_SECURITY_TOKEN, RATE_EXCEEDED } from '#sandbox/emulator/errors';
+import type { CredentialStore } from '#sandbox/emulator/identity';
+import type { Caller, ServiceFrontend, TransportErrors, WireReply, WireRequest } from '#sandbox/emulator/protocol';
 
 const NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const OPERATIONS = new Set(['AssumeRole', 'GetCallerIdentity']);

@@ -14,6 +14,14 @@ import { Agent as HttpAgent } from 'node:http';
 const httpsAgent = new Agent({ keepAlive: true, maxSockets: 64 });
 const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
 
+/**
+ * Appended to every request's User-Agent, so that CloudTrail's `userAgent` and AWS support can tell
+ * this service's calls from other callers' in the same accounts. A constant rather than a read of
+ * package.json, which would put the whole manifest in every Lambda bundle;
+ * test/shared/aws/client-options.test.ts keeps it equal to package.json's name and version.
+ */
+export const SERVICE_USER_AGENT = 'macie-membership-reconciler/0.1.0';
+
 export interface ClientOptionsInput {
   region: string;
   maxAttempts: number;
@@ -24,6 +32,7 @@ export function awsClientOptions({ region, maxAttempts }: ClientOptionsInput) {
     region,
     maxAttempts,
     retryMode: 'adaptive',
+    customUserAgent: SERVICE_USER_AGENT,
     requestHandler: { httpsAgent, httpAgent, connectionTimeout: 5_000, requestTimeout: 30_000 },
   } as const;
 }

@@ -1,6 +1,7 @@
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SQSClient,
   SendMessageBatchCommand,
@@ -36,6 +37,20 @@ export class QueueAdmin {
       ),
     );
     return Number(attributes.ApproximateNumberOfMessages ?? 0) + Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  }
+
+  /** The URL of the dead-letter queue that `queueUrl`'s redrive policy names; `undefined` when it has none. */
+  async deadLetterQueueUrl(queueUrl: string): Promise<string | undefined> {
+    const { Attributes: attributes = {} } = await callAws('GetQueueAttributes', () =>
+      this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] })),
+    );
+    if (!attributes.RedrivePolicy) return undefined;
+    const arn = parseQueueArn((JSON.parse(attributes.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn);
+    if (!arn) return undefined;
+    const { QueueUrl: url } = await callAws('GetQueueUrl', () =>
+      this.sqs.send(new GetQueueUrlCommand({ QueueName: arn.name, QueueOwnerAWSAccountId: arn.accountId })),
+    );
+    return url;
   }
 
   /**
@@ -103,4 +118,11 @@ export class QueueAdmin {
     }
     return moved;
   }
+}
+
+/** `arn:aws:sqs:us-east-1:111111111111:name` -> its parts; `undefined` for anything else. */
+export function parseQueueArn(arn: string | undefined): { region: string; accountId: string; name: string } | undefined {
+  const parts = arn?.split(':');
+  if (!parts || parts.length !== 6 || parts[0] !== 'arn' || parts[2] !== 'sqs') return undefined;
+  return { region: parts[3]!, accountId: parts[4]!, name: parts[5]! };
 }

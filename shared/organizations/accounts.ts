@@ -1,7 +1,6 @@
 import { DescribeAccountCommand, OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
 import { awsClientOptions } from '#shared/aws/client-options';
 import type { ServiceConfig } from '#shared/config';
-import { partitionOf } from '#shared/aws/partition';
 import { callAws } from '#shared/errors';
 import type { OrganizationAccount, OrganizationDirectory } from '#shared/ports';
 
@@ -40,6 +39,6 @@ export class SdkOrganizationDirectory implements OrganizationDirectory {
  * (`#shared/runtime`): only `onboard` and the CLI's `import` read the organization, and the
  * Organizations client would otherwise be in every function's bundle.
  */
-export function createOrganizationDirectory(config: Pick<ServiceConfig, 'maxAttempts' | 'homeRegion'>): OrganizationDirectory {
-  return new SdkOrganizationDirectory(config.maxAttempts, partitionOf(config.homeRegion));
+export function createOrganizationDirectory(config: Pick<ServiceConfig, 'maxAttempts' | 'partition'>): OrganizationDirectory {
+  return new SdkOrganizationDirectory(config.maxAttempts, config.partition);
 }

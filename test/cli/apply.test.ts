@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runApply } from '../../cli/commands/apply';
+import { runApply } from '#cli/commands/apply';
 import { drainQueue } from '../support/service-sandbox';
 import { captureTerminal, macieState, startCliSandbox, type CliSandbox } from './support/cli-sandbox';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { PlanDocument } from '../../cli/commands/plan';
+import type { PlanDocument } from '#cli/commands/plan';
 
 /** The real executable, as `npx macie-members` runs it: node + the tsx shim, in a child process. */
 

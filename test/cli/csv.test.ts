@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAccountCsv } from '../../cli/csv';
+import { parseAccountCsv } from '#cli/csv';
 
 describe('parseAccountCsv', () => {
   it('reads the headerless accountId,email lines of the AWS enablement scripts', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runEnroll } from '../../cli/commands/enroll';
-import { runRemove } from '../../cli/commands/remove';
+import { runEnroll } from '#cli/commands/enroll';
+import { runRemove } from '#cli/commands/remove';
 import { captureTerminal, macieState, startCliSandbox, type CliSandbox } from './support/cli-sandbox';
 
 /** `enroll` and `remove`: they write the desired row, validated like an SQS request, and never touch Macie. */

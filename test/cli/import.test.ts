@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runImport } from '../../cli/commands/import';
-import { CliError } from '../../cli/errors';
+import { runImport } from '#cli/commands/import';
+import { CliError } from '#cli/errors';
 import { captureTerminal, startCliSandbox, writeCalls, type CliSandbox } from './support/cli-sandbox';
 
 /** `import --csv` and `import --organizations` against the sandbox's organization. */

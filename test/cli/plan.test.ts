@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPlan, type PlanDocument } from '../../cli/commands/plan';
+import { runPlan, type PlanDocument } from '#cli/commands/plan';
 import { captureTerminal, macieState, startCliSandbox, writeCalls, type CliSandbox } from './support/cli-sandbox';
 
 /** `plan` against the sandbox holding the demo organization. */

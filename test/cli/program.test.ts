@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/program';
-import { openSession, type SessionOptions } from '../../cli/session';
-import type { Terminal } from '../../cli/format';
+import { runCli } from '#cli/program';
+import { openSession, type SessionOptions } from '#cli/session';
+import type { Terminal } from '#cli/format';
 import { captureTerminal, startCliSandbox, type CliSandbox } from './support/cli-sandbox';
 
 /**

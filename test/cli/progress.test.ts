@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionOutcome } from '#shared/domain/outcomes';
-import { createProgress } from '../../cli/progress';
+import { createProgress } from '#cli/progress';
 import { captureTerminal } from './support/cli-sandbox';
 
 const outcome = (status: ExecutionOutcome['status']): ExecutionOutcome => ({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runRedrive } from '../../cli/commands/redrive';
-import { CliError } from '../../cli/errors';
+import { runRedrive } from '#cli/commands/redrive';
+import { CliError } from '#cli/errors';
 import { drainQueue, sendToQueue } from '../support/service-sandbox';
 import { captureTerminal, startCliSandbox, type CliSandbox } from './support/cli-sandbox';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStatus, type StatusDocument } from '../../cli/commands/status';
+import { runStatus, type StatusDocument } from '#cli/commands/status';
 import { sendToQueue } from '../support/service-sandbox';
 import { captureTerminal, startCliSandbox, writeCalls, type CliSandbox } from './support/cli-sandbox';
 

@@ -52,6 +52,11 @@ describe('parseConfig', () => {
     });
   });
 
+  it('derives the partition from the home region', () => {
+    expect(parseConfig({ ...minimal, AWS_REGION: 'cn-north-1' })).toMatchObject({ homeRegion: 'cn-north-1', partition: 'aws-cn' });
+    expect(parseConfig({ ...minimal, MANAGED_REGIONS: 'us-gov-west-1' })).toMatchObject({ homeRegion: 'us-gov-west-1', partition: 'aws-us-gov' });
+  });
+
   it('treats an empty invitation message as none', () => {
     expect(parseConfig({ ...minimal, INVITATION_MESSAGE: '' }).invitation.message).toBeUndefined();
   });

@@ -2,9 +2,9 @@ import { Writable } from 'node:stream';
 import { parseConfig } from '#shared/config';
 import type { Sandbox, SandboxOptions } from '#sandbox/index';
 import { DEMO_KNOBS, demoAccounts, seedDemoOrganization } from '#sandbox/demo-organization';
-import type { Terminal } from '../../../cli/format';
-import { ServiceQueues } from '../../../cli/queues';
-import { createCliRuntime, type CliRuntime } from '../../../cli/session';
+import type { Terminal } from '#cli/format';
+import { ServiceQueues } from '#cli/queues';
+import { createCliRuntime, type CliRuntime } from '#cli/session';
 import { startServiceSandbox } from '../../support/service-sandbox';
 
 /**
