@@ -107,6 +107,7 @@ export function createControl(deps: ControlDependencies): EmulatorControl {
     setKnobs: (knobs) => faults.set(knobs),
     knobs: () => faults.knobs(),
     resetKnobs: () => faults.reset(),
+    raceBefore: (race) => faults.raceBefore(race),
     members: (administratorAccountId, region) => {
       const now = Date.now();
       return store.sortedMembers(administratorAccountId, region).map((record) => ({

@@ -30,6 +30,14 @@ export const macieError = {
 } as const;
 
 export const MACIE_NOT_ENABLED = 'Macie is not enabled';
+/**
+ * AWS's answer to an AcceptInvitation with no pending invitation from that administrator (stale,
+ * already accepted, or an ID that does not match) or from an account that is another
+ * administrator's member: 400 ValidationException, worded with "master" as AWS still words it
+ * (terraform-provider-aws issue 40587 quotes a real trace).
+ */
+export const NO_PENDING_INVITATION =
+  'The request is rejected because the current account has no pending invitation from the given master account ID or is already an associated member of another master account.';
 export const INVALID_SECURITY_TOKEN = 'The security token included in the request is invalid.';
 export const EXPIRED_SECURITY_TOKEN = 'The security token included in the request is expired';
 export const RATE_EXCEEDED = 'Rate exceeded';

@@ -113,12 +113,24 @@ export class TokenBuckets {
   }
 }
 
+/**
+ * What another run (or a person) does between two of our calls: races that real AWS lets happen
+ * and a test cannot time by sleeping. `move` changes the emulator's state through its control.
+ */
+export interface Race {
+  operation: string;
+  /** The caller, or an account the request names. */
+  subjectAccountId: string;
+  move: () => void;
+}
+
 /** The knobs in force plus the state they need (PRNG, buckets). */
 export class FaultInjector {
   private current: FaultKnobs;
   private random: SeededRandom;
   private readonly buckets = new TokenBuckets();
   private bouncing = new Set<string>();
+  private races: Race[] = [];
 
   constructor(initial: Partial<FaultKnobs> = {}) {
     this.current = { ...DEFAULT_KNOBS, bouncingEmails: [], failingCalls: [] };
@@ -153,6 +165,7 @@ export class FaultInjector {
   }
 
   reset(): void {
+    this.races = [];
     this.current = { ...DEFAULT_KNOBS, bouncingEmails: [], failingCalls: [] };
     this.bouncing.clear();
     this.random = new SeededRandom(this.current.randomSeed);
@@ -190,6 +203,23 @@ export class FaultInjector {
         failing.operation === operation &&
         (failing.subjectAccountId === undefined || subjects.includes(failing.subjectAccountId)),
     );
+  }
+
+  /** Another actor's move, made once just before the next matching call is answered. */
+  raceBefore(race: Race): void {
+    this.races.push(race);
+  }
+
+  get hasRaces(): boolean {
+    return this.races.length > 0;
+  }
+
+  /** Runs (and forgets) the race waiting for this call, if any. */
+  runRaceBefore(operation: string, subjects: readonly string[]): void {
+    const index = this.races.findIndex((race) => race.operation === operation && subjects.includes(race.subjectAccountId));
+    if (index < 0) return;
+    const [race] = this.races.splice(index, 1);
+    race!.move();
   }
 
   /** True when the call must be answered with a throttling error. */

@@ -128,6 +128,7 @@ export class Endpoint {
           throw new AwsError(failing.errorType, failing.statusCode, message);
         }
       }
+      if (deps.faults.hasRaces) deps.faults.runRaceBefore(operation, [principal.accountId, ...frontend.subjectsOf(operation, request)]);
       reply = frontend.invoke(operation, request, { principal, region: identity.region, now });
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AccountRegistry } from '#sandbox/emulator/accounts';
-import { AwsError, INVALID_SECURITY_TOKEN, MACIE_NOT_ENABLED, macieError } from '#sandbox/emulator/errors';
+import { AwsError, INVALID_SECURITY_TOKEN, MACIE_NOT_ENABLED, NO_PENDING_INVITATION, macieError } from '#sandbox/emulator/errors';
 import type { FaultInjector } from '#sandbox/emulator/faults';
 import type { Principal } from '#sandbox/emulator/identity';
 import type { MacieSession, MacieSessions } from '#sandbox/emulator/macie-sessions';
@@ -439,21 +439,16 @@ export class MacieService {
     if (administratorId === caller) throw macieError.validation("administratorAccountId must not be your own account: an account can't be its own member");
     this.requireSession(call);
     const record = this.store.get(administratorId, call.region, caller);
-    if (record && isAssociated(record) && record.invitation?.invitationId === invitationId) return {};
+    // An invitation accepted already (by this caller or a run racing it) is no longer pending: AWS
+    // answers a second acceptance as it answers a stale one.
     if (!record || !hasPendingInvitation(record, call.now) || !invitationVisibleToMember(record, call.now) || record.invitation?.invitationId !== invitationId) {
-      throw macieError.notFound(`There is no pending invitation ${invitationId} from account ${administratorId} in ${call.region}`);
+      throw macieError.validation(NO_PENDING_INVITATION);
     }
     if (this.store.hasMembers(caller)) {
       throw macieError.conflict("Your account is a Macie administrator account with members; it can't become a member account");
     }
     // One administrator per account, the same in every region: accepting the same administrator elsewhere is fine.
-    const current = this.store.otherAdministration(caller, administratorId);
-    if (current) {
-      throw macieError.conflict(
-        `Your account is already associated with Macie administrator account ${current.administratorAccountId} ` +
-          `in ${current.region}; an account has one administrator, so disassociate from it first`,
-      );
-    }
+    if (this.store.otherAdministration(caller, administratorId)) throw macieError.validation(NO_PENDING_INVITATION);
     moveTo(record, 'Enabled', call.now);
     return {};
   }

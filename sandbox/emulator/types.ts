@@ -121,7 +121,13 @@ export interface EmulatorControl {
   credentialsFor(accountId: string): { accessKeyId: string; secretAccessKey: string };
   setKnobs(knobs: Partial<FaultKnobs>): void;
   knobs(): FaultKnobs;
+  /** Clears the knobs and any race still waiting. */
   resetKnobs(): void;
+  /**
+   * Makes another actor's move once, just before the next call of `operation` by or about
+   * `subjectAccountId` is answered (another run accepting first, say): a race no sleep can time.
+   */
+  raceBefore(race: { operation: string; subjectAccountId: string; move: () => void }): void;
   /** The administrator's view in one region, every status included, sorted by account ID. */
   members(administratorAccountId: string, region: string): MemberView[];
   /** The administrator the account is associated with (Enabled or Paused) in the region. */

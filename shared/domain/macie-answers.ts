@@ -86,11 +86,16 @@ export function isMacieAlreadyEnabled(code: string): boolean {
 
 /**
  * Overlapping runs race on `AcceptInvitation`: another one may have accepted meanwhile (the
- * invitation is gone), or re-invited (a new invitation replaced this one). These codes may mean
- * such a race; the member's own view of its administrator settles it (`settleAcceptanceRace`).
+ * invitation is gone), or re-invited (a new invitation replaced this one). AWS answers such a late
+ * acceptance with a 400 `ValidationException` ("...has no pending invitation from the given master
+ * account ID or is already an associated member of another master account", quoted in
+ * terraform-provider-aws issue 40587); a conflict or not-found are read the same way in case AWS,
+ * or an older reading of it, answers so. Any other validation failure is the request's own fault.
+ * The member's own view of its administrator settles the race (`settleAcceptanceRace`).
  */
-export function acceptanceMayHaveRaced(code: string): boolean {
-  return code === 'ConflictException' || code === 'ResourceNotFoundException';
+export function acceptanceMayHaveRaced(error: { code: string; message: string }): boolean {
+  if (error.code === 'ConflictException' || error.code === 'ResourceNotFoundException') return true;
+  return error.code === 'ValidationException' && /no pending invitation|already an associated member/i.test(error.message);
 }
 
 /** The member account's own view of its administrator (`GetAdministratorAccount`). */

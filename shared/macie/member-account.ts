@@ -93,7 +93,7 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
       await acceptInvitation(invitationId);
       return true;
     } catch (error) {
-      if (!(error instanceof AwsCallError && acceptanceMayHaveRaced(error.code))) throw error;
+      if (!(error instanceof AwsCallError && acceptanceMayHaveRaced(error))) throw error;
       const { administrator } = await callAws('GetAdministratorAccount', () => macie.send(new GetAdministratorAccountCommand({})));
       const verdict = settleAcceptanceRace(administrator, administratorAccountId, invitationId);
       switch (verdict.kind) {

@@ -172,8 +172,8 @@ describe('invitation timing', () => {
     expect(emulator.control.members(ADMIN, REGION).find((m) => m.accountId === accountId)?.relationshipStatus).toBe('Invited');
     expect((await member.send(new ListInvitationsCommand({}))).invitations).toEqual([]);
     await expectAwsError(member.send(new AcceptInvitationCommand({ administratorAccountId: ADMIN, invitationId: 'any' })), {
-      name: 'ResourceNotFoundException',
-      status: 404,
+      name: 'ValidationException',
+      status: 400,
     });
 
     await sleep(170);

@@ -74,10 +74,18 @@ describe('member-side answers', () => {
     expect(isNotAMember('ResourceNotFoundException')).toBe(true);
   });
 
-  it('suspects a race behind a conflict or a vanished invitation on AcceptInvitation', () => {
-    expect(acceptanceMayHaveRaced('ConflictException')).toBe(true);
-    expect(acceptanceMayHaveRaced('ResourceNotFoundException')).toBe(true);
-    expect(acceptanceMayHaveRaced('ThrottlingException')).toBe(false);
+  it("suspects a race behind AWS's stale-invitation ValidationException, a conflict or a vanished invitation", () => {
+    const stale =
+      'The request is rejected because the current account has no pending invitation from the given master account ID or is already an associated member of another master account.';
+    expect(acceptanceMayHaveRaced({ code: 'ValidationException', message: stale })).toBe(true);
+    expect(acceptanceMayHaveRaced({ code: 'ValidationException', message: stale.replaceAll('master', 'administrator') })).toBe(true);
+    expect(acceptanceMayHaveRaced({ code: 'ConflictException', message: 'x' })).toBe(true);
+    expect(acceptanceMayHaveRaced({ code: 'ResourceNotFoundException', message: 'x' })).toBe(true);
+  });
+
+  it('does not take a validation failure of the request itself, or throttling, for a race', () => {
+    expect(acceptanceMayHaveRaced({ code: 'ValidationException', message: 'administratorAccountId is required' })).toBe(false);
+    expect(acceptanceMayHaveRaced({ code: 'ThrottlingException', message: 'Rate exceeded' })).toBe(false);
   });
 });
 

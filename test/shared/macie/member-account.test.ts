@@ -7,6 +7,7 @@ import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
 /** Acceptance inside member accounts, through an assumed role, against the emulator. */
 
 const REGIONS = ['us-east-1', 'eu-west-1'];
+const OTHER_ADMINISTRATOR = '333333333333';
 let sandbox: Sandbox;
 let admin: SdkMacieAdministrator;
 let acceptor: SdkMemberAccountAcceptor;
@@ -20,6 +21,9 @@ beforeAll(async () => {
       { accountId: '222222222203', email: 'c@example.com', memberRole: 'missing' },
       { accountId: '222222222204', email: 'd@example.com', memberRole: 'noPermission' },
       { accountId: '222222222205', email: 'e@example.com' },
+      { accountId: '222222222210', email: 'raced@example.com' },
+      { accountId: '222222222211', email: 'poached@example.com' },
+      { accountId: OTHER_ADMINISTRATOR, email: 'other-admin@example.com' },
     ],
   });
   Object.assign(process.env, sandbox.environment());
@@ -76,6 +80,37 @@ describe('acceptInvitationInMemberAccount', () => {
     await invite('222222222204', 'd@example.com', 'us-east-1');
     const failure = await acceptor.acceptInvitationInMemberAccount('222222222204', 'us-east-1', '111111111111').catch((error: unknown) => error);
     expect(failure).toMatchObject({ operation: 'GetMacieSession', code: 'AccessDeniedException', message: expect.stringMatching(/not authorized/) });
+  });
+});
+
+describe('acceptance racing another run, as AWS answers it', () => {
+  it('counts an invitation another run accepted first as accepted: AWS answers the late one with a ValidationException', async () => {
+    const accountId = '222222222210';
+    await invite(accountId, 'raced@example.com', 'us-east-1');
+    sandbox.emulator.control.raceBefore({
+      operation: 'AcceptInvitation',
+      subjectAccountId: accountId,
+      move: () => sandbox.emulator.control.seedMembership({ administratorAccountId: '111111111111', accountId, region: 'us-east-1', relationshipStatus: 'Enabled' }),
+    });
+    sandbox.clearCalls();
+
+    expect(await acceptor.acceptInvitationInMemberAccount(accountId, 'us-east-1', '111111111111')).toBe('accepted');
+    const answers = sandbox.emulator.control.calls().filter((call) => call.operation === 'AcceptInvitation');
+    expect(answers.map((call) => [call.statusCode, call.errorType])).toEqual([[400, 'ValidationException']]);
+    expect(sandbox.emulator.control.administratorOf(accountId, 'us-east-1')).toBe('111111111111');
+  });
+
+  it('fails an account another administrator took meanwhile, with the ValidationException AWS gave', async () => {
+    const accountId = '222222222211';
+    await invite(accountId, 'poached@example.com', 'us-east-1');
+    sandbox.emulator.control.raceBefore({
+      operation: 'AcceptInvitation',
+      subjectAccountId: accountId,
+      move: () => sandbox.emulator.control.seedMembership({ administratorAccountId: OTHER_ADMINISTRATOR, accountId, region: 'us-east-1', relationshipStatus: 'Enabled' }),
+    });
+
+    const failure = await acceptor.acceptInvitationInMemberAccount(accountId, 'us-east-1', '111111111111').catch((error: unknown) => error);
+    expect(failure).toMatchObject({ operation: 'AcceptInvitation', code: 'ValidationException' });
   });
 });
 
