@@ -22,10 +22,13 @@ export const MAX_REQUEST_ID_LENGTH = 128;
 /** How much of an offending value a message may quote, so that an enormous input cannot flood logs. */
 export const MAX_QUOTED_CHARS = 40;
 
-// "local@domain.tld": no whitespace or second @ in the local part, DNS-style labels in the domain and
+// "local@domain.tld": a local part of RFC 5322's unquoted characters (letters, digits and
+// !#$%&'*+/=?^_`{|}~.-, so no control character, space or quote), DNS-style labels in the domain and
 // a top-level domain of letters. Deliberately plausible rather than RFC 5322-complete: Macie sends
 // the invitation to this address, and anything stranger is far likelier a typo than a real mailbox.
-const EMAIL_PATTERN = /^[^\s@]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+const EMAIL_PATTERN = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+// AWS's tagging rule for keys and values: letters, numbers and spaces in any script, and _ . : / = + - @.
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 // The same alphabet the configuration's INVITATION_MESSAGE accepts: Macie documents "alphanumeric".
 const INVITATION_MESSAGE_PATTERN = /^[A-Za-z0-9 ]+$/;
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
@@ -163,6 +166,8 @@ export const tagsSchema = z.pipe(
     for (const [key, value] of entries) {
       if (key.length < 1 || key.length > MAX_TAG_KEY_LENGTH) {
         fail(ctx, 'keyLength', `key must be 1-${MAX_TAG_KEY_LENGTH} characters, got ${key.length}`, [key]);
+      } else if (!TAG_CHARACTERS.test(key)) {
+        fail(ctx, 'keyCharset', `key must contain letters, numbers, spaces and _ . : / = + - @ only (AWS's tag rule), got ${describeValue(key)}`, [key]);
       } else if (key.toLowerCase().startsWith('aws:')) {
         fail(ctx, 'reservedPrefix', `key must not start with "aws:" (reserved for AWS), got ${describeValue(key)}`, [key]);
       }
@@ -170,6 +175,8 @@ export const tagsSchema = z.pipe(
         fail(ctx, 'type', `must be a string, got ${describeValue(value)}`, [key]);
       } else if (value.length > MAX_TAG_VALUE_LENGTH) {
         fail(ctx, 'valueLength', `must be at most ${MAX_TAG_VALUE_LENGTH} characters, got ${value.length}`, [key]);
+      } else if (!TAG_CHARACTERS.test(value)) {
+        fail(ctx, 'valueCharset', `must contain letters, numbers, spaces and _ . : / = + - @ only (AWS's tag rule), got ${describeValue(value)}`, [key]);
       }
     }
   })),

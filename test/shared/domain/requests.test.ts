@@ -100,6 +100,12 @@ describe('parseMembershipRequest: valid requests', () => {
     expect(result.ok && result.ignoredFields).toEqual(['color', '["odd key"]']);
   });
 
+  it("accepts tags in any script with AWS's punctuation, and keys named like Object's own properties", () => {
+    const tags = { 'Équipe': 'Sécurité', 'cost-center/team': 'a_b.c:d=e+f@g', constructor: 'x', toString: 'y', ['__proto__']: 'z' };
+    const parsed = parseMembershipRequest({ ...enroll, tags: JSON.parse(JSON.stringify(tags)) }, ctx);
+    expect(parsed.ok && parsed.request.tags).toEqual(JSON.parse(JSON.stringify(tags)));
+  });
+
   it('accepts 50 tags with a 128-character key and a 256-character value', () => {
     const tags: Record<string, string> = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, 'v']));
     tags['K'.repeat(128)] = 'V'.repeat(256);
@@ -127,6 +133,9 @@ describe('parseMembershipRequest: every rule names its field and rule', () => {
     ['email with spaces', { email: 'own er@example.com' }, 'email', 'format', undefined],
     ['email too long', { email: `${'a'.repeat(60)}@${'b'.repeat(200)}.com` }, 'email', 'maxLength', undefined],
     ['email not a string', { email: 42 }, 'email', 'type', undefined],
+    ['email with a NUL character', { email: 'own\u0000er@example.com' }, 'email', 'format', undefined],
+    ['email with an escape character', { email: '\u001b[31mowner@example.com' }, 'email', 'format', undefined],
+    ['email with a quote', { email: 'own"er@example.com' }, 'email', 'format', undefined],
     ['empty regions', { regions: [] }, 'regions', 'nonEmpty', undefined],
     ['regions not an array', { regions: 'us-east-1' }, 'regions', 'type', undefined],
     ['unmanaged region', { regions: ['us-east-1', 'ap-south-9'] }, 'regions[1]', 'managedRegion', undefined],
@@ -140,6 +149,10 @@ describe('parseMembershipRequest: every rule names its field and rule', () => {
     ['reserved tag key in upper case', { tags: { 'AWS:Owner': 'v' } }, 'tags["AWS:Owner"]', 'reservedPrefix', undefined],
     ['tag value too long', { tags: { Owner: 'v'.repeat(257) } }, 'tags.Owner', 'valueLength', 'tags.Owner must be at most 256 characters, got 257'],
     ['tag value not a string', { tags: { Owner: 1 } }, 'tags.Owner', 'type', undefined],
+    ['tag key with a control character', { tags: { 'Own\u0007er': 'v' } }, 'tags["Own\\u0007er"]', 'keyCharset', undefined],
+    ['tag key with a character AWS does not allow', { tags: { 'cost;center': 'v' } }, 'tags["cost;center"]', 'keyCharset', undefined],
+    ['tag value with a noncharacter', { tags: { Owner: 'plat\uffffform' } }, 'tags.Owner', 'valueCharset', undefined],
+    ['tag value with a newline', { tags: { Owner: 'a\nb' } }, 'tags.Owner', 'valueCharset', undefined],
     ['invitation message too long', { invitationMessage: 'a'.repeat(81) }, 'invitationMessage', 'length', undefined],
     ['empty invitation message', { invitationMessage: '' }, 'invitationMessage', 'length', undefined],
     ['invitation message with punctuation', { invitationMessage: 'Welcome!' }, 'invitationMessage', 'charset', undefined],
