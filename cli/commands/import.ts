@@ -4,7 +4,7 @@
  * skipped, the rest recorded. Like `enroll`, it writes desired rows only: Macie changes on the
  * next reconciliation. Exits 1 when any row was invalid or could not be recorded.
  */
-import { readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { MembershipRequest, RequestIssue } from '#shared/domain/requests';
 import type { OrganizationDirectory } from '#shared/ports';
@@ -165,12 +165,33 @@ function problemsWithOptions(fields: Record<string, unknown>, config: ImportComm
   return parsed.ok ? [] : parsed.issues;
 }
 
+/**
+ * A fleet's CSV is a few hundred kilobytes (10,000 accounts at ~60 bytes a line); anything past
+ * this is a mistake, and a device such as /dev/zero never ends, so the file is read only this far.
+ */
+const MAX_CSV_BYTES = 8 * 1024 * 1024;
+
 async function readCsv(path: string): Promise<string> {
+  let file: FileHandle | undefined;
   try {
-    return await readFile(path, 'utf8');
+    file = await open(path, 'r');
+    const buffer = Buffer.alloc(MAX_CSV_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_CSV_BYTES) {
+        throw new CliError(`${path} is larger than ${MAX_CSV_BYTES / 1024 / 1024} MiB: not an account list; split it into smaller files`);
+      }
+    }
+    return buffer.toString('utf8', 0, length);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const code = (error as { code?: string }).code;
     throw new CliError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  } finally {
+    await file?.close();
   }
 }
 

@@ -129,6 +129,11 @@ describe('import --csv', () => {
     const run = runImport({ runtime: cli.runtime, terminal: captureTerminal().terminal, source: { kind: 'csv', path: join(directory, 'missing.csv') }, user: 'alice', now });
     await expect(run).rejects.toThrow(/cannot read .*missing\.csv: no such file/);
   });
+
+  it('refuses a file that never ends (/dev/zero) after reading 8 MiB, instead of running out of memory', async () => {
+    const run = runImport({ runtime: cli.runtime, terminal: captureTerminal().terminal, source: { kind: 'csv', path: '/dev/zero' }, user: 'alice', now });
+    await expect(run).rejects.toThrow('/dev/zero is larger than 8 MiB: not an account list; split it into smaller files');
+  });
 });
 
 describe('import --organizations', () => {
