@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { maskEmailsIn } from '#shared/domain/rules';
 
 /**
  * One logger and one metrics emitter for every function, so all logs and metrics carry the same
@@ -8,6 +9,19 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
  */
 const serviceName = 'macie-membership-reconciler';
 
-export const logger = new Logger({ serviceName });
+/**
+ * Emails are personal data, and they reach log lines by many roads (a validation issue's path, an
+ * AWS error text, an event's own fields). Masking where the line is written covers every road,
+ * keys included; masking field by field would miss the next one.
+ */
+export function maskEmailsInLog(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return maskEmailsIn(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Error) return value;
+  const keys = Object.keys(value);
+  if (!keys.some((key) => key.includes('@'))) return value;
+  return Object.fromEntries(keys.map((key) => [maskEmailsIn(key), (value as Record<string, unknown>)[key]]));
+}
+
+export const logger = new Logger({ serviceName, jsonReplacerFn: maskEmailsInLog });
 
 export const metrics = new Metrics({ serviceName, namespace: 'MacieMembershipReconciler' });

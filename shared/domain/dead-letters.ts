@@ -1,3 +1,4 @@
+import { maskEmailsIn } from '#shared/domain/rules';
 import type { DesiredMember } from '#shared/domain/types';
 
 /**
@@ -21,9 +22,25 @@ export interface DeadLetter {
 // Keep dead-letter messages well inside SQS's 256 KiB limit even when the input was enormous.
 const MAX_RAW_INPUT_CHARS = 16 * 1024;
 
+// An AWS error text is short; a sender-controlled one (an Organizations failureReason) need not be.
+const MAX_ERROR_MESSAGE_CHARS = 2048;
+
+/**
+ * The message body of a dead letter: the request, then why it failed. The error text is the one
+ * place a letter's reader did not write, so its emails are masked here (the request keeps its own
+ * email: a replay needs it). Characters SQS refuses to carry (U+FFFE, U+FFFF; JSON already escapes
+ * control characters and lone surrogates) are written as JSON escapes, which parse back unchanged,
+ * so no letter is undeliverable for what it quotes.
+ */
 export function deadLetterBody(letter: DeadLetter): string {
   const { request, ...why } = letter;
-  return JSON.stringify({ ...request, ...why });
+  const errorMessage = maskEmailsIn(why.errorMessage.slice(0, MAX_ERROR_MESSAGE_CHARS));
+  return escapeForSqs(JSON.stringify({ ...request, ...why, errorMessage }));
+}
+
+/** SQS carries #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF; JSON.stringify leaves only U+FFFE and U+FFFF outside that. */
+function escapeForSqs(json: string): string {
+  return json.replace(/[\uFFFE\uFFFF]/g, (character) => `\\u${character.charCodeAt(0).toString(16)}`);
 }
 
 /**

@@ -32,7 +32,6 @@ const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 // The same alphabet the configuration's INVITATION_MESSAGE accepts: Macie documents "alphanumeric".
 const INVITATION_MESSAGE_PATTERN = /^[A-Za-z0-9 ]+$/;
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
-const EMAIL_LIKE = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+/g;
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /** Masks an email address for messages and logs: `a***@example.com`. Emails are personal data. */
@@ -42,13 +41,39 @@ export function maskEmail(email: string): string {
   return `${email.slice(0, 1)}***${email.slice(at)}`;
 }
 
-/** Replaces every email-looking substring with its masked form. */
-export function maskEmailsIn(text: string): string {
-  return text.includes('@') ? text.replace(EMAIL_LIKE, (match) => maskEmail(match)) : text;
+// "/" too, although RFC 5322 allows it in a local part: it stands before the "@" of every scoped
+// package in a stack trace (node_modules/@aws-sdk/...), and almost never in a real address.
+const EMAIL_DELIMITERS: ReadonlySet<string> = new Set(['"', "'", '(', ')', ',', ':', ';', '<', '>', '@', '/']);
+const WHITE_SPACE = /\s/;
+
+/** White space, "@" and the usual delimiters around an address end an email-looking run. */
+function delimitsEmail(character: string): boolean {
+  return EMAIL_DELIMITERS.has(character) || WHITE_SPACE.test(character);
 }
 
-// The email scan backtracks quadratically on long runs without an "@", so a message only ever scans
-// a bounded window of a value; anything past it is cut off before being quoted anyway.
+/**
+ * Replaces every email-looking substring (`local@domain`, delimited by white space, quotes,
+ * brackets, commas, colons or semicolons) with its masked form. Linear in the text's length: it
+ * grows outwards from each "@", where a regular expression would backtrack quadratically on a long
+ * run without one, and log lines and error texts can be long and sender-controlled.
+ */
+export function maskEmailsIn(text: string): string {
+  if (!text.includes('@')) return text;
+  let masked = '';
+  let copied = 0;
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > copied && !delimitsEmail(text[start - 1]!)) start -= 1;
+    let end = at + 1;
+    while (end < text.length && !delimitsEmail(text[end]!)) end += 1;
+    if (start === at || end === at + 1) continue;
+    masked += text.slice(copied, start) + maskEmail(text.slice(start, end));
+    copied = end;
+  }
+  return masked + text.slice(copied);
+}
+
+// A message quotes at most MAX_QUOTED_CHARS of a value, so only a bounded window is ever masked.
 const MASKING_WINDOW = 512;
 
 /**

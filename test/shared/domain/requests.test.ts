@@ -9,7 +9,7 @@ import {
   type RequestIssue,
   type RequestParseResult,
 } from '#shared/domain/requests';
-import { describeValue, formatFieldPath, maskEmail } from '#shared/domain/rules';
+import { describeValue, formatFieldPath, maskEmail, maskEmailsIn } from '#shared/domain/rules';
 import type { DesiredMember } from '#shared/domain/types';
 
 const ctx: RequestContext = { administratorAccountId: '111111111111', managedRegions: ['us-east-1', 'eu-west-1'] };
@@ -320,6 +320,22 @@ describe('desiredMemberFromRequest', () => {
 });
 
 describe('field rule helpers', () => {
+  it('masks every address in a text, and only addresses', () => {
+    expect(maskEmailsIn('from a@x.com, to "bob@y.org" (cc: carol@z.net); at node_modules/@aws-sdk/client')).toBe(
+      'from a***@x.com, to "b***@y.org" (cc: c***@z.net); at node_modules/@aws-sdk/client',
+    );
+    expect(maskEmailsIn('a@b@c')).toBe('a***@b@c');
+    expect(maskEmailsIn('no address @ here')).toBe('no address @ here');
+  });
+
+  it('masks a long text with many at-signs whole, however it is built', () => {
+    const text = `${'x'.repeat(200_000)}@${' @'.repeat(50_000)}${'y'.repeat(200_000)}@example.com`;
+    const masked = maskEmailsIn(text);
+    expect(masked).not.toContain('yy@example.com');
+    expect(masked.endsWith('y***@example.com')).toBe(true);
+    expect(masked.startsWith('x'.repeat(200_000))).toBe(true);
+  });
+
   it('masks an email as first character, *** and the domain', () => {
     expect(maskEmail('jane.doe@example.com')).toBe('j***@example.com');
     expect(maskEmail('no-at-sign')).toBe('n***');
