@@ -9,22 +9,12 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { backoffBeforeRound } from '#shared/aws/backoff';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
+import { DESIRED_FIELDS, DESIRED_ROW_DEFAULTS } from '#shared/domain/desired-row';
 import type { DesiredMember, ObservedRegionState } from '#shared/domain/types';
 import type { DesiredMembershipStore, DesiredMemberWrite, DesiredWriteResult } from '#shared/ports';
 
-/** The attributes a desired write owns; `observed` belongs to the reconciler. */
-const DESIRED_FIELDS = [
-  'desiredState',
-  'email',
-  'regions',
-  'tags',
-  'autoAccept',
-  'paused',
-  'invitationMessage',
-  'requestedBy',
-  'requestedAt',
-  'requestId',
-] as const satisfies ReadonlyArray<keyof DesiredMemberWrite>;
+// The attributes a desired write owns, checked against the port's write type.
+const DESIRED_WRITE_FIELDS = DESIRED_FIELDS satisfies ReadonlyArray<keyof DesiredMemberWrite>;
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_GET_ROUNDS = 8;
@@ -94,7 +84,7 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
     const set: string[] = ['observed = if_not_exists(observed, :noObservations)'];
     const remove: string[] = [];
     const values: Record<string, unknown> = { ':noObservations': {}, ':one': 1, ':requestIdOrNone': member.requestId ?? '' };
-    for (const field of DESIRED_FIELDS) {
+    for (const field of DESIRED_WRITE_FIELDS) {
       const value = member[field];
       if (value === undefined) {
         remove.push(field);
@@ -197,13 +187,13 @@ function toDesiredMember(item: Record<string, unknown>): DesiredMember {
   return {
     accountId: String(row.accountId),
     desiredState: row.desiredState === 'absent' ? 'absent' : 'member',
-    email: row.email ?? '',
+    email: row.email ?? DESIRED_ROW_DEFAULTS.email,
     regions: row.regions && row.regions.length > 0 ? [...row.regions] : undefined,
-    tags: row.tags ?? {},
-    autoAccept: row.autoAccept ?? true,
-    paused: row.paused ?? false,
-    requestedBy: row.requestedBy ?? 'unknown',
-    requestedAt: row.requestedAt ?? '',
+    tags: row.tags ?? { ...DESIRED_ROW_DEFAULTS.tags },
+    autoAccept: row.autoAccept ?? DESIRED_ROW_DEFAULTS.autoAccept,
+    paused: row.paused ?? DESIRED_ROW_DEFAULTS.paused,
+    requestedBy: row.requestedBy ?? DESIRED_ROW_DEFAULTS.requestedBy,
+    requestedAt: row.requestedAt ?? DESIRED_ROW_DEFAULTS.requestedAt,
     requestId: row.requestId ? row.requestId : undefined,
     invitationMessage: row.invitationMessage,
     observed: row.observed ?? {},
