@@ -2,7 +2,7 @@ import type { DeadLetter } from '#shared/domain/dead-letters';
 import { requestFromInvalidInput } from '#shared/domain/dead-letters';
 import { desiredMemberFromRequest, type MembershipRequest } from '#shared/domain/requests';
 import type { DesiredMember } from '#shared/domain/types';
-import type { AwsCallError } from '#shared/errors';
+import { CorruptRowError, type AwsCallError } from '#shared/errors';
 import type { DesiredMembershipStore, DesiredWriteResult } from '#shared/ports';
 
 /**
@@ -27,7 +27,11 @@ export async function recordMembershipRequest(
   const requestedAt = canonicalRequestTime(origin.requestedAt);
   const withId = request.requestId || !origin.fallbackRequestId ? request : { ...request, requestId: origin.fallbackRequestId };
   for (let attempt = 1; ; attempt++) {
-    const [previous] = await store.getMany([request.accountId]);
+    const {
+      rows: [previous],
+      corrupt: [corrupt],
+    } = await store.getMany([request.accountId]);
+    if (corrupt) throw new CorruptRowError(corrupt);
     // A redelivered or older request: the conditional write would refuse it anyway, but a refused
     // write still costs write capacity, and SQS redelivers often.
     if (previous && holdsSameOrNewer(previous, requestedAt, withId.requestId)) return { row: previous, result: 'superseded' };

@@ -4,7 +4,8 @@ import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
 import { deadLettersFor, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
 import { planMemberships } from '#shared/domain/plan';
 import type { DesiredMember, MembershipPlan, ObservedMember } from '#shared/domain/types';
-import type { DeadLetterPublisher, DesiredMembershipStore } from '#shared/ports';
+import type { CorruptRow } from '#shared/domain/desired-row';
+import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows } from '#shared/ports';
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
 import { executePlan } from '#shared/executor';
 import { toAwsCallError } from '#shared/errors';
@@ -44,6 +45,8 @@ export interface Unobserved {
 
 export interface PlanView {
   rows: DesiredMember[];
+  /** Rows the table holds but that break the row schema: nothing is planned for their accounts. */
+  corruptRows: CorruptRow[];
   observed: ObservedMember[];
   /** Left out of the plan: nothing is decided about what could not be seen. */
   unobserved: Unobserved[];
@@ -69,11 +72,15 @@ export class Reconciler {
   /** The plan for every desired account (or the named ones), changing nothing. */
   async plan(accountIds?: readonly string[]): Promise<PlanView> {
     const targeted = accountIds !== undefined;
-    const [rows, observation] = await Promise.all([
-      targeted ? this.ports.store.getMany(accountIds) : this.ports.store.listAll(),
+    const [{ rows, corrupt }, observation] = await Promise.all([
+      this.loadRows(accountIds),
       targeted ? this.observeAccounts(accountIds) : this.observeAll(),
     ]);
-    const fullPlan = planMemberships(rows, observation.members, {
+    // The planner sees neither a corrupt row nor its account's members: a member without a row
+    // would read as unmanaged, and be pruned.
+    const corruptIds = new Set(corrupt.map((row) => row.accountId));
+    const members = observation.members.filter((member) => !corruptIds.has(member.accountId));
+    const fullPlan = planMemberships(rows, members, {
       administratorAccountId: this.settings.administratorAccountId,
       managedRegions: [...this.settings.managedRegions],
       pruneUnmanaged: this.settings.pruneUnmanaged,
@@ -88,7 +95,11 @@ export class Reconciler {
       items: fullPlan.items.filter((item) => isObserved(item.region, item.accountId)),
       unmanaged: fullPlan.unmanaged.filter((member) => isObserved(member.region, member.accountId)),
     };
-    return { rows, observed: observation.members, unobserved: observation.unobserved, plan };
+    return { rows, corruptRows: corrupt, observed: observation.members, unobserved: observation.unobserved, plan };
+  }
+
+  private async loadRows(accountIds: readonly string[] | undefined): Promise<DesiredRows> {
+    return accountIds === undefined ? this.ports.store.listAll() : this.ports.store.getMany(accountIds);
   }
 
   async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
@@ -125,6 +136,7 @@ export class Reconciler {
       outcomes,
       unmanaged: view.plan.unmanaged.length,
       unobserved: view.unobserved,
+      corruptRows: view.corruptRows,
       deadLettered: published.ok ? deadLetters.length : 0,
       durationMs: now().getTime() - started,
     });

@@ -1,5 +1,6 @@
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import { replayRequestFor } from '#shared/domain/dead-letters';
+import type { CorruptRow } from '#shared/domain/desired-row';
 import { DEAD_LETTER_ACTION } from '#shared/domain/plan';
 import type {
   DesiredMember,
@@ -172,6 +173,8 @@ export interface RunSummary {
   unmanaged: number;
   /** Accounts or whole regions (no accountId) that could not be observed, and so were not planned. */
   unobserved: Array<{ region: string; accountId?: string; code: string; message: string }>;
+  /** Rows that break the row schema, and so were not planned: an operator must fix them. */
+  corruptRows: CorruptRow[];
   deadLettered: number;
   failures: Array<{ accountId: string; region: string; action: MembershipActionKind; code: string; message: string }>;
   durationMs: number;
@@ -182,6 +185,7 @@ export function summarizeRun(input: {
   outcomes: readonly ExecutionOutcome[];
   unmanaged: number;
   unobserved: RunSummary['unobserved'];
+  corruptRows: readonly CorruptRow[];
   deadLettered: number;
   durationMs: number;
 }): RunSummary {
@@ -230,6 +234,7 @@ export function summarizeRun(input: {
     byObservedStatus,
     unmanaged: input.unmanaged,
     unobserved: input.unobserved.map(({ region, accountId, code, message }) => ({ region, accountId, code, message })),
+    corruptRows: [...input.corruptRows],
     deadLettered: input.deadLettered,
     failures,
     durationMs: input.durationMs,

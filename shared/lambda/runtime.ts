@@ -40,6 +40,11 @@ export function reportRunWithPowertools(summary: RunSummary): void {
     const unobserved = summary.unobserved.map((entry) => ({ ...entry, message: maskEmailsIn(entry.message) }));
     logger.warn('Some memberships could not be read and were not reconciled', { unobserved });
   }
+  // A corrupt row is not planned at all: only an operator fixing it in the table brings it back.
+  metrics.addMetric('CorruptRows', MetricUnit.Count, summary.corruptRows.length);
+  if (summary.corruptRows.length > 0) {
+    logger.warn('Some desired rows are corrupt and were not reconciled; fix them in the table', { corruptRows: summary.corruptRows });
+  }
   metrics.addMetric('RunDuration', MetricUnit.Milliseconds, summary.durationMs);
 }
 
