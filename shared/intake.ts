@@ -39,7 +39,10 @@ export async function recordMembershipRequest(
     // very row it was merged with: two requests for one account (one SQS batch, an SQS request and
     // an Organizations event) would otherwise lose the fields the older one set.
     const row = desiredMemberFromRequest(withId, { ...origin, requestedAt }, previous);
-    if ((await store.recordDesired(row, previous?.version ?? 0)) === 'written') return { row, result: 'written' };
+    if ((await store.recordDesired(row, previous?.version ?? 0)) === 'written') {
+      // The write was conditional on the version merged with, so the stored row is exactly this one, one version on.
+      return { row: { ...row, version: row.version + 1 }, result: 'written' };
+    }
     if (attempt === MAX_MERGE_ATTEMPTS) {
       throw new Error(`the desired row of ${request.accountId} changed during each of ${attempt} attempts to record the request`);
     }

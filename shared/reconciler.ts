@@ -28,6 +28,11 @@ export interface ReconcileOptions {
   trigger: string;
   /** Reconcile only these accounts (targeted); every desired account when omitted. */
   accountIds?: readonly string[];
+  /**
+   * The rows of `accountIds`, when the caller holds them already (the intake has just recorded
+   * them): the run does not read them again. Ignored without `accountIds`.
+   */
+  rows?: readonly DesiredMember[];
   budget?: WorkBudget;
   onOutcome?: (outcome: ExecutionOutcome) => void;
   /** Called once the plan is known, before anything runs (progress bars size themselves from it). */
@@ -69,11 +74,11 @@ export class Reconciler {
     private readonly settings: ReconcilerSettings,
   ) {}
 
-  /** The plan for every desired account (or the named ones), changing nothing. */
-  async plan(accountIds?: readonly string[]): Promise<PlanView> {
+  /** The plan for every desired account (or the named ones, whose rows the caller may hold already), changing nothing. */
+  async plan(accountIds?: readonly string[], knownRows?: readonly DesiredMember[]): Promise<PlanView> {
     const targeted = accountIds !== undefined;
     const [{ rows, corrupt }, observation] = await Promise.all([
-      this.loadRows(accountIds),
+      this.loadRows(accountIds, knownRows),
       targeted ? this.observeAccounts(accountIds) : this.observeAll(),
     ]);
     // The planner sees neither a corrupt row nor its account's members: a member without a row
@@ -98,14 +103,16 @@ export class Reconciler {
     return { rows, corruptRows: corrupt, observed: observation.members, unobserved: observation.unobserved, plan };
   }
 
-  private async loadRows(accountIds: readonly string[] | undefined): Promise<DesiredRows> {
-    return accountIds === undefined ? this.ports.store.listAll() : this.ports.store.getMany(accountIds);
+  private async loadRows(accountIds: readonly string[] | undefined, knownRows: readonly DesiredMember[] | undefined): Promise<DesiredRows> {
+    if (accountIds === undefined) return this.ports.store.listAll();
+    if (knownRows !== undefined) return { rows: [...knownRows], corrupt: [] };
+    return this.ports.store.getMany(accountIds);
   }
 
   async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
     const now = this.ports.now ?? (() => new Date());
     const started = now().getTime();
-    const view = await this.plan(options.accountIds);
+    const view = await this.plan(options.accountIds, options.rows);
     options.onPlan?.(view.plan);
     const invitationMessages = new Map(
       view.rows.flatMap((row) => (row.invitationMessage ? [[row.accountId, row.invitationMessage] as const] : [])),

@@ -6,6 +6,8 @@ import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { classifyOnboardingEvent } from '#shared/domain/events';
 import type { RunSummary } from '#shared/domain/outcomes';
 import type { MembershipRequest } from '#shared/domain/requests';
+import type { DesiredMember } from '#shared/domain/types';
+import type { DesiredWriteResult } from '#shared/ports';
 import { maskEmailsIn } from '#shared/domain/rules';
 import { toAwsCallError } from '#shared/errors';
 import { intakeFailureLetter, invalidInputLetter, recordMembershipRequest } from '#shared/intake';
@@ -59,10 +61,10 @@ async function onboard(event: EventBridgeEvent<string, unknown>, context: Contex
   // Intake (email lookup, table write) failing is dead-lettered with the request. Reconciling is
   // left outside: once the row is recorded, a failed reconcile throws, Lambda retries the event,
   // and the schedule converges the account in any case.
-  let request: MembershipRequest;
+  let row: DesiredMember;
   try {
     // Organizations and Control Tower events carry no email; the organization knows it.
-    request =
+    const request: MembershipRequest =
       intent.request ??
       (intent.kind === 'enroll'
         ? {
@@ -71,11 +73,12 @@ async function onboard(event: EventBridgeEvent<string, unknown>, context: Contex
             email: intent.email ?? (await getLambdaOrganizationDirectory().describeAccount(intent.accountId)).email,
           }
         : { action: 'remove', accountId: intent.accountId });
-    const { result } = await recordMembershipRequest(store, request, {
+    let result: DesiredWriteResult;
+    ({ row, result } = await recordMembershipRequest(store, request, {
       requestedBy: `event:${intent.source}`,
       requestedAt: event.time || at,
       fallbackRequestId: event.id,
-    });
+    }));
     logger.info('Membership request recorded', { accountId: intent.accountId, action: intent.kind, write: result });
   } catch (error) {
     const failure = toAwsCallError('Onboard', error);
@@ -92,10 +95,11 @@ async function onboard(event: EventBridgeEvent<string, unknown>, context: Contex
 
   const { summary } = await reconciler.reconcile({
     trigger: 'onboarding',
-    accountIds: [request.accountId],
+    accountIds: [row.accountId],
+    rows: [row],
     budget: deadlineBudget(context, config.deadlineSafetyMs),
   });
-  return { outcome: 'reconciled', accountId: request.accountId, summary };
+  return { outcome: 'reconciled', accountId: row.accountId, summary };
 }
 
 export const handler = middy(onboardHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -5,6 +5,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseMembershipRequestBody, type MembershipRequest } from '#shared/domain/requests';
+import type { DesiredMember } from '#shared/domain/types';
 import { toAwsCallError } from '#shared/errors';
 import { invalidInputLetter, recordMembershipRequest } from '#shared/intake';
 import { deadlineBudget, getLambdaRuntime } from '#shared/lambda/runtime';
@@ -25,6 +26,8 @@ export async function requestsHandler(event: SQSEvent, context: Context): Promis
   const { config, store, deadLetters, reconciler } = getLambdaRuntime();
   const requestContext = { administratorAccountId: config.administratorAccountId, managedRegions: config.managedRegions };
   const recordedAccounts = new Map<string, string>();
+  // The newest row recorded per account, handed to the reconcile so that it does not read it again.
+  const recordedRows = new Map<string, DesiredMember>();
   // Two requests for one account are recorded one after the other, in batch order: each merges
   // with the row the one before it wrote (fields a request leaves out keep the row's values).
   const inFlightByAccount = new Map<string, Promise<unknown>>();
@@ -48,11 +51,12 @@ export async function requestsHandler(event: SQSEvent, context: Context): Promis
   };
 
   const recordRequest = async (record: SQSRecord, request: MembershipRequest, requestedAt: string): Promise<void> => {
-    const { result } = await recordMembershipRequest(store, request, {
+    const { row, result } = await recordMembershipRequest(store, request, {
       requestedBy: 'sqs',
       requestedAt,
       fallbackRequestId: record.messageId,
     });
+    recordedRows.set(request.accountId, row);
     metrics.addMetric(result === 'written' ? 'RequestsRecorded' : 'RequestsSuperseded', MetricUnit.Count, 1);
     logger.info('Membership request recorded', { messageId: record.messageId, accountId: request.accountId, action: request.action, write: result });
   };
@@ -63,7 +67,12 @@ export async function requestsHandler(event: SQSEvent, context: Context): Promis
   const accountIds = [...new Set(recordedAccounts.values())];
   let retry: ReadonlySet<string>;
   try {
-    const report = await reconciler.reconcile({ trigger: 'requests', accountIds, budget: deadlineBudget(context, config.deadlineSafetyMs) });
+    const report = await reconciler.reconcile({
+      trigger: 'requests',
+      accountIds,
+      rows: [...recordedRows.values()],
+      budget: deadlineBudget(context, config.deadlineSafetyMs),
+    });
     retry = accountsToRetry(report);
   } catch (error) {
     logger.error('Reconciling the batch failed; its requests are recorded and will be delivered again', { error: toAwsCallError('Reconcile', error).code });
