@@ -34,6 +34,13 @@ describe('readDesiredRow', () => {
     expect(reading.ok && 'requestId' in reading.row).toBe(false);
   });
 
+  it('reports observations that are not a map of region to observation', () => {
+    const reading = readDesiredRow({ ...stored, observed: ['us-east-1'] });
+    expect(reading.ok ? [] : reading.corrupt.problems).toEqual([
+      { field: 'observed', rule: 'type', message: 'observed must be a map of region to observation, got an array of 1 item' },
+    ]);
+  });
+
   it('reports a desiredState typo instead of reading it as a member', () => {
     expect(readDesiredRow({ ...stored, desiredState: 'absnet' })).toEqual({
       ok: false,
