@@ -162,7 +162,7 @@ try {
 
   // ---- steady state ----
   if (options.steadyRuns > 0) {
-    const rows = await runtime.store.listAll();
+    const { rows } = await runtime.store.listAll();
     const tableBytes = rows.reduce((sum, row) => sum + Buffer.byteLength(JSON.stringify(row)), 0);
     const steadyRuns: SteadyRun[] = [];
     for (let run = 0; run < options.steadyRuns; run++) {

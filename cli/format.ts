@@ -3,6 +3,7 @@
  * wording helpers that keep the commands' human output consistent. Emails never reach human
  * output unmasked: everything that may carry one goes through `maskEmail`/`maskEmailsIn`.
  */
+import type { CorruptRow } from '#shared/domain/desired-row';
 import type { PlanVerdict, PlannedMembership } from '#shared/domain/types';
 import { maskEmail, maskEmailsIn } from '#shared/domain/rules';
 
@@ -51,6 +52,11 @@ export function maskedEmail(email: string | undefined): string {
 /** Operator-facing text that may quote an email (reasons, AWS error messages). */
 export function safeText(text: string): string {
   return maskEmailsIn(text);
+}
+
+/** `  222222222201: desiredState must be "member" or "absent", got "absnet"; ...`: one line per corrupt row. */
+export function corruptRowLine(row: CorruptRow): string {
+  return `  ${row.accountId}: ${row.problems.map((problem) => safeText(problem.message)).join('; ')}`;
 }
 
 /** `2025-01-31T12:00:00Z` (seconds are enough for an operator; milliseconds only add noise). */

@@ -2,6 +2,7 @@
  * The project's own error types. Adapters translate SDK exceptions into these so that the
  * reconciler decides on a code and a flag, never on an SDK class.
  */
+import type { CorruptRow } from '#shared/domain/desired-row';
 
 export class AwsCallError extends Error {
   override readonly name = 'AwsCallError';
@@ -17,6 +18,19 @@ export class AwsCallError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * A request for an account whose stored row is corrupt. Merging with a row that cannot be read
+ * would guess at the fields the request leaves out, so the request waits until an operator has
+ * fixed the row (`macie-members plan` names each problem).
+ */
+export class CorruptRowError extends Error {
+  override readonly name = 'CorruptRowError';
+
+  constructor(readonly row: CorruptRow) {
+    super(`the desired row of ${row.accountId} is corrupt (${row.problems.map((problem) => problem.message).join('; ')}): fix it in the table`);
   }
 }
 

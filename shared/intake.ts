@@ -1,14 +1,200 @@
-import type { DeadLetter } from '#shared/domain/dead-letters';
-import { requestFromInvalidInput } from '#shared/domain/dead-letters';
-import { desiredMemberFromRequest, type MembershipRequest } from '#shared/domain/requests';
-import type { DesiredMember } from '#shared/domain/types';
-import type { AwsCallError } from '#shared/errors';
-import type { DesiredMembershipStore, DesiredWriteResult } from '#shared/ports';
-
 /**
  * The intake of membership requests, shared by the SQS function, the onboarding function and the
- * CLI: record what is desired, and dead-letter what cannot be taken in.
+ * CLI: record what is desired, dead-letter what cannot be taken in, and reconcile what was recorded.
+ * Everything outside (table, queues, reconciler, organization, clock, logs and metrics) comes in as
+ * a parameter, so the functions only wire it and tests can run it against the sandbox.
  */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { DeadLetter } from '#shared/domain/dead-letters';
+import { requestFromInvalidInput } from '#shared/domain/dead-letters';
+import { classifyOnboardingEvent } from '#shared/domain/events';
+import type { RunSummary } from '#shared/domain/outcomes';
+import { desiredMemberFromRequest, parseMembershipRequestBody, type MembershipRequest } from '#shared/domain/requests';
+import { maskEmailsIn } from '#shared/domain/rules';
+import type { DesiredMember } from '#shared/domain/types';
+import { CorruptRowError, toAwsCallError, type AwsCallError } from '#shared/errors';
+import type { WorkBudget } from '#shared/executor';
+import type { DeadLetterPublisher, DesiredMembershipStore, DesiredWriteResult, OrganizationDirectory } from '#shared/ports';
+import { accountsToRetry, type Reconciler } from '#shared/reconciler';
+
+/** Where the intake says what it did: the functions' Powertools logger and metrics, or a test's recorder. */
+export interface IntakeReporter {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+  /** Adds one to a count metric. */
+  count(metric: string): void;
+}
+
+export interface IntakePorts {
+  store: DesiredMembershipStore;
+  deadLetters: DeadLetterPublisher;
+  reconciler: Pick<Reconciler, 'reconcile'>;
+  reporter: IntakeReporter;
+  now: () => Date;
+}
+
+export interface OnboardingPorts extends IntakePorts {
+  /** Called only for an event that carries no email (Organizations, Control Tower), so other events build no client. */
+  organization: () => OrganizationDirectory;
+}
+
+export interface IntakeSettings {
+  administratorAccountId: string;
+  managedRegions: readonly string[];
+  /** The `source` of the project's own membership events. */
+  eventSource: string;
+  /** Stops the reconcile from starting new work close to the function's deadline. */
+  budget?: WorkBudget;
+}
+
+/**
+ * Enroll/remove requests from an account-vending pipeline (one SQS batch), in two steps. First every
+ * request is validated and recorded: an invalid one is dead-lettered and counts as handled; one that
+ * cannot be recorded is reported in `batchItemFailures` so SQS delivers it again. Then one reconcile
+ * runs over every recorded account together, on the rows just recorded, so invitations go out in
+ * batches and the administrator's concurrency limit holds for the whole batch; a request whose
+ * account could not be reconciled (unreadable, or left for the deadline) is reported too. The rest of
+ * the batch is unaffected.
+ */
+export async function takeInRequestBatch(event: SQSEvent, ports: IntakePorts, settings: IntakeSettings): Promise<SQSBatchResponse> {
+  const { store, deadLetters, reconciler, reporter, now } = ports;
+  const requestContext = { administratorAccountId: settings.administratorAccountId, managedRegions: settings.managedRegions };
+  const recordedAccounts = new Map<string, string>();
+  // The newest row recorded per account, handed to the reconcile so that it does not read it again.
+  const recordedRows = new Map<string, DesiredMember>();
+  // Two requests for one account are recorded one after the other, in batch order: each merges
+  // with the row the one before it wrote (fields a request leaves out keep the row's values).
+  const inFlightByAccount = new Map<string, Promise<unknown>>();
+
+  const takeIn = async (record: SQSRecord): Promise<void> => {
+    const parsed = parseMembershipRequestBody(record.body, requestContext);
+    if (!parsed.ok) {
+      reporter.warn('Invalid request dead-lettered', { messageId: record.messageId, issues: parsed.issues });
+      reporter.count('RequestsInvalid');
+      await deadLetters.publish([invalidInputLetter(record.body, parsed.summary, now().toISOString())]);
+      return;
+    }
+    const { accountId } = parsed.request;
+    const previous = inFlightByAccount.get(accountId) ?? Promise.resolve();
+    // A replayed dead letter is as old as the letter, so a correction made since it still wins.
+    const requestedAt = parsed.deadLetteredAt ?? new Date(Number(record.attributes.SentTimestamp) || now().getTime()).toISOString();
+    const recording = previous.catch(() => undefined).then(() => recordRequest(record, parsed.request, requestedAt));
+    inFlightByAccount.set(accountId, recording);
+    await recording;
+    recordedAccounts.set(record.messageId, accountId);
+  };
+
+  const recordRequest = async (record: SQSRecord, request: MembershipRequest, requestedAt: string): Promise<void> => {
+    const { row, result } = await recordMembershipRequest(store, request, {
+      requestedBy: 'sqs',
+      requestedAt,
+      fallbackRequestId: record.messageId,
+    });
+    recordedRows.set(request.accountId, row);
+    reporter.count(result === 'written' ? 'RequestsRecorded' : 'RequestsSuperseded');
+    reporter.info('Membership request recorded', { messageId: record.messageId, accountId: request.accountId, action: request.action, write: result });
+  };
+
+  const intake = await processPartialResponse(event, takeIn, new BatchProcessor(EventType.SQS));
+  if (recordedAccounts.size === 0) return intake;
+
+  const accountIds = [...new Set(recordedAccounts.values())];
+  let retry: ReadonlySet<string>;
+  try {
+    const report = await reconciler.reconcile({ trigger: 'requests', accountIds, rows: [...recordedRows.values()], budget: settings.budget });
+    retry = accountsToRetry(report);
+  } catch (error) {
+    reporter.error('Reconciling the batch failed; its requests are recorded and will be delivered again', { error: toAwsCallError('Reconcile', error).code });
+    retry = new Set(accountIds);
+  }
+  const notReconciled = [...recordedAccounts].filter(([, accountId]) => retry.has(accountId)).map(([messageId]) => ({ itemIdentifier: messageId }));
+  if (notReconciled.length > 0) reporter.warn('Requests not reconciled yet; SQS delivers them again', { accounts: [...retry] });
+  return { batchItemFailures: [...intake.batchItemFailures, ...notReconciled] };
+}
+
+export type OnboardingResult =
+  | { outcome: 'ignored'; reason: string }
+  | { outcome: 'invalid'; summary: string }
+  | { outcome: 'dead-lettered'; accountId: string; errorCode: string }
+  | { outcome: 'reconciled'; accountId: string; summary: RunSummary };
+
+const ONBOARDING_METRICS: Record<OnboardingResult['outcome'], string> = {
+  ignored: 'OnboardingEventsIgnored',
+  invalid: 'OnboardingEventsInvalid',
+  'dead-lettered': 'OnboardingEventsDeadLettered',
+  reconciled: 'OnboardingEventsReconciled',
+};
+
+/**
+ * New accounts (Organizations, Control Tower) and the project's own enrollment/removal events:
+ * record the account as desired, then reconcile it at once, on the row just recorded.
+ */
+export async function takeInOnboardingEvent(
+  event: EventBridgeEvent<string, unknown>,
+  ports: OnboardingPorts,
+  settings: IntakeSettings,
+): Promise<OnboardingResult> {
+  const result = await onboard(event, ports, settings);
+  ports.reporter.count(ONBOARDING_METRICS[result.outcome]);
+  return result;
+}
+
+async function onboard(event: EventBridgeEvent<string, unknown>, ports: OnboardingPorts, settings: IntakeSettings): Promise<OnboardingResult> {
+  const { store, deadLetters, reconciler, reporter } = ports;
+  const at = ports.now().toISOString();
+  const intent = classifyOnboardingEvent(event, settings);
+
+  if (intent.kind === 'ignore') {
+    // Anything can be sent to a function, even `null`: only a membership event is read further.
+    reporter.info('Event ignored', { reason: intent.reason, source: event?.source, detailType: event?.['detail-type'] });
+    return { outcome: 'ignored', reason: intent.reason };
+  }
+  if (intent.kind === 'invalid') {
+    reporter.warn('Invalid membership event dead-lettered', { issues: intent.issues, eventId: event.id });
+    await deadLetters.publish([invalidInputLetter(event.detail, intent.summary, at)]);
+    return { outcome: 'invalid', summary: intent.summary };
+  }
+
+  // Intake (email lookup, table write) failing is dead-lettered with the request. Reconciling is
+  // left outside: once the row is recorded, a failed reconcile throws, Lambda retries the event,
+  // and the schedule converges the account in any case.
+  let recorded: { row: DesiredMember; result: DesiredWriteResult };
+  try {
+    // Organizations and Control Tower events carry no email; the organization knows it.
+    const request: MembershipRequest =
+      intent.request ??
+      (intent.kind === 'enroll'
+        ? {
+            action: 'enroll',
+            accountId: intent.accountId,
+            email: intent.email ?? (await ports.organization().describeAccount(intent.accountId)).email,
+          }
+        : { action: 'remove', accountId: intent.accountId });
+    recorded = await recordMembershipRequest(store, request, {
+      requestedBy: `event:${intent.source}`,
+      requestedAt: event.time || at,
+      fallbackRequestId: event.id,
+    });
+    reporter.info('Membership request recorded', { accountId: intent.accountId, action: intent.kind, write: recorded.result });
+  } catch (error) {
+    const failure = toAwsCallError('Onboard', error);
+    reporter.error('Onboarding failed; dead-lettered', {
+      accountId: intent.accountId,
+      operation: failure.operation,
+      errorCode: failure.code,
+      errorMessage: maskEmailsIn(failure.message),
+    });
+    const original = intent.request ?? { action: intent.kind, accountId: intent.accountId };
+    await deadLetters.publish([intakeFailureLetter({ ...original }, failure, at)]);
+    return { outcome: 'dead-lettered', accountId: intent.accountId, errorCode: failure.code };
+  }
+
+  const { row } = recorded;
+  const { summary } = await reconciler.reconcile({ trigger: 'onboarding', accountIds: [row.accountId], rows: [row], budget: settings.budget });
+  return { outcome: 'reconciled', accountId: row.accountId, summary };
+}
 
 export interface RequestOrigin {
   /** Who asked: `sqs`, `event:aws.organizations`, `cli:alice`... */
@@ -19,6 +205,11 @@ export interface RequestOrigin {
   fallbackRequestId?: string;
 }
 
+/**
+ * Records a request, merged with the account's current row. Returns the row the table now holds:
+ * the one written, or the stored one when it already holds this request or a newer one. A corrupt
+ * row is not merged with (CorruptRowError): the fields the request leaves out would be guesses.
+ */
 export async function recordMembershipRequest(
   store: DesiredMembershipStore,
   request: MembershipRequest,
@@ -27,7 +218,11 @@ export async function recordMembershipRequest(
   const requestedAt = canonicalRequestTime(origin.requestedAt);
   const withId = request.requestId || !origin.fallbackRequestId ? request : { ...request, requestId: origin.fallbackRequestId };
   for (let attempt = 1; ; attempt++) {
-    const [previous] = await store.getMany([request.accountId]);
+    const {
+      rows: [previous],
+      corrupt: [corrupt],
+    } = await store.getMany([request.accountId]);
+    if (corrupt) throw new CorruptRowError(corrupt);
     // A redelivered or older request: the conditional write would refuse it anyway, but a refused
     // write still costs write capacity, and SQS redelivers often.
     if (previous && holdsSameOrNewer(previous, requestedAt, withId.requestId)) return { row: previous, result: 'superseded' };
@@ -35,7 +230,10 @@ export async function recordMembershipRequest(
     // very row it was merged with: two requests for one account (one SQS batch, an SQS request and
     // an Organizations event) would otherwise lose the fields the older one set.
     const row = desiredMemberFromRequest(withId, { ...origin, requestedAt }, previous);
-    if ((await store.recordDesired(row, previous?.version ?? 0)) === 'written') return { row, result: 'written' };
+    if ((await store.recordDesired(row, previous?.version ?? 0)) === 'written') {
+      // The write was conditional on the version merged with, so the stored row is exactly this one, one version on.
+      return { row: { ...row, version: row.version + 1 }, result: 'written' };
+    }
     if (attempt === MAX_MERGE_ATTEMPTS) {
       throw new Error(`the desired row of ${request.accountId} changed during each of ${attempt} attempts to record the request`);
     }
@@ -65,7 +263,7 @@ function holdsSameOrNewer(previous: DesiredMember, requestedAt: string, requestI
   return previous.requestedAt === requestedAt && previous.requestId !== undefined && previous.requestId === (requestId ?? '');
 }
 
-export function invalidInputLetter(input: unknown, summary: string, at: string): DeadLetter {
+function invalidInputLetter(input: unknown, summary: string, at: string): DeadLetter {
   return {
     request: requestFromInvalidInput(input),
     reason: 'invalid-request',
@@ -78,7 +276,7 @@ export function invalidInputLetter(input: unknown, summary: string, at: string):
 }
 
 /** A request that was valid but could not be taken in (lookup or table write failed). */
-export function intakeFailureLetter(request: Record<string, unknown>, error: AwsCallError, at: string): DeadLetter {
+function intakeFailureLetter(request: Record<string, unknown>, error: AwsCallError, at: string): DeadLetter {
   return {
     request,
     reason: 'intake-failed',

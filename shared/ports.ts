@@ -5,6 +5,7 @@
  * Tests swap an adapter for a recording one without touching the core.
  */
 import type { DeadLetter } from '#shared/domain/dead-letters';
+import type { CorruptRow } from '#shared/domain/desired-row';
 import type { DesiredMember, ObservedMember, ObservedRegionState, Tags } from '#shared/domain/types';
 
 // ---- Macie, administrator side ----------------------------------------------------------------
@@ -77,10 +78,17 @@ export type DesiredMemberWrite = Omit<DesiredMember, 'observed' | 'version'>;
 
 export type DesiredWriteResult = 'written' | 'superseded';
 
+/** Rows as read: the readable ones, and the corrupt ones (reported, never planned for). */
+export interface DesiredRows {
+  rows: DesiredMember[];
+  corrupt: CorruptRow[];
+}
+
 /** The desired-membership table, as the reconciler and the functions use it. */
 export interface DesiredMembershipStore {
-  listAll(): Promise<DesiredMember[]>;
-  getMany(accountIds: readonly string[]): Promise<DesiredMember[]>;
+  listAll(): Promise<DesiredRows>;
+  /** The rows of these accounts that exist; an account without a row is in neither list. */
+  getMany(accountIds: readonly string[]): Promise<DesiredRows>;
   /**
    * Records what is desired for an account. Returns `superseded` (and writes nothing) when the row
    * already holds this request or a newer one: redelivered and out-of-order requests change nothing.

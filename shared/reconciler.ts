@@ -4,7 +4,8 @@ import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
 import { deadLettersFor, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
 import { planMemberships } from '#shared/domain/plan';
 import type { DesiredMember, MembershipPlan, ObservedMember, Unobserved } from '#shared/domain/types';
-import type { DeadLetterPublisher, DesiredMembershipStore } from '#shared/ports';
+import type { CorruptRow } from '#shared/domain/desired-row';
+import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows } from '#shared/ports';
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
 import { executePlan } from '#shared/executor';
 import { toAwsCallError } from '#shared/errors';
@@ -28,6 +29,11 @@ export interface ReconcileOptions {
   trigger: string;
   /** Reconcile only these accounts (targeted); every desired account when omitted. */
   accountIds?: readonly string[];
+  /**
+   * The rows of `accountIds`, when the caller holds them already (the intake has just recorded
+   * them): the run does not read them again. Ignored without `accountIds`.
+   */
+  rows?: readonly DesiredMember[];
   budget?: WorkBudget;
   onOutcome?: (outcome: ExecutionOutcome) => void;
   /** Called once the plan is known, before anything runs (progress bars size themselves from it). */
@@ -36,6 +42,8 @@ export interface ReconcileOptions {
 
 export interface PlanView {
   rows: DesiredMember[];
+  /** Rows the table holds but that break the row schema: nothing is planned for their accounts. */
+  corruptRows: CorruptRow[];
   observed: ObservedMember[];
   /** What could not be read; the planner left it out (see `plan.notPlanned`). */
   unobserved: Unobserved[];
@@ -58,11 +66,11 @@ export class Reconciler {
     private readonly settings: ReconcilerSettings,
   ) {}
 
-  /** The plan for every desired account (or the named ones), changing nothing. */
-  async plan(accountIds?: readonly string[]): Promise<PlanView> {
+  /** The plan for every desired account (or the named ones, whose rows the caller may hold already), changing nothing. */
+  async plan(accountIds?: readonly string[], knownRows?: readonly DesiredMember[]): Promise<PlanView> {
     const targeted = accountIds !== undefined;
-    const [rows, observation] = await Promise.all([
-      targeted ? this.ports.store.getMany(accountIds) : this.ports.store.listAll(),
+    const [{ rows, corrupt }, observation] = await Promise.all([
+      this.loadRows(accountIds, knownRows),
       targeted ? this.observeAccounts(accountIds) : this.observeAll(),
     ]);
     const plan = planMemberships(
@@ -75,15 +83,21 @@ export class Reconciler {
         invitationMessage: this.settings.invitation.message,
         onlyAccounts: targeted ? new Set(accountIds) : undefined,
       },
-      observation.unobserved,
+      { unobserved: observation.unobserved, corruptAccounts: corrupt.map((row) => row.accountId) },
     );
-    return { rows, observed: observation.members, unobserved: observation.unobserved, plan };
+    return { rows, corruptRows: corrupt, observed: observation.members, unobserved: observation.unobserved, plan };
+  }
+
+  private async loadRows(accountIds: readonly string[] | undefined, knownRows: readonly DesiredMember[] | undefined): Promise<DesiredRows> {
+    if (accountIds === undefined) return this.ports.store.listAll();
+    if (knownRows !== undefined) return { rows: [...knownRows], corrupt: [] };
+    return this.ports.store.getMany(accountIds);
   }
 
   async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
     const now = this.ports.now ?? (() => new Date());
     const started = now().getTime();
-    const view = await this.plan(options.accountIds);
+    const view = await this.plan(options.accountIds, options.rows);
     options.onPlan?.(view.plan);
     const outcomes = await executePlan(view.plan, this.ports, this.settings, {
       budget: options.budget,
@@ -109,6 +123,7 @@ export class Reconciler {
       outcomes,
       unmanaged: view.plan.unmanaged.length,
       unobserved: view.unobserved,
+      corruptRows: view.corruptRows,
       deadLettered: published.ok ? deadLetters.length : 0,
       durationMs: now().getTime() - started,
     });

@@ -1,7 +1,8 @@
 /**
  * `apply`: one reconciliation run now, the same run the schedule makes (trigger `cli`): observe,
  * plan, execute, record observations, dead-letter what cannot be done. Progress goes to stderr,
- * the summary to stdout. Exits 1 when anything failed, could not be observed or was dead-lettered.
+ * the summary to stdout. Exits 1 when anything failed, could not be observed or read (a corrupt
+ * row), or was dead-lettered.
  */
 import type { ExecutionOutcome, OutcomeStatus, RunSummary } from '#shared/domain/outcomes';
 import { statusAfter } from '#shared/domain/outcomes';
@@ -9,7 +10,7 @@ import { plannedWork } from '#shared/domain/plan';
 import type { ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
-import { JSON_SCHEMA_VERSION, VERDICT_LABELS, countList, plural, safeText, writeJson, writeLines, type Terminal } from '#cli/format';
+import { JSON_SCHEMA_VERSION, VERDICT_LABELS, corruptRowLine, countList, plural, safeText, writeJson, writeLines, type Terminal } from '#cli/format';
 import { createProgress } from '#cli/progress';
 
 export interface ApplyCommandOptions {
@@ -40,7 +41,7 @@ export async function runApply({ runtime, terminal, json = false, accountIds }: 
   } else {
     writeLines(terminal.stdout, renderSummary(summary, outcomes, runtime.config.deadLetterQueueUrl));
   }
-  const troubled = summary.byOutcome.failed > 0 || summary.unobserved.length > 0 || summary.deadLettered > 0;
+  const troubled = summary.byOutcome.failed > 0 || summary.unobserved.length > 0 || summary.corruptRows.length > 0 || summary.deadLettered > 0;
   return troubled ? ExitCode.failure : ExitCode.ok;
 }
 
@@ -106,6 +107,9 @@ function renderSummary(summary: RunSummary, outcomes: readonly ExecutionOutcome[
   }
   for (const entry of summary.unobserved) {
     lines.push(`Not observed: ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.code}: ${safeText(entry.message)}`);
+  }
+  if (summary.corruptRows.length > 0) {
+    lines.push('Corrupt rows, not reconciled (fix them in the table):', ...summary.corruptRows.map(corruptRowLine));
   }
   if (summary.unmanaged > 0) lines.push(`Unmanaged members: ${summary.unmanaged} (see \`macie-members plan\`)`);
   if (summary.deadLettered > 0) {

@@ -79,8 +79,10 @@ export async function runImport(options: ImportCommandOptions): Promise<number> 
       else if (account.status !== 'ACTIVE') skipped.push({ accountId: account.accountId, reason: `status ${account.status ?? 'unknown'}` });
     }
     // An account already in the table keeps its row: the table may say "absent" on purpose, or
-    // carry an email or tags an operator corrected. `enroll` changes one deliberately.
-    const existing = new Set((await runtime.store.getMany(active.map((account) => account.accountId))).map((row) => row.accountId));
+    // carry an email or tags an operator corrected (or a mistake `plan` reports). `enroll` changes
+    // one deliberately.
+    const stored = await runtime.store.getMany(active.map((account) => account.accountId));
+    const existing = new Set([...stored.rows, ...stored.corrupt].map((row) => row.accountId));
     for (const account of active) {
       if (existing.has(account.accountId)) skipped.push({ accountId: account.accountId, reason: 'already in the table' });
     }

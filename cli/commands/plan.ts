@@ -5,9 +5,11 @@
  *
  * Exit codes, like `terraform plan -detailed-exitcode`: 0 no drift, 2 drift, 1 error. A plan that
  * could not observe some region or account is incomplete and ends with 1 even when it shows drift:
- * neither "no drift" nor "this is all the drift" would be true.
+ * neither "no drift" nor "this is all the drift" would be true. So is a plan that left out a
+ * corrupt row of the table.
  */
 import { describeAction, hasDrift, summarizePlan, type PlanSummary } from '#shared/domain/plan';
+import type { CorruptRow } from '#shared/domain/desired-row';
 import type { MembershipAction, PlannedMembership, Unobserved } from '#shared/domain/types';
 import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
@@ -17,6 +19,7 @@ import {
   JSON_SCHEMA_VERSION,
   PLAN_LEGEND,
   VERDICT_LABELS,
+  corruptRowLine,
   countList,
   plural,
   planMarker,
@@ -39,7 +42,7 @@ export interface PlanCommandOptions {
 export async function runPlan({ runtime, terminal, json = false, accountIds, all = false }: PlanCommandOptions): Promise<number> {
   const view = await runtime.reconciler.plan(accountIds);
   const drift = hasDrift(view.plan);
-  const complete = view.unobserved.length === 0;
+  const complete = view.unobserved.length === 0 && view.corruptRows.length === 0;
   const exitCode = !complete ? ExitCode.failure : drift ? ExitCode.drift : ExitCode.ok;
   if (json) {
     writeJson(terminal.stdout, planDocument(view, runtime.config, { accountIds, drift, complete }));
@@ -55,7 +58,7 @@ export interface PlanDocument {
   managedRegions: string[];
   /** The accounts a targeted plan covered; `null` for every desired account. */
   accountIds: string[] | null;
-  /** False when some region or account could not be observed (see `unobserved`). */
+  /** False when some region or account could not be observed (see `unobserved`), or a row could not be read (`corruptRows`). */
   complete: boolean;
   drift: boolean;
   summary: PlanSummary;
@@ -70,6 +73,7 @@ export interface PlanDocument {
   }>;
   unmanaged: Array<{ accountId: string; region: string; relationshipStatus: string; actions: MembershipAction[] }>;
   unobserved: Array<{ region: string; accountId: string | null; operation: string; code: string; message: string }>;
+  corruptRows: CorruptRow[];
 }
 
 /** The machine-readable plan (`--json`). Emails appear as they are in the table: scripts need the real values. */
@@ -102,6 +106,7 @@ export function planDocument(
       actions: member.actions,
     })),
     unobserved: view.unobserved.map(unobservedEntry),
+    corruptRows: view.corruptRows,
   };
 }
 
@@ -153,6 +158,11 @@ function renderPlan(
     for (const entry of view.unobserved) {
       lines.push(`  ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.operation} ${entry.code}: ${safeText(entry.message)}`);
     }
+  }
+
+  if (view.corruptRows.length > 0) {
+    lines.push('', 'Corrupt rows, left out of this plan (the plan is incomplete; fix them in the table):');
+    lines.push(...view.corruptRows.map(corruptRowLine));
   }
 
   lines.push('');

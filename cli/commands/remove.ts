@@ -23,7 +23,7 @@ export async function runRemove({ runtime, terminal, accountId, user, now }: Rem
     writeLines(terminal.stderr, parsed.issues.map((issue) => `  - ${formatIssue(issue)}`));
     return ExitCode.failure;
   }
-  const [previous] = await runtime.store.getMany([accountId]);
+  const { rows: [previous] } = await runtime.store.getMany([accountId]);
   const { row, result } = await recordFromCli(parsed.request, { store: runtime.store, user, now });
   if (result === 'superseded') {
     writeLine(terminal.stdout, `Not recorded: the table already holds this request or a newer one for ${row.accountId}.`);

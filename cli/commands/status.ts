@@ -1,7 +1,8 @@
 /**
  * `status`: desired vs observed per account and region — what the table asks, what the last run
  * recorded in the row, and what Macie lists right now — plus counts by relationship status,
- * unmanaged members and queue depths. Reads only. Exits 1 when something could not be read.
+ * unmanaged members and queue depths. Reads only. Exits 1 when something could not be read (a
+ * corrupt row of the table included).
  */
 import { desiredStateIn } from '#shared/domain/plan';
 import { RELATIONSHIP_STATUSES, type DesiredMember, type DesiredState, type ObservedStatus, type PlanVerdict } from '#shared/domain/types';
@@ -9,7 +10,7 @@ import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
-import { JSON_SCHEMA_VERSION, VERDICT_LABELS, maskedEmail, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '#cli/format';
+import { JSON_SCHEMA_VERSION, VERDICT_LABELS, corruptRowLine, maskedEmail, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '#cli/format';
 import { QUEUE_LABELS, type QueueDepth, type ServiceQueues } from '#cli/queues';
 
 export interface StatusCommandOptions {
@@ -25,7 +26,7 @@ export async function runStatus({ runtime, queues, terminal, json = false, accou
   const document = statusDocument(view, depths, runtime.config);
   if (json) writeJson(terminal.stdout, document);
   else writeLines(terminal.stdout, renderStatus(document));
-  const incomplete = view.unobserved.length > 0 || depths.some((depth) => depth.error);
+  const incomplete = view.unobserved.length > 0 || view.corruptRows.length > 0 || depths.some((depth) => depth.error);
   return incomplete ? ExitCode.failure : ExitCode.ok;
 }
 
@@ -108,6 +109,7 @@ export function statusDocument(view: PlanView, depths: readonly QueueDepth[], co
       code,
       message,
     })),
+    corruptRows: view.corruptRows,
     queues: depths.map((depth) => ({
       queue: depth.role,
       url: depth.url,
@@ -190,6 +192,10 @@ function renderStatus(document: StatusDocument): string[] {
     for (const entry of document.unobserved) {
       lines.push(`  ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.operation} ${entry.code}: ${safeText(entry.message)}`);
     }
+  }
+
+  if (document.corruptRows.length > 0) {
+    lines.push('', 'Corrupt rows (not reconciled until fixed in the table):', ...document.corruptRows.map(corruptRowLine));
   }
 
   lines.push(

@@ -1,3 +1,4 @@
+import { ENROLL_REQUEST_FIELDS, REMOVE_REQUEST_FIELDS } from '#shared/domain/desired-row';
 import { maskEmailsIn } from '#shared/domain/rules';
 import type { DesiredMember } from '#shared/domain/types';
 
@@ -49,17 +50,12 @@ function escapeForSqs(json: string): string {
  * everywhere else. The failed region travels in the dead letter's `region` field instead.
  */
 export function replayRequestFor(row: DesiredMember): Record<string, unknown> {
-  const base = { accountId: row.accountId, email: row.email || undefined, requestId: row.requestId };
-  if (row.desiredState === 'absent') return { action: 'remove', ...base };
-  return {
-    action: 'enroll',
-    ...base,
-    regions: row.regions,
-    tags: row.tags,
-    autoAccept: row.autoAccept,
-    paused: row.paused,
-    invitationMessage: row.invitationMessage,
-  };
+  const removing = row.desiredState === 'absent';
+  const request: Record<string, unknown> = { action: removing ? 'remove' : 'enroll', accountId: row.accountId };
+  for (const field of removing ? REMOVE_REQUEST_FIELDS : ENROLL_REQUEST_FIELDS) request[field] = row[field];
+  // A row whose email was never known holds "", which no request may carry.
+  request.email = row.email || undefined;
+  return request;
 }
 
 /**

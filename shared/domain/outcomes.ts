@@ -1,5 +1,6 @@
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import { replayRequestFor } from '#shared/domain/dead-letters';
+import type { CorruptRow } from '#shared/domain/desired-row';
 import { isUnprocessedAccountFailure } from '#shared/domain/macie-answers';
 import { DEAD_LETTER_ACTION } from '#shared/domain/plan';
 import type {
@@ -152,6 +153,8 @@ export interface RunSummary {
   unmanaged: number;
   /** Accounts or whole regions (no accountId) that could not be observed, and so were not planned. */
   unobserved: Array<Omit<Unobserved, 'operation'>>;
+  /** Rows that break the row schema, and so were not planned: an operator must fix them. */
+  corruptRows: CorruptRow[];
   deadLettered: number;
   failures: Array<{ accountId: string; region: string; action: MembershipActionKind; code: string; message: string }>;
   durationMs: number;
@@ -162,6 +165,7 @@ export function summarizeRun(input: {
   outcomes: readonly ExecutionOutcome[];
   unmanaged: number;
   unobserved: readonly Unobserved[];
+  corruptRows: readonly CorruptRow[];
   deadLettered: number;
   durationMs: number;
 }): RunSummary {
@@ -210,6 +214,7 @@ export function summarizeRun(input: {
     byObservedStatus,
     unmanaged: input.unmanaged,
     unobserved: input.unobserved.map(({ region, accountId, code, message }) => ({ region, accountId, code, message })),
+    corruptRows: [...input.corruptRows],
     deadLettered: input.deadLettered,
     failures,
     durationMs: input.durationMs,

@@ -242,11 +242,20 @@ function planAbsent(row: DesiredMember, region: string, member: ObservedMember |
   return verdict('change', `${why} but Macie lists it as ${member.relationshipStatus}: ${steps}`, actions);
 }
 
+/** What the planner is told it cannot see. */
+export interface Unseen {
+  /** Accounts, or whole regions, whose Macie membership could not be read. */
+  unobserved?: readonly Unobserved[];
+  /** Accounts whose table row is corrupt (the caller reports the row's problems). */
+  corruptAccounts?: readonly string[];
+}
+
 /**
  * Plans every desired account in every managed region (README, Reconciliation rules), plus members
  * Macie lists that the table does not know (unmanaged). What could not be observed is planned for
  * nobody: "not listed" would otherwise read as "create it", and a failed ListMembers would re-create
- * a whole region; `notPlanned` says what was left out and why. Output order is deterministic:
+ * a whole region; `notPlanned` says what was left out and why. Nothing is planned for an account
+ * whose row is corrupt either. Output order is deterministic:
  * account id, then the order of `managedRegions`. Observed members outside the managed regions are
  * ignored; a row's regions that are no longer managed are ignored too.
  */
@@ -254,7 +263,7 @@ export function planMemberships(
   desired: readonly DesiredMember[],
   observed: readonly ObservedMember[],
   policy: PlanningPolicy,
-  unobserved: readonly Unobserved[] = [],
+  { unobserved = [], corruptAccounts = [] }: Unseen = {},
 ): MembershipPlan {
   const regions = [...new Set(policy.managedRegions)];
   const regionOrder = new Map(regions.map((region, index) => [region, index]));
@@ -262,11 +271,15 @@ export function planMemberships(
   const unseen = new Set(unobserved.map(({ region, accountId }) => observedKey(region, accountId ?? '*')));
   const isObserved = (region: string, accountId: string) =>
     !unseen.has(observedKey(region, '*')) && !unseen.has(observedKey(region, accountId));
+  // A member whose row cannot be read is neither desired nor unmanaged: it would otherwise read as
+  // unmanaged, and be pruned.
+  const unreadable = new Set(corruptAccounts);
 
   const observedByKey = new Map<string, ObservedMember>();
   for (const member of observed) {
     if (!regionOrder.has(member.region)) continue;
     if (onlyAccounts && !onlyAccounts.has(member.accountId)) continue;
+    if (unreadable.has(member.accountId)) continue;
     observedByKey.set(observedKey(member.region, member.accountId), member);
   }
 

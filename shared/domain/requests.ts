@@ -6,11 +6,13 @@
  * replays it: the parser accepts those fields and strips them.
  */
 import * as z from 'zod/mini';
+import { DESIRED_ROW_DEFAULTS, ENROLL_REQUEST_FIELDS } from '#shared/domain/desired-row';
 import type { DesiredMember, Tags } from '#shared/domain/types';
 import {
   accountIdSchema,
   describeValue,
   emailSchema,
+  fieldIssuesOf,
   flagSchema,
   formatFieldPath,
   invitationMessageSchema,
@@ -18,7 +20,7 @@ import {
   requestIdSchema,
   REQUIRED,
   tagsSchema,
-  type RuleParams,
+  type FieldIssue,
 } from '#shared/domain/rules';
 
 export const MEMBERSHIP_ACTIONS = ['enroll', 'remove'] as const;
@@ -47,14 +49,7 @@ export interface RemoveRequest extends MembershipRequestFields {
 
 export type MembershipRequest = EnrollRequest | RemoveRequest;
 
-export interface RequestIssue {
-  /** Dotted path of the offending field (`accountId`, `tags.Owner`, `regions[1]`), or `body`. */
-  field: string;
-  /** The rule broken, e.g. `pattern`, `required`, `maxLength`. */
-  rule: string;
-  /** The whole sentence, e.g. `accountId must be exactly 12 digits, got "12345"`. */
-  message: string;
-}
+export type RequestIssue = FieldIssue;
 
 export type RequestParseResult =
   | {
@@ -93,19 +88,7 @@ export interface DeadLetterDetails {
 
 export type DeadLetterMessage = MembershipRequest & DeadLetterDetails;
 
-export const REQUEST_FIELDS = [
-  'action',
-  'accountId',
-  'email',
-  'regions',
-  'tags',
-  'requestId',
-  'autoAccept',
-  'paused',
-  'invitationMessage',
-] as const;
-
-const KNOWN_FIELDS: ReadonlySet<string> = new Set<string>([...REQUEST_FIELDS]);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set<string>(['action', 'accountId', ...ENROLL_REQUEST_FIELDS]);
 const DEAD_LETTER_FIELD_SET: ReadonlySet<string> = new Set<string>(DEAD_LETTER_FIELDS);
 const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 const SUMMARY_ISSUES = 5;
@@ -145,17 +128,6 @@ function schemaFor(ctx: RequestContext): RequestSchema {
 
 function issue(field: string, rule: string, fragment: string): RequestIssue {
   return { field, rule, message: `${field} ${fragment}` };
-}
-
-function ruleOf(zodIssue: z.core.$ZodIssue): string {
-  if (zodIssue.code === 'custom') {
-    const params = zodIssue.params as Partial<RuleParams> | undefined;
-    if (typeof params?.rule === 'string') return params.rule;
-    return 'custom';
-  }
-  if (zodIssue.code === 'invalid_type') return zodIssue.message === REQUIRED ? 'required' : 'type';
-  if (zodIssue.code === 'invalid_value') return zodIssue.message === REQUIRED ? 'required' : 'oneOf';
-  return zodIssue.code;
 }
 
 function summarize(issues: readonly RequestIssue[]): string {
@@ -199,12 +171,7 @@ export function parseMembershipRequest(input: unknown, ctx: RequestContext): Req
 
   const issues: RequestIssue[] = [];
   const parsed = z.safeParse(schemaFor(ctx), candidate);
-  if (!parsed.success) {
-    for (const zodIssue of parsed.error.issues) {
-      const field = formatFieldPath(zodIssue.path) || 'body';
-      issues.push(issue(field, ruleOf(zodIssue), zodIssue.message));
-    }
-  }
+  if (!parsed.success) issues.push(...fieldIssuesOf(parsed.error.issues, 'body'));
 
   // Cross-field rules run on the raw input so that they are reported together with field problems.
   if (candidate.action === 'enroll' && candidate.email === undefined) {
@@ -281,8 +248,8 @@ export function parseMembershipRequestBody(
  * The desired-table row a request asks for.
  *
  * An enroll states what it names: fields it leaves out keep the previous row's value (so an
- * Organizations event cannot wipe tags a pipeline set), and a new row defaults to every managed
- * region, no tags, `autoAccept: true`, `paused: false`. A remove turns the row `absent` and keeps
+ * Organizations event cannot wipe tags a pipeline set), and a new row takes the row defaults
+ * (`DESIRED_ROW_DEFAULTS`: every managed region, no tags, `autoAccept: true`, `paused: false`). A remove turns the row `absent` and keeps
  * everything else, including the previous email when the request names none (an unknown account
  * removed without an email gets `''`: nothing needs it to delete a membership).
  * The row's `observed` history and optimistic-lock `version` are always carried over.
@@ -302,14 +269,14 @@ export function desiredMemberFromRequest(
   const row: DesiredMember = {
     accountId: request.accountId,
     desiredState: enrolling ? 'member' : 'absent',
-    email: request.email ?? previous?.email ?? '',
-    tags: { ...((enrolling ? request.tags : undefined) ?? previous?.tags ?? {}) },
-    autoAccept: (enrolling ? request.autoAccept : undefined) ?? previous?.autoAccept ?? true,
-    paused: (enrolling ? request.paused : undefined) ?? previous?.paused ?? false,
+    email: request.email ?? previous?.email ?? DESIRED_ROW_DEFAULTS.email,
+    tags: { ...((enrolling ? request.tags : undefined) ?? previous?.tags ?? DESIRED_ROW_DEFAULTS.tags) },
+    autoAccept: (enrolling ? request.autoAccept : undefined) ?? previous?.autoAccept ?? DESIRED_ROW_DEFAULTS.autoAccept,
+    paused: (enrolling ? request.paused : undefined) ?? previous?.paused ?? DESIRED_ROW_DEFAULTS.paused,
     requestedBy: meta.requestedBy,
     requestedAt: meta.requestedAt,
-    observed: { ...(previous?.observed ?? {}) },
-    version: previous?.version ?? 0,
+    observed: { ...(previous?.observed ?? DESIRED_ROW_DEFAULTS.observed) },
+    version: previous?.version ?? DESIRED_ROW_DEFAULTS.version,
   };
   // Optional keys are left out rather than set to undefined, so the row marshals cleanly.
   if (regions !== undefined) row.regions = [...regions];

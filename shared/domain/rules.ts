@@ -120,6 +120,35 @@ export interface RuleParams {
   rule: string;
 }
 
+/** One broken rule of an input or a stored row. */
+export interface FieldIssue {
+  /** Dotted path of the offending field (`accountId`, `tags.Owner`, `regions[1]`), or the whole input's name. */
+  field: string;
+  /** The rule broken, e.g. `pattern`, `required`, `maxLength`. */
+  rule: string;
+  /** The whole sentence, e.g. `accountId must be exactly 12 digits, got "12345"`. */
+  message: string;
+}
+
+/** Zod's issues in the project's words; an issue about the whole input is named `whole` (`body`, `row`). */
+export function fieldIssuesOf(issues: readonly z.core.$ZodIssue[], whole: string): FieldIssue[] {
+  return issues.map((zodIssue) => {
+    const field = formatFieldPath(zodIssue.path) || whole;
+    return { field, rule: ruleOf(zodIssue), message: `${field} ${zodIssue.message}` };
+  });
+}
+
+function ruleOf(zodIssue: z.core.$ZodIssue): string {
+  if (zodIssue.code === 'custom') {
+    const params = zodIssue.params as Partial<RuleParams> | undefined;
+    if (typeof params?.rule === 'string') return params.rule;
+    return 'custom';
+  }
+  if (zodIssue.code === 'invalid_type') return zodIssue.message === REQUIRED ? 'required' : 'type';
+  if (zodIssue.code === 'invalid_value') return zodIssue.message === REQUIRED ? 'required' : 'oneOf';
+  return zodIssue.code;
+}
+
 type RefinementContext = z.core.$RefinementCtx;
 
 function fail(ctx: RefinementContext, rule: string, message: string, path?: PropertyKey[]): void {
@@ -130,12 +159,13 @@ function fail(ctx: RefinementContext, rule: string, message: string, path?: Prop
 export const REQUIRED = 'is required';
 
 /** The zod error customiser for a type mismatch: "is required" or "must be <expected>, got <value>". */
-function typeError(expected: string) {
+export function typeError(expected: string) {
   return (issue: { input?: unknown }) =>
     issue.input === undefined ? REQUIRED : `must be ${expected}, got ${describeValue(issue.input)}`;
 }
 
-export const accountIdSchema = (administratorAccountId: string) =>
+/** Without `administratorAccountId`, the pattern alone (a stored row; the planner never plans the administrator). */
+export const accountIdSchema = (administratorAccountId?: string) =>
   z.string({ error: typeError('a string of exactly 12 digits') }).check(
     z.superRefine((value: string, ctx) => {
       if (!ACCOUNT_ID_PATTERN.test(value)) {

@@ -4,6 +4,7 @@ import { getConfig } from '#shared/config';
 import type { RunSummary } from '#shared/domain/outcomes';
 import { maskEmailsIn } from '#shared/domain/rules';
 import type { WorkBudget } from '#shared/executor';
+import type { IntakePorts, IntakeReporter, IntakeSettings } from '#shared/intake';
 import { logger, metrics } from '#shared/powertools';
 import { createRuntime, type ServiceRuntime } from '#shared/runtime';
 
@@ -16,6 +17,30 @@ let runtime: ServiceRuntime | undefined;
 export function getLambdaRuntime(): ServiceRuntime {
   runtime ??= createRuntime(getConfig(), reportRunWithPowertools);
   return runtime;
+}
+
+const powertoolsReporter: IntakeReporter = {
+  info: (message, attributes) => logger.info(message, attributes),
+  warn: (message, attributes) => logger.warn(message, attributes),
+  error: (message, attributes) => logger.error(message, attributes),
+  count: (metric) => metrics.addMetric(metric, MetricUnit.Count, 1),
+};
+
+/** The intake's ports in a function: the shared runtime, Powertools' logger and metrics, the system clock. */
+export function lambdaIntakePorts(): IntakePorts {
+  const { store, deadLetters, reconciler } = getLambdaRuntime();
+  return { store, deadLetters, reconciler, reporter: powertoolsReporter, now: () => new Date() };
+}
+
+/** The intake's settings for one invocation: the configuration, and the budget its deadline leaves. */
+export function lambdaIntakeSettings(context: Pick<Context, 'getRemainingTimeInMillis'>): IntakeSettings {
+  const { config } = getLambdaRuntime();
+  return {
+    administratorAccountId: config.administratorAccountId,
+    managedRegions: config.managedRegions,
+    eventSource: config.eventSource,
+    budget: deadlineBudget(context, config.deadlineSafetyMs),
+  };
 }
 
 /** Logs the run summary once and emits it as metrics. */
@@ -39,6 +64,11 @@ export function reportRunWithPowertools(summary: RunSummary): void {
   if (summary.unobserved.length > 0) {
     const unobserved = summary.unobserved.map((entry) => ({ ...entry, message: maskEmailsIn(entry.message) }));
     logger.warn('Some memberships could not be read and were not reconciled', { unobserved });
+  }
+  // A corrupt row is not planned at all: only an operator fixing it in the table brings it back.
+  metrics.addMetric('CorruptRows', MetricUnit.Count, summary.corruptRows.length);
+  if (summary.corruptRows.length > 0) {
+    logger.warn('Some desired rows are corrupt and were not reconciled; fix them in the table', { corruptRows: summary.corruptRows });
   }
   metrics.addMetric('RunDuration', MetricUnit.Milliseconds, summary.durationMs);
 }

@@ -9,22 +9,12 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { backoffBeforeRound } from '#shared/aws/backoff';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
+import { DESIRED_FIELDS, readDesiredRow, type CorruptRow } from '#shared/domain/desired-row';
 import type { DesiredMember, ObservedRegionState } from '#shared/domain/types';
-import type { DesiredMembershipStore, DesiredMemberWrite, DesiredWriteResult } from '#shared/ports';
+import type { DesiredMembershipStore, DesiredMemberWrite, DesiredRows, DesiredWriteResult } from '#shared/ports';
 
-/** The attributes a desired write owns; `observed` belongs to the reconciler. */
-const DESIRED_FIELDS = [
-  'desiredState',
-  'email',
-  'regions',
-  'tags',
-  'autoAccept',
-  'paused',
-  'invitationMessage',
-  'requestedBy',
-  'requestedAt',
-  'requestId',
-] as const satisfies ReadonlyArray<keyof DesiredMemberWrite>;
+// The attributes a desired write owns, checked against the port's write type.
+const DESIRED_WRITE_FIELDS = DESIRED_FIELDS satisfies ReadonlyArray<keyof DesiredMemberWrite>;
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_GET_ROUNDS = 8;
@@ -46,24 +36,24 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
     return { ...this.capacity };
   }
 
-  async listAll(): Promise<DesiredMember[]> {
+  async listAll(): Promise<DesiredRows> {
     return callAws('Scan', async () => {
-      const rows: DesiredMember[] = [];
+      const rows = new DesiredRowsReader();
       const pages = paginateScan(
         { client: this.dynamo },
         { TableName: this.tableName, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' },
       );
       for await (const page of pages) {
         this.capacity.read += page.ConsumedCapacity?.CapacityUnits ?? 0;
-        for (const item of page.Items ?? []) rows.push(toDesiredMember(unmarshall(item)));
+        for (const item of page.Items ?? []) rows.read(item);
       }
-      return rows;
+      return rows.result();
     });
   }
 
-  async getMany(accountIds: readonly string[]): Promise<DesiredMember[]> {
+  async getMany(accountIds: readonly string[]): Promise<DesiredRows> {
     const unique = [...new Set(accountIds)];
-    const rows: DesiredMember[] = [];
+    const rows = new DesiredRowsReader();
     for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
       let keys: Array<Record<string, AttributeValue>> = unique
         .slice(start, start + BATCH_GET_LIMIT)
@@ -83,18 +73,18 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
           ),
         );
         for (const consumed of output.ConsumedCapacity ?? []) this.capacity.read += consumed.CapacityUnits ?? 0;
-        for (const item of output.Responses?.[this.tableName] ?? []) rows.push(toDesiredMember(unmarshall(item)));
+        for (const item of output.Responses?.[this.tableName] ?? []) rows.read(item);
         keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
-    return rows;
+    return rows.result();
   }
 
   async recordDesired(member: DesiredMemberWrite, expectedVersion?: number): Promise<DesiredWriteResult> {
     const set: string[] = ['observed = if_not_exists(observed, :noObservations)'];
     const remove: string[] = [];
     const values: Record<string, unknown> = { ':noObservations': {}, ':one': 1, ':requestIdOrNone': member.requestId ?? '' };
-    for (const field of DESIRED_FIELDS) {
+    for (const field of DESIRED_WRITE_FIELDS) {
       const value = member[field];
       if (value === undefined) {
         remove.push(field);
@@ -192,23 +182,20 @@ interface UpdateInput {
   values: Record<string, unknown>;
 }
 
-function toDesiredMember(item: Record<string, unknown>): DesiredMember {
-  const row = item as Partial<DesiredMember> & { requestId?: string };
-  return {
-    accountId: String(row.accountId),
-    desiredState: row.desiredState === 'absent' ? 'absent' : 'member',
-    email: row.email ?? '',
-    regions: row.regions && row.regions.length > 0 ? [...row.regions] : undefined,
-    tags: row.tags ?? {},
-    autoAccept: row.autoAccept ?? true,
-    paused: row.paused ?? false,
-    requestedBy: row.requestedBy ?? 'unknown',
-    requestedAt: row.requestedAt ?? '',
-    requestId: row.requestId ? row.requestId : undefined,
-    invitationMessage: row.invitationMessage,
-    observed: row.observed ?? {},
-    version: Number(row.version ?? 0),
-  };
+/** Sorts stored items into readable rows and corrupt ones, which are reported rather than guessed at. */
+class DesiredRowsReader {
+  private readonly rows: DesiredMember[] = [];
+  private readonly corrupt: CorruptRow[] = [];
+
+  read(item: Record<string, AttributeValue>): void {
+    const reading = readDesiredRow(unmarshall(item));
+    if (reading.ok) this.rows.push(reading.row);
+    else this.corrupt.push(reading.corrupt);
+  }
+
+  result(): DesiredRows {
+    return { rows: this.rows, corrupt: this.corrupt };
+  }
 }
 
 /** The table's key schema, for the sandbox and tests (the deployed table is declared in serverless.yml). */

@@ -47,7 +47,7 @@ describe('apply', () => {
       expect(macie.has(`222222222222/${region}`)).toBe(false);
       expect(macie.get(`222222222219/${region}`)).toBe('Enabled');
     }
-    const [row] = await cli.runtime.store.getMany(['222222222201']);
+    const { rows: [row] } = await cli.runtime.store.getMany(['222222222201']);
     expect(row?.observed['us-east-1']).toMatchObject({ relationshipStatus: 'Enabled', lastAction: 'accept' });
     const letters = await drainQueue(cli.sandbox, cli.sandbox.deadLetterQueueUrl);
     expect(letters.map((letter) => `${letter.accountId} ${letter.reason}`).sort()).toEqual([

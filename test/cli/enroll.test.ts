@@ -53,7 +53,7 @@ describe('enroll', () => {
     expect(stdout()).toContain('Macie is not changed yet: run `macie-members apply --account 222222222201` or wait for the schedule.');
     expect(stdout()).not.toContain(NEW.email);
 
-    const [row] = await cli.runtime.store.getMany([NEW.accountId]);
+    const { rows: [row] } = await cli.runtime.store.getMany([NEW.accountId]);
     expect(row).toMatchObject({
       accountId: NEW.accountId,
       desiredState: 'member',
@@ -76,7 +76,7 @@ describe('enroll', () => {
     const { terminal } = captureTerminal();
     expect(await runEnroll({ runtime: cli.runtime, terminal, ...NEW, autoAccept: true, user: 'bob', now: later })).toBe(0);
 
-    const [row] = await cli.runtime.store.getMany([NEW.accountId]);
+    const { rows: [row] } = await cli.runtime.store.getMany([NEW.accountId]);
     expect(row).toMatchObject({ regions: ['us-east-1'], tags: { Owner: 'security', CostCenter: 'cc-42' }, autoAccept: true, paused: true, requestedBy: 'cli:bob' });
   });
 
@@ -106,7 +106,7 @@ describe('enroll', () => {
       '  - invitationMessage [charset]: invitationMessage must contain letters, digits and spaces only (Macie\'s rule), got "Hello, world!"',
       '',
     ]);
-    expect(await cli.runtime.store.listAll()).toHaveLength(1);
+    expect((await cli.runtime.store.listAll()).rows).toHaveLength(1);
     expect(cli.sandbox.calls().filter((call) => call.operation === 'UpdateItem')).toEqual([]);
   });
 
@@ -130,7 +130,7 @@ describe('remove', () => {
         '',
       ].join('\n'),
     );
-    const [row] = await cli.runtime.store.getMany([LEAVING.accountId]);
+    const { rows: [row] } = await cli.runtime.store.getMany([LEAVING.accountId]);
     expect(row).toMatchObject({ desiredState: 'absent', email: '', requestedBy: 'cli:alice' });
     expect(macieCalls()).toEqual([]);
     for (const region of cli.sandbox.regions) expect(macieState(cli.sandbox).get(`${LEAVING.accountId}/${region}`)).toBe('Enabled');
@@ -141,7 +141,7 @@ describe('remove', () => {
     const later = new Date(now.getTime() + 120_000);
     expect(await runRemove({ runtime: cli.runtime, terminal, accountId: NEW.accountId, user: 'alice', now: later })).toBe(0);
     expect(stdout()).toContain('  it was desired a member; requested by cli:alice');
-    const [row] = await cli.runtime.store.getMany([NEW.accountId]);
+    const { rows: [row] } = await cli.runtime.store.getMany([NEW.accountId]);
     expect(row).toMatchObject({ desiredState: 'absent', email: NEW.email, regions: ['us-east-1'] });
   });
 

@@ -58,7 +58,7 @@ describe('import --csv', () => {
 
     expect(stdout()).toContain('Dry run: would record 3 accounts as desired members (nothing written):');
     expect(writeCalls(cli.sandbox)).toEqual([]);
-    expect(await cli.runtime.store.listAll()).toEqual([]);
+    expect((await cli.runtime.store.listAll()).rows).toEqual([]);
   });
 
   it('records the valid rows, reports the invalid ones with line numbers and skips them', async () => {
@@ -90,7 +90,7 @@ describe('import --csv', () => {
       ].join('\n'),
     );
 
-    const rows = await cli.runtime.store.listAll();
+    const { rows } = await cli.runtime.store.listAll();
     expect(rows.map((row) => [row.accountId, row.email, row.desiredState, row.tags, row.requestedBy]).sort()).toEqual([
       ['222222222301', 'first@example.com', 'member', { Source: 'csv' }, 'cli:alice'],
       ['222222222302', 'second@example.com', 'member', { Source: 'csv' }, 'cli:alice'],
@@ -122,7 +122,7 @@ describe('import --csv', () => {
     await expect(run).rejects.toMatchObject({
       hints: ['- regions[0] [managedRegion]: regions[0] must be one of the managed regions (us-east-1, eu-west-1), got "mars-1"'],
     });
-    expect((await cli.runtime.store.getMany(['222222222308']))).toEqual([]);
+    expect((await cli.runtime.store.getMany(['222222222308'])).rows).toEqual([]);
   });
 
   it('says clearly when the file cannot be read', async () => {
@@ -155,7 +155,7 @@ describe('import --organizations', () => {
       'Organization: 5 accounts; 2 to import, 3 skipped (1 the Macie administrator itself, 1 status SUSPENDED, 1 already in the table)',
     );
     expect(stdout()).toMatch(/222222222201 +o\*\*\*@example\.com +written\n222222222202 +t\*\*\*@example\.com +written/);
-    const rows = await cli.runtime.store.getMany(['111111111111', '222222222201', '222222222202', '222222222203', '222222222204']);
+    const { rows } = await cli.runtime.store.getMany(['111111111111', '222222222201', '222222222202', '222222222203', '222222222204']);
     expect(rows.map((row) => [row.accountId, row.email, row.desiredState]).sort()).toEqual([
       ['222222222201', 'one@example.com', 'member'],
       ['222222222202', 'two@example.com', 'member'],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPlan, type PlanDocument } from '#cli/commands/plan';
-import { captureTerminal, macieState, startCliSandbox, writeCalls, type CliSandbox } from './support/cli-sandbox';
+import { captureTerminal, macieState, putRawRow, startCliSandbox, writeCalls, type CliSandbox } from './support/cli-sandbox';
 
 /** `plan` against the sandbox holding the demo organization. */
 
@@ -39,7 +39,7 @@ describe('plan', () => {
 
   it('changes nothing: only reads, and Macie and the table are exactly as before', async () => {
     const macieBefore = macieState(cli.sandbox);
-    const rowsBefore = await cli.runtime.store.listAll();
+    const { rows: rowsBefore } = await cli.runtime.store.listAll();
     cli.sandbox.clearCalls();
 
     await runPlan({ runtime: cli.runtime, terminal: captureTerminal().terminal });
@@ -49,7 +49,7 @@ describe('plan', () => {
     expect([...operations].sort()).toEqual(['ListMembers', 'Scan']);
     expect(writeCalls(cli.sandbox)).toEqual([]);
     expect(macieState(cli.sandbox)).toEqual(macieBefore);
-    expect(await cli.runtime.store.listAll()).toEqual(rowsBefore);
+    expect((await cli.runtime.store.listAll()).rows).toEqual(rowsBefore);
   });
 
   it('prints only a JSON document with stable keys under --json', async () => {
@@ -70,6 +70,7 @@ describe('plan', () => {
       'items',
       'unmanaged',
       'unobserved',
+      'corruptRows',
     ]);
     expect(document).toMatchObject({
       schemaVersion: 1,
@@ -142,6 +143,29 @@ describe('plan', () => {
       });
     } finally {
       cli.sandbox.emulator.control.setKnobs({ failingCalls: [] });
+    }
+  });
+
+  it('reports a corrupt row in one line, plans nothing for it and exits 1: the plan is incomplete', async () => {
+    const removeRow = await putRawRow(cli, { accountId: '222222222298', desiredState: 'absnet', email: 'typo@example.com', requestedAt: 't' });
+    try {
+      const { terminal, stdout } = captureTerminal();
+      expect(await runPlan({ runtime: cli.runtime, terminal })).toBe(1);
+      expect(stdout()).toContain(
+        'Corrupt rows, left out of this plan (the plan is incomplete; fix them in the table):\n' +
+          '  222222222298: desiredState must be "member" or "absent", got "absnet"\n',
+      );
+      expect(stdout()).not.toMatch(/^.*222222222298 (us|eu)-/m);
+
+      const json = captureTerminal();
+      expect(await runPlan({ runtime: cli.runtime, terminal: json.terminal, json: true })).toBe(1);
+      const document = JSON.parse(json.stdout()) as PlanDocument;
+      expect(document.complete).toBe(false);
+      expect(document.corruptRows).toEqual([
+        { accountId: '222222222298', problems: [{ field: 'desiredState', rule: 'oneOf', message: 'desiredState must be "member" or "absent", got "absnet"' }] },
+      ]);
+    } finally {
+      await removeRow();
     }
   });
 });

@@ -56,7 +56,7 @@ describe('macie-members (command wiring)', () => {
     );
     expect(result).toMatchObject({ exitCode: 0, stderr: '' });
     expect(result.stdout).toContain('Recorded: 222222222201 (x***@example.com) is a desired member in us-east-1.');
-    const [row] = await cli.runtime.store.getMany(['222222222201']);
+    const { rows: [row] } = await cli.runtime.store.getMany(['222222222201']);
     expect(row).toMatchObject({
       regions: ['us-east-1'],
       tags: { Team: 'blue', Env: 'prod' },
@@ -69,7 +69,7 @@ describe('macie-members (command wiring)', () => {
 
   it('leaves flags an operator does not give as the row has them', async () => {
     expect((await run('enroll', '222222222201', 'x@example.com', '--no-paused')).exitCode).toBe(0);
-    const [row] = await cli.runtime.store.getMany(['222222222201']);
+    const { rows: [row] } = await cli.runtime.store.getMany(['222222222201']);
     expect(row).toMatchObject({ autoAccept: false, paused: false, tags: { Team: 'blue', Env: 'prod' } });
   });
 

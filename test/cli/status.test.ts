@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStatus, type StatusDocument } from '#cli/commands/status';
 import { sendToQueue } from '../support/service-sandbox';
-import { captureTerminal, startCliSandbox, writeCalls, type CliSandbox } from './support/cli-sandbox';
+import { captureTerminal, putRawRow, startCliSandbox, writeCalls, type CliSandbox } from './support/cli-sandbox';
 
 /** `status` against the demo organization after one reconciliation run. */
 
@@ -56,6 +56,7 @@ describe('status', () => {
       'countsByStatus',
       'unmanaged',
       'unobserved',
+      'corruptRows',
       'queues',
     ]);
     expect(document.accounts).toHaveLength(24);
@@ -91,6 +92,25 @@ describe('status', () => {
       expect(stdout()).toContain('  us-east-1 222222222201: GetMember AccessDeniedException: denied');
     } finally {
       cli.sandbox.emulator.control.setKnobs({ failingCalls: [] });
+    }
+  });
+
+  it('reports a corrupt row in one line and exits 1', async () => {
+    const removeRow = await putRawRow(cli, { accountId: '222222222298', desiredState: 'member', autoAccept: 'yes', email: 'a@example.com', requestedAt: 't' });
+    try {
+      const { terminal, stdout } = captureTerminal();
+      expect(await runStatus({ runtime: cli.runtime, queues: cli.queues, terminal })).toBe(1);
+      expect(stdout()).toContain('Corrupt rows (not reconciled until fixed in the table):\n  222222222298: autoAccept must be true or false, got "yes"\n');
+
+      const json = captureTerminal();
+      expect(await runStatus({ runtime: cli.runtime, queues: cli.queues, terminal: json.terminal, json: true })).toBe(1);
+      const document = JSON.parse(json.stdout()) as StatusDocument;
+      expect(document.corruptRows).toEqual([
+        { accountId: '222222222298', problems: [{ field: 'autoAccept', rule: 'type', message: 'autoAccept must be true or false, got "yes"' }] },
+      ]);
+      expect(document.accounts.map((account) => account.accountId)).not.toContain('222222222298');
+    } finally {
+      await removeRow();
     }
   });
 });

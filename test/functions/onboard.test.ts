@@ -39,7 +39,7 @@ describe('onboard (EventBridge)', () => {
 
     expect(result).toMatchObject({ outcome: 'reconciled', accountId: '222222222201' });
     expect(sandbox.calls().map((call) => call.operation)).toContain('DescribeAccount');
-    const [row] = await runtime.store.getMany(['222222222201']);
+    const { rows: [row] } = await runtime.store.getMany(['222222222201']);
     expect(row).toMatchObject({ desiredState: 'member', email: 'payments-prod@example.com', requestedBy: 'event:aws.organizations' });
     await expectEnabledEverywhere('222222222201');
   });
@@ -53,7 +53,7 @@ describe('onboard (EventBridge)', () => {
   it("enrolls from the project's own Member Enrollment Requested event, using the event's email and tags", async () => {
     const result = await handler(await loadEvent<AnyEvent>('member-enrollment-requested.json'), lambdaContext('onboard'));
     expect(result).toMatchObject({ outcome: 'reconciled', accountId: '222222222203' });
-    const [row] = await runtime.store.getMany(['222222222203']);
+    const { rows: [row] } = await runtime.store.getMany(['222222222203']);
     expect(row).toMatchObject({
       email: 'security+payments-dev@example.com',
       regions: ['us-east-1'],

@@ -63,7 +63,7 @@ describe('reconcile (scheduled drift correction)', () => {
       const statuses = await listMembersStatus(sandbox, region);
       for (const account of fleet) expect(statuses.get(account.accountId), `${account.accountId} in ${region}`).toBe('Enabled');
     }
-    const rows = await runtime.store.getMany(fleet.map((account) => account.accountId));
+    const { rows } = await runtime.store.getMany(fleet.map((account) => account.accountId));
     for (const row of rows) {
       for (const region of REGIONS) expect(row.observed[region]).toMatchObject({ relationshipStatus: 'Enabled', lastAction: 'accept' });
     }

@@ -74,19 +74,19 @@ describe('requests (SQS batch)', () => {
     const letters = await drainQueue(sandbox, sandbox.deadLetterQueueUrl);
     expect(letters).toEqual([expect.objectContaining({ reason: 'invalid-request', rawInput: '{"action":"enroll","accountId":"2223","email":"x"' })]);
     // The request was recorded before its reconciliation failed; the retry or the schedule finishes it.
-    const [row] = await runtime.store.getMany(['222222222303']);
+    const { rows: [row] } = await runtime.store.getMany(['222222222303']);
     expect(row?.desiredState).toBe('member');
   });
 
   it('changes nothing when the same message is delivered twice', async () => {
     const event = sqsEvent([enroll('222222222301', 'vended-1@example.com', { requestId: 'dup-1', tags: { Owner: 'x' } })]);
     await handler(event, lambdaContext('requests'));
-    const [before] = await runtime.store.getMany(['222222222301']);
+    const { rows: [before] } = await runtime.store.getMany(['222222222301']);
     sandbox.clearCalls();
 
     const again = await handler(event, lambdaContext('requests'));
     expect(again.batchItemFailures).toEqual([]);
-    const [after] = await runtime.store.getMany(['222222222301']);
+    const { rows: [after] } = await runtime.store.getMany(['222222222301']);
     expect(after).toEqual(before);
     // The table write is conditional and is refused (the row above is unchanged); nothing else writes.
     const writes = sandbox
@@ -99,7 +99,7 @@ describe('requests (SQS batch)', () => {
     const response = await handler(sqsEvent([JSON.stringify({ action: 'remove', accountId: '222222222302' })]), lambdaContext('requests'));
     expect(response.batchItemFailures).toEqual([]);
     for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).has('222222222302')).toBe(false);
-    const [row] = await runtime.store.getMany(['222222222302']);
+    const { rows: [row] } = await runtime.store.getMany(['222222222302']);
     expect(row).toMatchObject({ desiredState: 'absent', email: 'vended-2@example.com' });
   });
 
@@ -122,7 +122,7 @@ describe('requests (SQS batch)', () => {
     const response = await handler(sqsEvent([letter]), lambdaContext('requests'));
 
     expect(response.batchItemFailures).toEqual([]);
-    const [row] = await runtime.store.getMany(['222222222305']);
+    const { rows: [row] } = await runtime.store.getMany(['222222222305']);
     expect(row?.email).toBe('fixed@example.com');
   });
 });

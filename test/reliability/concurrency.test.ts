@@ -136,7 +136,7 @@ describe('reliability: concurrency', () => {
     expect(onboarded).toMatchObject({ outcome: 'reconciled', accountId: id(23) });
 
     // Every row holds the newest request for its account.
-    const rows = new Map((await runtime.store.listAll()).map((row) => [row.accountId, row]));
+    const rows = new Map((await runtime.store.listAll()).rows.map((row) => [row.accountId, row]));
     for (const [accountId, want] of expected) {
       expect(desiredFields(rows.get(accountId)), accountId).toEqual({ regions: undefined, ...want });
     }
@@ -146,7 +146,7 @@ describe('reliability: concurrency', () => {
     const final = await handlers.reconcile(schedule, lambdaContext('reconcile'));
     expect(final.byOutcome.failed).toBe(0);
     const macie = new Map(await Promise.all(REGIONS.map(async (region) => [region, await listMembersStatus(sandbox, region)] as const)));
-    const afterFinal = await runtime.store.listAll();
+    const { rows: afterFinal } = await runtime.store.listAll();
     for (const row of afterFinal) {
       for (const region of REGIONS) {
         const status = macie.get(region)!.get(row.accountId) ?? 'NotListed';
@@ -179,14 +179,14 @@ describe('reliability: concurrency', () => {
   }, 60_000);
 
   it('changes nothing when the same SQS batch is delivered again', async () => {
-    const before = await runtime.store.listAll();
+    const { rows: before } = await runtime.store.listAll();
     sandbox.clearCalls();
     tap.clear();
 
     const response = await handlers.requests(batch, lambdaContext('requests'));
 
     expect(response.batchItemFailures).toEqual([]);
-    const after = await runtime.store.listAll();
+    const { rows: after } = await runtime.store.listAll();
     const byId = (rows: DesiredMember[]) => [...rows].sort((a, b) => a.accountId.localeCompare(b.accountId));
     expect(byId(after)).toEqual(byId(before));
     const writes = sandbox.calls().filter((call) => /^(Create|Delete|Disassociate|Update|Tag|Untag|Accept|Enable|Put|SendMessage)/.test(call.operation));
@@ -204,7 +204,7 @@ describe('reliability: concurrency', () => {
     ]);
     for (const response of responses) expect(response.batchItemFailures).toEqual([]);
 
-    const [row] = await runtime.store.getMany([id(24)]);
+    const { rows: [row] } = await runtime.store.getMany([id(24)]);
     expect(desiredFields(row)).toEqual({
       desiredState: 'member',
       email: email(24),
@@ -236,7 +236,7 @@ describe('reliability: concurrency', () => {
     const response = await handlers.requests(event, lambdaContext('requests'));
 
     expect(response.batchItemFailures).toEqual([]);
-    const [row] = await runtime.store.getMany([id(25)]);
+    const { rows: [row] } = await runtime.store.getMany([id(25)]);
     expect(row).toMatchObject({
       tags: { Owner: 'payments' },
       invitationMessage: 'Welcome to Macie',

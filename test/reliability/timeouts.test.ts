@@ -88,7 +88,7 @@ describe('reliability: timeouts', () => {
       // Whatever the run finished is in the table, exactly as Macie has it now; what it did not
       // start has no observation yet, so the next run plans it afresh.
       statuses = await macieStatuses();
-      const rows = await runtime.store.listAll();
+      const { rows } = await runtime.store.listAll();
       for (const row of rows) {
         for (const region of REGIONS) {
           expect(row.observed[region]?.relationshipStatus ?? 'NotListed', `${row.accountId} ${region} after run ${run}`).toBe(

@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { parseConfig } from '#shared/config';
 import type { Sandbox, SandboxOptions } from '#sandbox/index';
 import { DEMO_KNOBS, demoAccounts, seedDemoOrganization } from '#sandbox/demo-organization';
@@ -25,6 +27,16 @@ export async function startCliSandbox(
   const runtime = createCliRuntime(parseConfig(process.env));
   if (options.demo) await seedDemoOrganization(sandbox, (row) => runtime.store.recordDesired(row));
   return { sandbox, runtime, queues: new ServiceQueues(runtime.config) };
+}
+
+/** Writes an item to the table as an operator would by hand, bypassing the store; returns its removal. */
+export async function putRawRow(cli: CliSandbox, item: Record<string, unknown> & { accountId: string }): Promise<() => Promise<void>> {
+  const dynamo = new DynamoDBClient({ region: cli.sandbox.homeRegion, endpoint: cli.sandbox.endpoints.dynamodb });
+  await dynamo.send(new PutItemCommand({ TableName: cli.sandbox.tableName, Item: marshall(item) }));
+  return async () => {
+    await dynamo.send(new DeleteItemCommand({ TableName: cli.sandbox.tableName, Key: marshall({ accountId: item.accountId }) }));
+    dynamo.destroy();
+  };
 }
 
 /** A terminal whose output the test reads back; `tty` makes stderr look interactive. */

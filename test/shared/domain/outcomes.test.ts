@@ -220,7 +220,7 @@ describe('summarizeRun', () => {
       completed: ['createMember'],
       failure: { action: 'invite', operation: 'CreateInvitations', code: 'ClientError', message: 'x', attempts: 1 },
     });
-    const summary = summarizeRun({ trigger: 'schedule', outcomes: [outcome(), failed], unmanaged: 2, unobserved: [], deadLettered: 1, durationMs: 5 });
+    const summary = summarizeRun({ trigger: 'schedule', outcomes: [outcome(), failed], unmanaged: 2, unobserved: [], corruptRows: [], deadLettered: 1, durationMs: 5 });
     expect(summary).toMatchObject({
       accounts: 1,
       regions: 2,

@@ -462,9 +462,9 @@ describe('planMemberships: what could not be observed', () => {
   });
 
   it('plans nothing in a region whose members could not be listed, and says why', () => {
-    const plan = planMemberships([row()], [], policy({ managedRegions: ['us-east-1', 'eu-west-1'], pruneUnmanaged: true }), [
-      unreadable('eu-west-1'),
-    ]);
+    const plan = planMemberships([row()], [], policy({ managedRegions: ['us-east-1', 'eu-west-1'], pruneUnmanaged: true }), {
+      unobserved: [unreadable('eu-west-1')],
+    });
     expect(plan.items.map((item) => item.region)).toEqual(['us-east-1']);
     expect(plan.notPlanned).toEqual([
       { region: 'eu-west-1', reason: 'ListMembers answered ThrottlingException: the membership of every account in eu-west-1 is unknown, so nothing is planned for it' },
@@ -473,13 +473,21 @@ describe('planMemberships: what could not be observed', () => {
 
   it('plans nothing for one unreadable account, and still plans the others', () => {
     const desired = [row(), row({ accountId: '222222222202' })];
-    const plan = planMemberships(desired, [], policy(), [unreadable('us-east-1', ACCOUNT)]);
+    const plan = planMemberships(desired, [], policy(), { unobserved: [unreadable('us-east-1', ACCOUNT)] });
     expect(plan.items.map((item) => item.accountId)).toEqual(['222222222202']);
     expect(plan.notPlanned[0]).toMatchObject({ region: 'us-east-1', accountId: ACCOUNT });
   });
 
   it('never prunes an unmanaged member in a region it could not read', () => {
-    const plan = planMemberships([], [seen('Enabled', { accountId: '222222222299' })], policy({ pruneUnmanaged: true }), [unreadable('us-east-1')]);
+    const plan = planMemberships([], [seen('Enabled', { accountId: '222222222299' })], policy({ pruneUnmanaged: true }), { unobserved: [unreadable('us-east-1')] });
+    expect(plan.unmanaged).toEqual([]);
+  });
+
+  it('plans nothing for an account whose row is corrupt, and never takes its member for unmanaged', () => {
+    const plan = planMemberships([row()], [seen('Enabled', { accountId: '222222222298' })], policy({ pruneUnmanaged: true }), {
+      corruptAccounts: ['222222222298'],
+    });
+    expect(plan.items.map((item) => item.accountId)).toEqual([ACCOUNT]);
     expect(plan.unmanaged).toEqual([]);
   });
 });

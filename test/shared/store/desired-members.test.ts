@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '#sandbox/index';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDesiredMembershipStore } from '#shared/store/desired-members';
 import type { DesiredMemberWrite } from '#shared/ports';
@@ -34,20 +34,20 @@ const write = (overrides: Partial<DesiredMemberWrite> = {}): DesiredMemberWrite 
 describe('DynamoDesiredMembershipStore', () => {
   it('writes a row and reads it back with an empty observation map', async () => {
     expect(await store.recordDesired(write({ regions: ['us-east-1'], invitationMessage: 'Hello' }))).toBe('written');
-    const [row] = await store.getMany(['222222222201']);
+    const { rows: [row] } = await store.getMany(['222222222201']);
     expect(row).toMatchObject({ ...write(), regions: ['us-east-1'], invitationMessage: 'Hello', observed: {}, version: 1 });
   });
 
   it('ignores the same request delivered again, and an older request', async () => {
     expect(await store.recordDesired(write({ regions: ['us-east-1'] }))).toBe('superseded');
     expect(await store.recordDesired(write({ requestedAt: '2026-11-21T09:00:00.000Z', requestId: 'r0', desiredState: 'absent' }))).toBe('superseded');
-    const [row] = await store.getMany(['222222222201']);
+    const { rows: [row] } = await store.getMany(['222222222201']);
     expect(row).toMatchObject({ desiredState: 'member', version: 1 });
   });
 
   it('lets a newer request win, removing fields it does not set', async () => {
     expect(await store.recordDesired(write({ requestedAt: '2026-11-21T11:00:00.000Z', requestId: 'r2', desiredState: 'absent' }))).toBe('written');
-    const [row] = await store.getMany(['222222222201']);
+    const { rows: [row] } = await store.getMany(['222222222201']);
     expect(row).toMatchObject({ desiredState: 'absent', requestId: 'r2', version: 2 });
     expect(row?.regions).toBeUndefined();
     expect(row?.invitationMessage).toBeUndefined();
@@ -59,7 +59,7 @@ describe('DynamoDesiredMembershipStore', () => {
       store.recordObservations('222222222201', { 'eu-west-1': { relationshipStatus: 'Invited', lastAction: 'invite', at: 't2' } }),
       store.recordDesired(write({ requestedAt: '2026-11-21T12:00:00.000Z', requestId: 'r3', email: 'new@example.com' })),
     ]);
-    const [row] = await store.getMany(['222222222201']);
+    const { rows: [row] } = await store.getMany(['222222222201']);
     expect(row?.observed).toEqual({
       'us-east-1': { relationshipStatus: 'Enabled', lastAction: 'accept', at: 't1' },
       'eu-west-1': { relationshipStatus: 'Invited', lastAction: 'invite', at: 't2' },
@@ -69,14 +69,14 @@ describe('DynamoDesiredMembershipStore', () => {
 
   it('does not create a row when recording observations for an unknown account', async () => {
     await store.recordObservations('222222222299', { 'us-east-1': { relationshipStatus: 'Enabled', at: 't' } });
-    expect(await store.getMany(['222222222299'])).toEqual([]);
+    expect((await store.getMany(['222222222299'])).rows).toEqual([]);
   });
 
   it('reads more than one BatchGetItem page and scans every row', async () => {
     const ids = Array.from({ length: 130 }, (_, index) => `3333333${String(index).padStart(5, '0')}`);
     for (const accountId of ids) await store.recordDesired(write({ accountId, requestId: accountId }));
-    expect((await store.getMany([...ids, ids[0]!])).map((row) => row.accountId).sort()).toEqual(ids);
-    expect((await store.listAll()).length).toBe(ids.length + 1);
+    expect((await store.getMany([...ids, ids[0]!])).rows.map((row) => row.accountId).sort()).toEqual(ids);
+    expect((await store.listAll()).rows.length).toBe(ids.length + 1);
     expect(store.consumedCapacity().read).toBeGreaterThan(0);
     expect(store.consumedCapacity().write).toBeGreaterThan(0);
   });
@@ -86,11 +86,44 @@ describe('DynamoDesiredMembershipStore', () => {
     await raw.send(new PutItemCommand({ TableName: sandbox.tableName, Item: marshall({ ...write({ accountId: '222222222288' }), version: 1 }, { removeUndefinedValues: true }) }));
     await store.recordObservations('222222222288', { 'us-east-1': { relationshipStatus: 'Created', lastAction: 'createMember', at: 't' } });
     await store.recordObservations('222222222288', { 'eu-west-1': { relationshipStatus: 'Invited', at: 't2' } });
-    const [row] = await store.getMany(['222222222288']);
+    const { rows: [row] } = await store.getMany(['222222222288']);
     expect(row?.observed).toEqual({
       'us-east-1': { relationshipStatus: 'Created', lastAction: 'createMember', at: 't' },
       'eu-west-1': { relationshipStatus: 'Invited', at: 't2' },
     });
     raw.destroy();
+  });
+
+  it('reports a corrupt row, with each problem, instead of guessing what it means', async () => {
+    const raw = new DynamoDBClient({ region: sandbox.homeRegion });
+    const corrupt = { ...write({ accountId: '222222222277' }), desiredState: 'absnet', autoAccept: 'yes', email: 'typo@example.com', version: 1 };
+    await raw.send(new PutItemCommand({ TableName: sandbox.tableName, Item: marshall(corrupt, { removeUndefinedValues: true }) }));
+    try {
+      const expected = {
+        accountId: '222222222277',
+        problems: [
+          { field: 'desiredState', rule: 'oneOf', message: 'desiredState must be "member" or "absent", got "absnet"' },
+          { field: 'autoAccept', rule: 'type', message: 'autoAccept must be true or false, got "yes"' },
+        ],
+      };
+      expect(await store.getMany(['222222222277', '222222222201'])).toEqual({ rows: [expect.objectContaining({ accountId: '222222222201' })], corrupt: [expected] });
+      const all = await store.listAll();
+      expect(all.corrupt).toEqual([expected]);
+      expect(all.rows.map((row) => row.accountId)).not.toContain('222222222277');
+    } finally {
+      await raw.send(new DeleteItemCommand({ TableName: sandbox.tableName, Key: marshall({ accountId: '222222222277' }) }));
+      raw.destroy();
+    }
+  });
+
+  it('gives a hand-written row the documented defaults for the attributes it leaves out', async () => {
+    const raw = new DynamoDBClient({ region: sandbox.homeRegion });
+    const handWritten = { accountId: '222222222266', desiredState: 'member', email: 'owner@example.com', requestedBy: 'operator', requestedAt: '2026-11-21T10:00:00.000Z' };
+    await raw.send(new PutItemCommand({ TableName: sandbox.tableName, Item: marshall(handWritten) }));
+    raw.destroy();
+    expect(await store.getMany(['222222222266'])).toEqual({
+      rows: [{ ...handWritten, tags: {}, autoAccept: true, paused: false, observed: {}, version: 0 }],
+      corrupt: [],
+    });
   });
 });
