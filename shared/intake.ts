@@ -10,10 +10,9 @@ import type { DeadLetter } from '#shared/domain/dead-letters';
 import { requestFromInvalidInput } from '#shared/domain/dead-letters';
 import { classifyOnboardingEvent } from '#shared/domain/events';
 import type { RunSummary } from '#shared/domain/outcomes';
-import { desiredMemberFromRequest, parseMembershipRequestBody, type MembershipRequest } from '#shared/domain/requests';
-import { maskEmailsIn } from '#shared/domain/rules';
+import { desiredMemberFromRequest, orderingTime, parseMembershipRequestBody, type MembershipRequest } from '#shared/domain/requests';
 import type { DesiredMember } from '#shared/domain/types';
-import { CorruptRowError, toAwsCallError, type AwsCallError } from '#shared/errors';
+import { AwsCallError, CorruptRowError, toAwsCallError } from '#shared/errors';
 import type { WorkBudget } from '#shared/executor';
 import type { DeadLetterPublisher, DesiredMembershipStore, DesiredWriteResult, OrganizationDirectory } from '#shared/ports';
 import { accountsToRetry, type Reconciler } from '#shared/reconciler';
@@ -73,13 +72,15 @@ export async function takeInRequestBatch(event: SQSEvent, ports: IntakePorts, se
     if (!parsed.ok) {
       reporter.warn('Invalid request dead-lettered', { messageId: record.messageId, issues: parsed.issues });
       reporter.count('RequestsInvalid');
-      await deadLetters.publish([invalidInputLetter(record.body, parsed.summary, now().toISOString())]);
+      // Unsent, the letter stays with its message: SQS delivers it again.
+      await sendOrThrow(deadLetters, invalidInputLetter(record.body, parsed.summary, now().toISOString()));
       return;
     }
     const { accountId } = parsed.request;
     const previous = inFlightByAccount.get(accountId) ?? Promise.resolve();
-    // A replayed dead letter is as old as the letter, so a correction made since it still wins.
-    const requestedAt = parsed.deadLetteredAt ?? new Date(Number(record.attributes.SentTimestamp) || now().getTime()).toISOString();
+    // SQS stamps when it took the message; a replayed dead letter is as old as its letter (so a
+    // correction made since still wins), but never newer than its replay.
+    const requestedAt = orderingTime(parsed.deadLetteredAt, Number(record.attributes.SentTimestamp) || now().getTime());
     const recording = previous.catch(() => undefined).then(() => recordRequest(record, parsed.request, requestedAt));
     inFlightByAccount.set(accountId, recording);
     await recording;
@@ -93,8 +94,7 @@ export async function takeInRequestBatch(event: SQSEvent, ports: IntakePorts, se
       fallbackRequestId: record.messageId,
     });
     recordedRows.set(request.accountId, row);
-    reporter.count(result === 'written' ? 'RequestsRecorded' : 'RequestsSuperseded');
-    reporter.info('Membership request recorded', { messageId: record.messageId, accountId: request.accountId, action: request.action, write: result });
+    reportRecorded(reporter, { messageId: record.messageId, request, requestedAt, row, result });
   };
 
   const intake = await processPartialResponse(event, takeIn, new BatchProcessor(EventType.SQS));
@@ -153,7 +153,8 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
   }
   if (intent.kind === 'invalid') {
     reporter.warn('Invalid membership event dead-lettered', { issues: intent.issues, eventId: event.id });
-    await deadLetters.publish([invalidInputLetter(event.detail, intent.summary, at)]);
+    // Unsent, the letter stays with the event: Lambda invokes again.
+    await sendOrThrow(deadLetters, invalidInputLetter(event.detail, intent.summary, at));
     return { outcome: 'invalid', summary: intent.summary };
   }
 
@@ -161,33 +162,21 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
   // left outside: once the row is recorded, a failed reconcile throws, Lambda retries the event,
   // and the schedule converges the account in any case.
   let recorded: { row: DesiredMember; result: DesiredWriteResult };
+  // What is known of the request so far: a letter for a failed write keeps a looked-up email.
+  let request: MembershipRequest | undefined = intent.request;
+  const requestedAt = orderingTime(event.time, ports.now().getTime());
   try {
     // Organizations and Control Tower events carry no email; the organization knows it.
-    const request: MembershipRequest =
-      intent.request ??
-      (intent.kind === 'enroll'
-        ? {
-            action: 'enroll',
-            accountId: intent.accountId,
-            email: intent.email ?? (await ports.organization().describeAccount(intent.accountId)).email,
-          }
-        : { action: 'remove', accountId: intent.accountId });
-    recorded = await recordMembershipRequest(store, request, {
-      requestedBy: `event:${intent.source}`,
-      requestedAt: event.time || at,
-      fallbackRequestId: event.id,
-    });
-    reporter.info('Membership request recorded', { accountId: intent.accountId, action: intent.kind, write: recorded.result });
+    request ??=
+      intent.kind === 'enroll'
+        ? { action: 'enroll', accountId: intent.accountId, email: intent.email ?? (await ports.organization().describeAccount(intent.accountId)).email }
+        : { action: 'remove', accountId: intent.accountId };
+    recorded = await recordMembershipRequest(store, request, { requestedBy: `event:${intent.source}`, requestedAt, fallbackRequestId: event.id });
+    reportRecorded(reporter, { eventId: event.id, request, requestedAt, ...recorded });
   } catch (error) {
     const failure = toAwsCallError('Onboard', error);
-    reporter.error('Onboarding failed; dead-lettered', {
-      accountId: intent.accountId,
-      operation: failure.operation,
-      errorCode: failure.code,
-      errorMessage: maskEmailsIn(failure.message),
-    });
-    const original = intent.request ?? { action: intent.kind, accountId: intent.accountId };
-    await deadLetters.publish([intakeFailureLetter({ ...original }, failure, at)]);
+    reporter.error('Onboarding failed; dead-lettered', { accountId: intent.accountId, operation: failure.operation, errorCode: failure.code, errorMessage: failure.message });
+    await sendOrThrow(deadLetters, intakeFailureLetter({ ...(request ?? { action: intent.kind, accountId: intent.accountId }) }, failure, at));
     return { outcome: 'dead-lettered', accountId: intent.accountId, errorCode: failure.code };
   }
 
@@ -261,6 +250,38 @@ export function canonicalRequestTime(requestedAt: string): string {
 function holdsSameOrNewer(previous: DesiredMember, requestedAt: string, requestId: string | undefined): boolean {
   if (previous.requestedAt > requestedAt) return true;
   return previous.requestedAt === requestedAt && previous.requestId !== undefined && previous.requestId === (requestId ?? '');
+}
+
+/**
+ * Sends one letter, or throws so that what it stands for is kept where it came from (the SQS
+ * message, the EventBridge invocation) and tried again.
+ */
+async function sendOrThrow(deadLetters: DeadLetterPublisher, letter: DeadLetter): Promise<void> {
+  const [unsent] = await deadLetters.publish([letter]);
+  if (unsent) throw new AwsCallError('SendMessageBatch', unsent.code, `the dead letter could not be sent: ${unsent.message}`, 1);
+}
+
+/** A written request is counted; one a newer request supersedes is counted and said, never dropped in silence. */
+function reportRecorded(
+  reporter: IntakeReporter,
+  entry: { messageId?: string; eventId?: string; request: MembershipRequest; requestedAt: string; row: DesiredMember; result: DesiredWriteResult },
+): void {
+  const { request, requestedAt, row, result } = entry;
+  const source = entry.messageId !== undefined ? { messageId: entry.messageId } : { eventId: entry.eventId };
+  if (result === 'written') {
+    reporter.count('RequestsRecorded');
+    reporter.info('Membership request recorded', { ...source, accountId: request.accountId, action: request.action, write: result });
+    return;
+  }
+  reporter.count('RequestsSuperseded');
+  reporter.warn('Membership request superseded: the table holds this request already, or a newer one', {
+    ...source,
+    accountId: request.accountId,
+    action: request.action,
+    requestedAt,
+    tableRequestedAt: row.requestedAt,
+    write: result,
+  });
 }
 
 function invalidInputLetter(input: unknown, summary: string, at: string): DeadLetter {

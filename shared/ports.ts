@@ -104,9 +104,20 @@ export interface DesiredMembershipStore {
 
 // ---- Dead letters -----------------------------------------------------------------------------
 
+/** A dead letter the queue would not take, and why. */
+export interface UnsentLetter {
+  letter: DeadLetter;
+  code: string;
+  message: string;
+}
+
 /** Where everything that could not be done goes, with its reason, so nothing is silently lost. */
 export interface DeadLetterPublisher {
-  publish(letters: readonly DeadLetter[]): Promise<void>;
+  /**
+   * Sends every letter it can; never throws. Returns the letters that could not be sent, which the
+   * caller keeps for another try (the next run, or SQS redelivering the request).
+   */
+  publish(letters: readonly DeadLetter[]): Promise<UnsentLetter[]>;
 }
 
 // ---- AWS Organizations ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import { deadLettersFor, observationsToRecord, summarizeRun } from '#shared/doma
 import { planMemberships } from '#shared/domain/plan';
 import type { DesiredMember, MembershipPlan, ObservedMember, Unobserved } from '#shared/domain/types';
 import type { CorruptRow } from '#shared/domain/desired-row';
-import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows } from '#shared/ports';
+import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows, UnsentLetter } from '#shared/ports';
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
 import { executePlan } from '#shared/executor';
 import { toAwsCallError } from '#shared/errors';
@@ -14,7 +14,7 @@ export interface ReconcilerPorts extends ExecutionPorts {
   store: DesiredMembershipStore;
   deadLetters: DeadLetterPublisher;
   /** Where the run summary goes: logs and metrics in Lambda, the terminal in the CLI. */
-  report?: (summary: RunSummary) => void;
+  report?: (summary: RunSummary, unsent: readonly UnsentLetter[]) => void;
   now?: () => Date;
 }
 
@@ -52,7 +52,10 @@ export interface PlanView {
 
 export interface ReconcileReport extends PlanView {
   outcomes: ExecutionOutcome[];
+  /** Every letter the run wrote, sent or not. */
   deadLetters: DeadLetter[];
+  /** The letters the queue would not take: the next run writes them again (their items are not marked). */
+  unsentDeadLetters: UnsentLetter[];
   summary: RunSummary;
 }
 
@@ -107,12 +110,9 @@ export class Reconciler {
     const at = now().toISOString();
     const deadLetters = deadLettersFor(outcomes, at);
     // Publish first: the observations mark planner dead letters as sent (the planner reads that
-    // mark to send them once), so they may say so only once the letters are out.
-    const published = await this.ports.deadLetters.publish(deadLetters).then(
-      () => ({ ok: true as const }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    const observations = observationsToRecord(outcomes, at, { deadLettersSent: published.ok });
+    // mark to send them once), so they may say so only for the letters that went out.
+    const unsent = await this.ports.deadLetters.publish(deadLetters);
+    const observations = observationsToRecord(outcomes, at, { unsent: unsent.map(({ letter }) => letter) });
     const limit = pLimit(RECORD_CONCURRENCY);
     const recorded = await Promise.allSettled(
       [...observations].map(([accountId, perRegion]) => limit(() => this.ports.store.recordObservations(accountId, perRegion))),
@@ -124,15 +124,15 @@ export class Reconciler {
       unmanaged: view.plan.unmanaged.length,
       unobserved: view.unobserved,
       corruptRows: view.corruptRows,
-      deadLettered: published.ok ? deadLetters.length : 0,
+      deadLettered: deadLetters.length - unsent.length,
+      deadLettersUnsent: unsent.length,
       durationMs: now().getTime() - started,
     });
-    this.ports.report?.(summary);
+    this.ports.report?.(summary, unsent);
     // The run is reported either way; a failure to keep its record is the run's failure.
-    if (!published.ok) throw published.error;
     const notRecorded = recorded.find((result) => result.status === 'rejected');
     if (notRecorded) throw notRecorded.reason;
-    return { ...view, outcomes, deadLetters, summary };
+    return { ...view, outcomes, deadLetters, unsentDeadLetters: unsent, summary };
   }
 
   private async observeAll(): Promise<Observation> {
@@ -175,15 +175,18 @@ export class Reconciler {
 }
 
 /**
- * Accounts a targeted run did not finish with: unreadable (alone, or with their whole region), or
- * left for the deadline. Their requests should be delivered again rather than wait for the schedule.
+ * Accounts a targeted run did not finish with: unreadable (alone, or with their whole region), left
+ * for the deadline, or failed with a dead letter the queue would not take. Their requests should be
+ * delivered again rather than wait for the schedule.
  */
-export function accountsToRetry(report: Pick<ReconcileReport, 'unobserved' | 'outcomes' | 'rows'>): Set<string> {
+export function accountsToRetry(report: Pick<ReconcileReport, 'unobserved' | 'outcomes' | 'rows' | 'unsentDeadLetters'>): Set<string> {
   const retry = new Set<string>();
   const wholeRegionUnread = report.unobserved.some((entry) => entry.accountId === undefined);
   if (wholeRegionUnread) for (const row of report.rows) retry.add(row.accountId);
   for (const entry of report.unobserved) if (entry.accountId) retry.add(entry.accountId);
   for (const outcome of report.outcomes) if (outcome.status === 'deferred') retry.add(outcome.item.accountId);
+  // A failure whose letter could not be sent would otherwise be lost with the request.
+  for (const { letter } of report.unsentDeadLetters) retry.add(String(letter.request.accountId));
   return retry;
 }
 

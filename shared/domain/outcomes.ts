@@ -58,14 +58,15 @@ export function statusAfter(outcome: ExecutionOutcome): ObservedStatus {
 export function observationsToRecord(
   outcomes: readonly ExecutionOutcome[],
   at: string,
-  { deadLettersSent }: { deadLettersSent: boolean } = { deadLettersSent: true },
+  { unsent = [] }: { unsent?: readonly DeadLetter[] } = {},
 ): Map<string, Record<string, ObservedRegionState>> {
+  const unsentFor = new Set(unsent.map(({ request, region }) => `${String(request.accountId)}/${region ?? ''}`));
   const writes = new Map<string, Record<string, ObservedRegionState>>();
   for (const outcome of outcomes) {
     const { row } = outcome.item;
     if (!row) continue;
     const previous = row.observed[outcome.item.region];
-    const next = nextObservation(outcome, previous, at, deadLettersSent);
+    const next = nextObservation(outcome, previous, at, !unsentFor.has(`${row.accountId}/${outcome.item.region}`));
     if (!next) continue;
     const perRegion = writes.get(row.accountId) ?? {};
     perRegion[outcome.item.region] = next;
@@ -78,7 +79,7 @@ function nextObservation(
   outcome: ExecutionOutcome,
   previous: ObservedRegionState | undefined,
   at: string,
-  deadLettersSent: boolean,
+  deadLetterSent: boolean,
 ): ObservedRegionState | undefined {
   const { item } = outcome;
   const tookAction = outcome.completed.length > 0 || outcome.failure !== undefined;
@@ -93,7 +94,7 @@ function nextObservation(
   }
   if (item.verdict === 'deadLetter') {
     // Unsent, it must stay unmarked so the next run sends it.
-    if (!deadLettersSent) return undefined;
+    if (!deadLetterSent) return undefined;
     if (previous?.relationshipStatus === item.observedStatus && previous.lastAction === DEAD_LETTER_ACTION) return undefined;
     return { relationshipStatus: item.observedStatus, lastAction: DEAD_LETTER_ACTION, lastError: item.reason, at };
   }
@@ -155,7 +156,10 @@ export interface RunSummary {
   unobserved: Array<Omit<Unobserved, 'operation'>>;
   /** Rows that break the row schema, and so were not planned: an operator must fix them. */
   corruptRows: CorruptRow[];
+  /** Dead letters sent. */
   deadLettered: number;
+  /** Dead letters the queue would not take; kept for another try (the next run, or SQS redelivery). */
+  deadLettersUnsent: number;
   failures: Array<{ accountId: string; region: string; action: MembershipActionKind; code: string; message: string }>;
   durationMs: number;
 }
@@ -167,6 +171,7 @@ export function summarizeRun(input: {
   unobserved: readonly Unobserved[];
   corruptRows: readonly CorruptRow[];
   deadLettered: number;
+  deadLettersUnsent?: number;
   durationMs: number;
 }): RunSummary {
   const byVerdict = zeroCounts(PLAN_VERDICTS);
@@ -216,6 +221,7 @@ export function summarizeRun(input: {
     unobserved: input.unobserved.map(({ region, accountId, code, message }) => ({ region, accountId, code, message })),
     corruptRows: [...input.corruptRows],
     deadLettered: input.deadLettered,
+    deadLettersUnsent: input.deadLettersUnsent ?? 0,
     failures,
     durationMs: input.durationMs,
   };

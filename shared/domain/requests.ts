@@ -245,6 +245,18 @@ export function parseMembershipRequestBody(
 }
 
 /**
+ * When a request counts as made, for ordering the requests of one account (the newest wins): the
+ * time its sender claims (a replayed dead letter's `at`, an event's `time`), but never later than
+ * the service received it (SQS's `SentTimestamp`, the event's arrival). A sender's clock, or a
+ * sender, could otherwise date a request in the future, and every later request for the account
+ * would lose to it.
+ */
+export function orderingTime(claimed: unknown, receivedAtMs: number): string {
+  const time = typeof claimed === 'string' ? Date.parse(claimed) : Number.NaN;
+  return new Date(Number.isNaN(time) ? receivedAtMs : Math.min(time, receivedAtMs)).toISOString();
+}
+
+/**
  * The desired-table row a request asks for.
  *
  * An enroll states what it names: fields it leaves out keep the previous row's value (so an

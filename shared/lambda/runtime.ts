@@ -2,10 +2,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '#shared/config';
 import type { RunSummary } from '#shared/domain/outcomes';
-import { maskEmailsIn } from '#shared/domain/rules';
 import type { WorkBudget } from '#shared/executor';
 import type { IntakePorts, IntakeReporter, IntakeSettings } from '#shared/intake';
 import { logger, metrics } from '#shared/powertools';
+import type { UnsentLetter } from '#shared/ports';
 import { createRuntime, type ServiceRuntime } from '#shared/runtime';
 
 let runtime: ServiceRuntime | undefined;
@@ -43,14 +43,9 @@ export function lambdaIntakeSettings(context: Pick<Context, 'getRemainingTimeInM
   };
 }
 
-/** Logs the run summary once and emits it as metrics. */
-export function reportRunWithPowertools(summary: RunSummary): void {
-  logger.info('Reconciliation run finished', {
-    summary: {
-      ...summary,
-      failures: summary.failures.map((failure) => ({ ...failure, message: maskEmailsIn(failure.message) })),
-    },
-  });
+/** Logs the run summary once and emits it as metrics (the logger masks emails in all of it). */
+export function reportRunWithPowertools(summary: RunSummary, unsent: readonly UnsentLetter[] = []): void {
+  logger.info('Reconciliation run finished', { summary });
   metrics.addMetric('AccountRegionsPlanned', MetricUnit.Count, summary.planned);
   metrics.addMetric('AccountRegionsInSync', MetricUnit.Count, summary.byVerdict.inSync);
   metrics.addMetric('AccountRegionsChanged', MetricUnit.Count, summary.byOutcome.done);
@@ -58,12 +53,16 @@ export function reportRunWithPowertools(summary: RunSummary): void {
   metrics.addMetric('AccountRegionsFailed', MetricUnit.Count, summary.byOutcome.failed);
   metrics.addMetric('AccountRegionsDeferred', MetricUnit.Count, summary.byOutcome.deferred);
   metrics.addMetric('DeadLettered', MetricUnit.Count, summary.deadLettered);
+  metrics.addMetric('DeadLettersUnsent', MetricUnit.Count, summary.deadLettersUnsent);
+  if (unsent.length > 0) {
+    const letters = unsent.map(({ letter, code, message }) => ({ accountId: letter.request.accountId, region: letter.region, reason: letter.reason, code, message }));
+    logger.error('Some dead letters could not be sent; the next run writes them again', { unsent: letters });
+  }
   metrics.addMetric('UnmanagedMembers', MetricUnit.Count, summary.unmanaged);
   // A region or account Macie would not list was not planned at all: nothing dead-letters it.
   metrics.addMetric('Unobserved', MetricUnit.Count, summary.unobserved.length);
   if (summary.unobserved.length > 0) {
-    const unobserved = summary.unobserved.map((entry) => ({ ...entry, message: maskEmailsIn(entry.message) }));
-    logger.warn('Some memberships could not be read and were not reconciled', { unobserved });
+    logger.warn('Some memberships could not be read and were not reconciled', { unobserved: summary.unobserved });
   }
   // A corrupt row is not planned at all: only an operator fixing it in the table brings it back.
   metrics.addMetric('CorruptRows', MetricUnit.Count, summary.corruptRows.length);

@@ -62,7 +62,12 @@ const reporter: IntakeReporter = {
 function ports(overrides: Partial<IntakePorts> = {}): IntakePorts {
   return {
     store: runtime.store,
-    deadLetters: { publish: async (published) => void letters.push(...published) },
+    deadLetters: {
+      publish: async (published) => {
+        letters.push(...published);
+        return [];
+      },
+    },
     reconciler: runtime.reconciler,
     reporter,
     now: () => NOW,
@@ -214,8 +219,10 @@ describe('takeInOnboardingEvent', () => {
     expect(result).toMatchObject({ outcome: 'reconciled', accountId: '222222222201', summary: { trigger: 'onboarding' } });
     expect(lookups).toEqual(['222222222201']);
     expect(tableCalls('BatchGetItem')).toBe(1);
-    expect(reported.counts).toEqual(['OnboardingEventsReconciled']);
-    expect(reported.logs).toEqual([expect.objectContaining({ message: 'Membership request recorded', attributes: { accountId: '222222222201', action: 'enroll', write: 'written' } })]);
+    expect(reported.counts).toEqual(['RequestsRecorded', 'OnboardingEventsReconciled']);
+    expect(reported.logs).toEqual([
+      expect.objectContaining({ message: 'Membership request recorded', attributes: expect.objectContaining({ accountId: '222222222201', action: 'enroll', write: 'written' }) }),
+    ]);
     for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).get('222222222201'), region).toBe('Enabled');
   });
 

@@ -6,7 +6,7 @@ import { parseConfig } from '#shared/config';
 import type { RunSummary } from '#shared/domain/outcomes';
 import { AwsCallError } from '#shared/errors';
 import type { MacieAdministrator } from '#shared/ports';
-import { Reconciler, type ReconcilerPorts, type ReconcilerSettings } from '#shared/reconciler';
+import { Reconciler, accountsToRetry, type ReconcilerPorts, type ReconcilerSettings } from '#shared/reconciler';
 import { createRuntime, reconcilerSettings, type ServiceRuntime } from '#shared/runtime';
 import { SqsDeadLetterPublisher } from '#shared/deadletter/publisher';
 import { drainQueue, listMembersStatus, seedAccounts, startServiceSandbox } from '../support/service-sandbox';
@@ -98,16 +98,17 @@ describe('Reconciler', () => {
     expect((await listMembersStatus(sandbox, 'eu-west-1')).has(first.accountId)).toBe(false);
   });
 
-  it("reports the run and fails when its dead letters cannot be sent, leaving the planner's dead letter unmarked for the next run", async () => {
+  it("reports the letters the queue would not take and keeps them: the planner's dead letter stays unmarked for the next run", async () => {
     await runtime.store.recordDesired({ ...desired(bouncing), regions: ['us-east-1'] });
     sandbox.emulator.control.seedMembership({ administratorAccountId: ADMIN, accountId: bouncing.accountId, region: 'us-east-1', relationshipStatus: 'EmailVerificationFailed' });
-    const reports: RunSummary[] = [];
+    const reports: Array<{ summary: RunSummary; unsent: number }> = [];
     const unreachable = new SqsDeadLetterPublisher(`${sandbox.deadLetterQueueUrl}-missing`, { region: sandbox.homeRegion, maxAttempts: 1 });
-    const failing = reconcilerWith({ deadLetters: unreachable, report: (summary) => reports.push(summary) });
+    const failing = reconcilerWith({ deadLetters: unreachable, report: (summary, unsent) => reports.push({ summary, unsent: unsent.length }) });
 
-    await expect(failing.reconcile({ trigger: 'test', accountIds: [bouncing.accountId] })).rejects.toMatchObject({ operation: 'SendMessageBatch' });
-    expect(reports).toHaveLength(1);
-    expect(reports[0]?.deadLettered).toBe(0);
+    const report = await failing.reconcile({ trigger: 'test', accountIds: [bouncing.accountId] });
+    expect(report.unsentDeadLetters.map(({ letter }) => [letter.request.accountId, letter.reason])).toEqual([[bouncing.accountId, 'needs-operator']]);
+    expect(reports).toEqual([{ summary: expect.objectContaining({ deadLettered: 0, deadLettersUnsent: 1 }), unsent: 1 }]);
+    expect(accountsToRetry(report)).toEqual(new Set([bouncing.accountId]));
     const { rows: [unmarked] } = await runtime.store.getMany([bouncing.accountId]);
     expect(unmarked?.observed['us-east-1']?.lastAction).not.toBe('deadLetter');
 

@@ -131,7 +131,9 @@ describe('observationsToRecord', () => {
       status: 'noop',
       completed: [],
     });
-    expect(observationsToRecord([on(bouncing, row())], AT, { deadLettersSent: false }).size).toBe(0);
+    const [letter] = deadLettersFor([on(bouncing, row())], AT);
+    expect(observationsToRecord([on(bouncing, row())], AT, { unsent: [letter!] }).size).toBe(0);
+    expect(observationsToRecord([on(bouncing, row())], AT, { unsent: [{ ...letter!, region: 'eu-west-1' }] }).size).toBe(1);
   });
 
   it('never records unmanaged members (they have no row)', () => {
