@@ -5,7 +5,7 @@
  * corrupt row of the table included).
  */
 import { desiredStateIn } from '#shared/domain/plan';
-import { RELATIONSHIP_STATUSES, type DesiredMember, type DesiredState, type ObservedStatus, type PlanVerdict } from '#shared/domain/types';
+import { OBSERVED_STATUSES, type DesiredMember, type DesiredState, type ObservedStatus, type PlanVerdict } from '#shared/domain/types';
 import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '#shared/text/table';
@@ -125,7 +125,6 @@ function recordedIn(row: DesiredMember, region: string): RegionStatus['recorded'
   return { relationshipStatus: state.relationshipStatus, lastAction: state.lastAction ?? null, lastError: state.lastError ?? null, at: state.at };
 }
 
-const STATUS_ORDER: readonly ObservedStatus[] = [...RELATIONSHIP_STATUSES, 'NotListed'];
 
 function renderStatus(document: StatusDocument): string[] {
   const memberRows = document.accounts.filter((account) => account.desiredState === 'member').length;
@@ -159,7 +158,7 @@ function renderStatus(document: StatusDocument): string[] {
   lines.push(document.accounts.length > 0 ? renderTable(rows) : 'The desired table is empty: add accounts with `enroll` or `import`.');
   if (problems.length > 0) lines.push('', 'Last errors recorded by the reconciler:', ...problems);
 
-  const statuses = STATUS_ORDER.filter((status) =>
+  const statuses = OBSERVED_STATUSES.filter((status) =>
     document.managedRegions.some((region) => (document.countsByStatus[region]?.[status] ?? 0) > 0),
   );
   lines.push('', 'Members by relationship status (live ListMembers; NotListed = desired but not a member):');

@@ -35,7 +35,8 @@ const MAX_ERROR_MESSAGE_CHARS = 2048;
  */
 export function deadLetterBody(letter: DeadLetter): string {
   const { request, ...why } = letter;
-  const errorMessage = maskEmailsIn(why.errorMessage.slice(0, MAX_ERROR_MESSAGE_CHARS));
+  // Masked before it is cut: a cut through an address would leave its local part unmasked.
+  const errorMessage = maskEmailsIn(why.errorMessage).slice(0, MAX_ERROR_MESSAGE_CHARS);
   return escapeForSqs(JSON.stringify({ ...request, ...why, errorMessage }));
 }
 

@@ -7,8 +7,8 @@
  * with a guess (a `desiredState` typo read as `member` would enroll the account).
  */
 import * as z from 'zod/mini';
-import type { DesiredMember, ObservedRegionState, Region } from '#shared/domain/types';
-import { RELATIONSHIP_STATUSES } from '#shared/domain/types';
+import type { DesiredMember, ObservedRegionState, Region, Tags } from '#shared/domain/types';
+import { OBSERVED_STATUSES } from '#shared/domain/types';
 import {
   accountIdSchema,
   describeValue,
@@ -17,7 +17,6 @@ import {
   invitationMessageSchema,
   maskEmailsIn,
   REQUIRED,
-  tagsSchema,
   typeError,
   type FieldIssue,
   type RuleParams,
@@ -59,12 +58,30 @@ const storedRegionsSchema = z
     }),
   );
 
-const OBSERVED_STATUSES = [...RELATIONSHIP_STATUSES, 'NotListed'] as const;
+// Stored tags passed a request's rules when they were written; rules tightened since (AWS's tag
+// character set, say) must not turn an existing row corrupt. A stored row needs only string values.
+const storedTagsSchema = z.pipe(
+  z.unknown().check(
+    z.superRefine((tags: unknown, ctx) => {
+      if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
+        ctx.addIssue({ code: 'custom', message: `must be a map of string values, got ${describeValue(tags)}`, params: { rule: 'type' } satisfies RuleParams });
+        return;
+      }
+      for (const [key, value] of Object.entries(tags)) {
+        if (typeof value !== 'string') {
+          ctx.addIssue({ code: 'custom', message: `must be a string, got ${describeValue(value)}`, params: { rule: 'type' } satisfies RuleParams, path: [key] });
+        }
+      }
+    }),
+  ),
+  // Object.fromEntries defines own properties, so even a "__proto__" key survives as a plain tag.
+  z.transform((tags: unknown): Tags => Object.fromEntries(Object.entries(tags as Record<string, string>))),
+);
 
 const observedRegionSchema = z.object(
   {
     relationshipStatus: z.enum(OBSERVED_STATUSES, {
-      error: (issue) => (issue.input === undefined ? REQUIRED : `must be a Macie relationship status or "NotListed", got ${describeValue(issue.input)}`),
+      error: (issue) => (issue.input === undefined ? REQUIRED : `must be a Macie relationship status, "Unrecognized" or "NotListed", got ${describeValue(issue.input)}`),
     }),
     lastAction: z.optional(text),
     lastError: z.optional(text),
@@ -74,7 +91,7 @@ const observedRegionSchema = z.object(
 );
 
 // Checked entry by entry rather than with z.record, which would add 3 KB to every function's bundle
-// (tagsSchema is checked the same way).
+// (stored tags are checked the same way).
 const observedSchema = z.pipe(
   z.unknown().check(
     z.superRefine((observed: unknown, ctx) => {
@@ -98,7 +115,7 @@ const desiredAttributes = {
   }),
   email: z._default(text, DESIRED_ROW_DEFAULTS.email),
   regions: z.optional(storedRegionsSchema),
-  tags: z._default(tagsSchema, DESIRED_ROW_DEFAULTS.tags),
+  tags: z._default(storedTagsSchema, DESIRED_ROW_DEFAULTS.tags),
   autoAccept: z._default(flagSchema, DESIRED_ROW_DEFAULTS.autoAccept),
   paused: z._default(flagSchema, DESIRED_ROW_DEFAULTS.paused),
   invitationMessage: z.optional(invitationMessageSchema),

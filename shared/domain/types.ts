@@ -32,8 +32,9 @@ export const UNRECOGNIZED_STATUS = 'Unrecognized';
 /** A member's status as the administrator lists it. */
 export type MemberStatus = RelationshipStatus | typeof UNRECOGNIZED_STATUS;
 
-/** What the administrator observes for an account in a region: a member status, or not listed at all. */
-export type ObservedStatus = MemberStatus | 'NotListed';
+/** What the administrator observes for an account in a region, in the order operators read it. */
+export const OBSERVED_STATUSES = [...RELATIONSHIP_STATUSES, UNRECOGNIZED_STATUS, 'NotListed'] as const;
+export type ObservedStatus = (typeof OBSERVED_STATUSES)[number];
 
 export type DesiredState = 'member' | 'absent';
 

@@ -93,13 +93,14 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
         values[`:${field}`] = value;
       }
     }
-    // Last request wins by request time; the same request delivered twice is a no-op.
+    // Last request wins by request time; the same request delivered twice is a no-op. A row written
+    // by hand may carry no request time (or no version): it loses to any request, as it reads.
     let condition =
-      'attribute_not_exists(accountId) OR requestedAt < :requestedAt OR (requestedAt = :requestedAt AND requestId <> :requestIdOrNone)';
+      'attribute_not_exists(requestedAt) OR requestedAt < :requestedAt OR (requestedAt = :requestedAt AND requestId <> :requestIdOrNone)';
     if (expectedVersion !== undefined) {
-      // Optimistic lock: the row is still the one the request was merged with.
+      // Optimistic lock: the row is still the one the request was merged with (0: no row, or no version yet).
       if (expectedVersion > 0) values[':expectedVersion'] = expectedVersion;
-      condition = `(${condition}) AND ${expectedVersion > 0 ? 'version = :expectedVersion' : 'attribute_not_exists(accountId)'}`;
+      condition = `(${condition}) AND ${expectedVersion > 0 ? 'version = :expectedVersion' : 'attribute_not_exists(version)'}`;
     }
     try {
       await this.update({

@@ -30,6 +30,11 @@ describe('deadLetterBody', () => {
     expect(parsed.errorMessage).toBe('got \uffff');
   });
 
+  it('masks an address that the cut would split', () => {
+    const body = JSON.parse(deadLetterBody(letter({ errorMessage: `${'x'.repeat(2040)} alice@example.com` }))) as Record<string, string>;
+    expect(body.errorMessage).not.toContain('alice');
+  });
+
   it('cuts a sender-controlled error text of any length to 2,048 characters', () => {
     const body = JSON.parse(deadLetterBody(letter({ errorMessage: 'x'.repeat(1_000_000) }))) as Record<string, string>;
     expect(body.errorMessage).toHaveLength(2048);

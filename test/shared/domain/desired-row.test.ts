@@ -34,6 +34,18 @@ describe('readDesiredRow', () => {
     expect(reading.ok && 'requestId' in reading.row).toBe(false);
   });
 
+  it('reads back every status the reconciler records, Unrecognized included', () => {
+    for (const relationshipStatus of ['Unrecognized', 'NotListed', 'AccountSuspended']) {
+      const reading = readDesiredRow({ ...stored, observed: { 'us-east-1': { relationshipStatus, at: 't' } } });
+      expect(reading.ok, relationshipStatus).toBe(true);
+    }
+  });
+
+  it('reads tags written before a request rule tightened (AWS tag characters) rather than turning the row corrupt', () => {
+    const reading = readDesiredRow({ ...stored, tags: { CostCenter: 'R&D #42', constructor: 'x' } });
+    expect(reading.ok && reading.row.tags).toEqual({ CostCenter: 'R&D #42', constructor: 'x' });
+  });
+
   it('reports observations that are not a map of region to observation', () => {
     const reading = readDesiredRow({ ...stored, observed: ['us-east-1'] });
     expect(reading.ok ? [] : reading.corrupt.problems).toEqual([

@@ -126,4 +126,14 @@ describe('DynamoDesiredMembershipStore', () => {
       corrupt: [],
     });
   });
+
+  it('lets a request replace a hand-written row that has no version and no request time', async () => {
+    const raw = new DynamoDBClient({ region: sandbox.homeRegion });
+    await raw.send(new PutItemCommand({ TableName: sandbox.tableName, Item: marshall({ accountId: '222222222255', desiredState: 'absent' }) }));
+    raw.destroy();
+    const { rows: [handWritten] } = await store.getMany(['222222222255']);
+    expect(handWritten?.version).toBe(0);
+    expect(await store.recordDesired(write({ accountId: '222222222255' }), handWritten!.version)).toBe('written');
+    expect((await store.getMany(['222222222255'])).rows[0]).toMatchObject({ desiredState: 'member', version: 1 });
+  });
 });
