@@ -1,6 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { toAwsCallError } from '#shared/errors';
-import { OPERATION_OF, meaningOfInvitationAnswer, meaningOfInvitationRecheck, meaningOfStepError } from '#shared/domain/macie-answers';
+import { OPERATION_OF, afterAcceptance, afterInvitation, afterStepError, invitationNeedsSecondLook, type StepEnd } from '#shared/domain/macie-answers';
 import type { ExecutionOutcome } from '#shared/domain/outcomes';
 import { plannedWork } from '#shared/domain/plan';
 import type { MembershipAction, MembershipActionKind, MembershipPlan, PlannedMembership } from '#shared/domain/types';
@@ -36,8 +36,9 @@ class BudgetExhausted extends Error {}
 const DEFERRED = { status: 'deferred', note: 'stopped before the deadline; the next run continues' } as const;
 
 /**
- * Runs a plan, deciding nothing itself: the plan's steps say what to call, and what an answer
- * means is asked of the domain (`macie-answers`). What is left here is scheduling. Every account ×
+ * Runs a plan, deciding nothing itself: the plan's steps say what to call, and how an answer ends a
+ * step (go on, or finish the item with an outcome) is the domain's (`macie-answers`). What is left
+ * here is scheduling. Every account ×
  * region runs its steps in order; different ones run at once, bounded per region on the
  * administrator side (one Macie rate limit per account and region) and overall on the member side
  * (each member account has its own). Invitations are gathered into batches as accounts become
@@ -62,7 +63,7 @@ export async function executePlan(
   const batchers = invitationBatchers(work, ports.macie, settings);
 
   const runItem = async (item: PlannedMembership): Promise<ExecutionOutcome> => {
-    const invite = item.actions.find((action) => action.kind === 'invite');
+    const invite = inviteStepOf(item);
     const batcher = invite ? batchers.get(batcherKey(item.region, invite)) : undefined;
     const willAccept = item.actions.some((action) => action.kind === 'accept');
     const completed: MembershipActionKind[] = [];
@@ -76,56 +77,42 @@ export async function executePlan(
     if (item.actions.length === 0) return finish({ status: 'noop' });
 
     for (const action of item.actions) {
+      let end: StepEnd;
       try {
         if (action.kind === 'invite') {
           // Invitations are batched with accounts already under way and always go out.
           invited = true;
           const unprocessed = await batcher!.invite(item.accountId);
-          const answer = meaningOfInvitationAnswer(unprocessed);
-          if (answer !== 'invited') {
-            const now =
-              answer === 'lookAgain'
-                ? await adminLimits.get(item.region)!(() => ports.macie.getMember(item.region, item.accountId)).catch(() => undefined)
-                : undefined;
-            const recheck = answer === 'lookAgain' ? meaningOfInvitationRecheck(now?.relationshipStatus) : 'failed';
-            if (recheck === 'enrolledMeanwhile') {
-              return finish({ status: 'done', observedAfter: now!.relationshipStatus, note: 'another run enrolled this account meanwhile' });
-            }
-            if (recheck === 'failed') return finish({ status: 'failed', failure: unprocessedFailure(unprocessed!) });
-          }
+          const secondLook = invitationNeedsSecondLook(unprocessed)
+            ? await adminLimits.get(item.region)!(() => ports.macie.getMember(item.region, item.accountId)).catch(() => undefined)
+            : undefined;
+          end = afterInvitation(unprocessed, secondLook?.relationshipStatus);
         } else if (action.kind === 'accept') {
           // The limiter bounds the member-side calls in flight, not the waits between polls.
           const result = await ports.acceptor.acceptInvitationInMemberAccount(item.accountId, item.region, settings.administratorAccountId, {
             schedule: (calls) => whenBudgetAllows(memberLimit, calls),
           });
-          if (result === 'invitationNotVisible') {
-            return finish({ status: 'pending', note: 'the invitation is not visible to the member yet; the next run accepts it' });
-          }
+          end = afterAcceptance(result);
         } else {
           await whenBudgetAllows(adminLimits.get(item.region)!, () => {
             // The member's session is assumed while the administrator creates and invites it.
             if (willAccept) ports.acceptor.prepareAcceptance?.(item.accountId, item.region);
             return runAdministratorStep(ports.macie, item, action);
           });
+          end = { next: 'continue' };
         }
-        completed.push(action.kind);
       } catch (error) {
         if (error instanceof BudgetExhausted) return finish(DEFERRED);
-        const failure = toAwsCallError(OPERATION_OF[action.kind], error);
-        const meaning = meaningOfStepError(action.kind, failure.code);
-        if (meaning === 'alreadyDone') {
-          completed.push(action.kind);
-          continue;
-        }
-        if (meaning === 'createdByAnotherRun') {
-          completed.push(action.kind);
-          return finish({ status: 'pending', note: 'another run created this member; the next run continues from its state' });
-        }
-        return finish({
-          status: 'failed',
-          failure: { action: action.kind, operation: failure.operation, code: failure.code, message: failure.message, attempts: failure.attempts },
-        });
+        const { operation, code, message, attempts } = toAwsCallError(OPERATION_OF[action.kind], error);
+        end = afterStepError(action.kind, { operation, code, message, attempts });
       }
+      if (end.next === 'continue') {
+        completed.push(action.kind);
+        continue;
+      }
+      const { next: _finished, stepCompleted, ...outcome } = end;
+      if (stepCompleted) completed.push(action.kind);
+      return finish(outcome);
     }
     return finish({ status: 'done' });
   };
@@ -133,8 +120,8 @@ export async function executePlan(
   return Promise.all(work.map(runItem));
 }
 
-function unprocessedFailure(entry: UnprocessedAccount): NonNullable<ExecutionOutcome['failure']> {
-  return { action: 'invite', operation: OPERATION_OF.invite, code: entry.errorCode, message: entry.errorMessage, attempts: 1 };
+function inviteStepOf(item: PlannedMembership): Extract<MembershipAction, { kind: 'invite' }> | undefined {
+  return item.actions.find((action): action is Extract<MembershipAction, { kind: 'invite' }> => action.kind === 'invite');
 }
 
 /** Accounts invited together share a region and a message. */
@@ -150,7 +137,7 @@ function batcherKey(region: string, invite: Extract<MembershipAction, { kind: 'i
 function invitationBatchers(work: readonly PlannedMembership[], macie: MacieAdministrator, settings: ExecutionSettings): Map<string, InvitationBatcher> {
   const batchers = new Map<string, InvitationBatcher>();
   for (const item of work) {
-    const invite = item.actions.find((action) => action.kind === 'invite');
+    const invite = inviteStepOf(item);
     if (!invite) continue;
     const key = batcherKey(item.region, invite);
     const existing = batchers.get(key);

@@ -74,6 +74,8 @@ export interface PlanDocument {
   unmanaged: Array<{ accountId: string; region: string; relationshipStatus: string; actions: MembershipAction[] }>;
   unobserved: Array<{ region: string; accountId: string | null; operation: string; code: string; message: string }>;
   corruptRows: CorruptRow[];
+  /** What the planner left out (unobserved, corrupt), with its reason. */
+  notPlanned: Array<{ region: string | null; accountId: string | null; reason: string }>;
 }
 
 /** The machine-readable plan (`--json`). Emails appear as they are in the table: scripts need the real values. */
@@ -107,6 +109,7 @@ export function planDocument(
     })),
     unobserved: view.unobserved.map(unobservedEntry),
     corruptRows: view.corruptRows,
+    notPlanned: view.plan.notPlanned.map(({ region, accountId, reason }) => ({ region: region ?? null, accountId: accountId ?? null, reason })),
   };
 }
 

@@ -5,6 +5,7 @@
  *
  * Codes are those of the Macie API (service model 2020-01-01) as the SDK names its exceptions.
  */
+import type { ActionFailure } from '#shared/domain/outcomes';
 import type { MembershipActionKind, ObservedStatus } from '#shared/domain/types';
 
 /** The API operation behind each step, for errors and dead letters. */
@@ -19,49 +20,99 @@ export const OPERATION_OF: Record<MembershipActionKind, string> = {
 };
 
 /**
- * What a failed step means:
- * - `alreadyDone`: another run (a schedule overlapping an SQS batch, a redelivered request) did it
- *   first; Macie says so with a conflict, or with not-found for something already removed;
- * - `createdByAnotherRun`: a conflict on `CreateMember`: another run created the member since this
- *   one looked, and inviting too would re-invite while that run's invitation is pending, so the
- *   member is left to that run and the next one continues from its state;
- * - `failed`: a failure to report and dead-letter.
+ * How a step ended, read from Macie's answer: go on with the item's next step, or finish the item
+ * with this outcome (`stepCompleted`: the step itself counts as done, e.g. a member another run
+ * created). The executor applies it and decides nothing.
  */
-export type StepErrorMeaning = 'alreadyDone' | 'createdByAnotherRun' | 'failed';
+export type StepEnd =
+  | { next: 'continue' }
+  | {
+      next: 'finish';
+      status: 'done' | 'pending' | 'failed';
+      stepCompleted: boolean;
+      note?: string;
+      observedAfter?: ObservedStatus;
+      failure?: ActionFailure;
+    };
 
-export function meaningOfStepError(kind: MembershipActionKind, code: string): StepErrorMeaning {
+const CONTINUE: StepEnd = { next: 'continue' };
+
+/** A failed call, as the adapters' error boundary describes it. */
+export interface CallFailure {
+  operation: string;
+  code: string;
+  message: string;
+  attempts: number;
+}
+
+/**
+ * A step whose call failed:
+ * - another run (a schedule overlapping an SQS batch, a redelivered request) did it first: Macie
+ *   says so with a conflict, or with not-found for something already removed; go on;
+ * - a conflict on `CreateMember`: another run created the member since this one looked, and
+ *   inviting too would re-invite while that run's invitation is pending, so the member is left to
+ *   that run and the next run continues from its state;
+ * - anything else is a failure to report and dead-letter. Invitations and acceptance settle their
+ *   races where they happen (below), so what reaches here from them is a failure too.
+ */
+export function afterStepError(kind: MembershipActionKind, failure: CallFailure): StepEnd {
+  if (alreadyDone(kind, failure.code)) return CONTINUE;
+  if (kind === 'createMember' && failure.code === 'ConflictException') {
+    return { next: 'finish', status: 'pending', stepCompleted: true, note: 'another run created this member; the next run continues from its state' };
+  }
+  return { next: 'finish', status: 'failed', stepCompleted: false, failure: { action: kind, ...failure } };
+}
+
+function alreadyDone(kind: MembershipActionKind, code: string): boolean {
   switch (kind) {
-    case 'createMember':
-      return code === 'ConflictException' ? 'createdByAnotherRun' : 'failed';
     case 'deleteMember':
     case 'disassociateMember':
-      return code === 'ConflictException' || code === 'ResourceNotFoundException' ? 'alreadyDone' : 'failed';
+      return code === 'ConflictException' || code === 'ResourceNotFoundException';
     case 'updateMemberSession':
     case 'updateTags':
-      return code === 'ConflictException' ? 'alreadyDone' : 'failed';
+      return code === 'ConflictException';
+    case 'createMember':
     case 'invite':
     case 'accept':
-      // Their races are settled where they happen (see below): what reaches here is a failure.
-      return 'failed';
+      return false;
   }
 }
 
 /**
- * What `CreateInvitations` said about one account: nothing (invited), or an `unprocessedAccounts`
- * entry. A `ClientError` may only mean that a run overlapping this one invited or even enrolled the
- * account since this run looked, so it is worth a second look before it counts as a failure; an
- * `InternalError` (or any other code) is a failure.
+ * An `unprocessedAccounts` entry with a `ClientError` may only mean that a run overlapping this one
+ * invited or even enrolled the account since this run looked: worth a second look (`GetMember`)
+ * before it counts as a failure. An `InternalError` (or any other code) is a failure at once.
  */
-export function meaningOfInvitationAnswer(unprocessed: { errorCode: string } | undefined): 'invited' | 'lookAgain' | 'failed' {
-  if (!unprocessed) return 'invited';
-  return unprocessed.errorCode === 'ClientError' ? 'lookAgain' : 'failed';
+export function invitationNeedsSecondLook(unprocessed: { errorCode: string } | undefined): boolean {
+  return unprocessed?.errorCode === 'ClientError';
 }
 
-/** The second look after a `ClientError`: the member's status now (`undefined`: not listed or unreadable). */
-export function meaningOfInvitationRecheck(now: ObservedStatus | undefined): 'enrolledMeanwhile' | 'invitedMeanwhile' | 'failed' {
-  if (now === 'Enabled' || now === 'Paused') return 'enrolledMeanwhile';
-  if (now === 'Invited') return 'invitedMeanwhile';
-  return 'failed';
+/**
+ * What `CreateInvitations` said about one account (nothing: invited), and what a second look
+ * found (`undefined`: not listed, unreadable, or not looked): enrolled by another run meanwhile
+ * (done), invited by another run (go on and accept), or a failure.
+ */
+export function afterInvitation(unprocessed: { errorCode: string; errorMessage: string } | undefined, secondLook?: ObservedStatus): StepEnd {
+  if (!unprocessed) return CONTINUE;
+  if (invitationNeedsSecondLook(unprocessed)) {
+    if (secondLook === 'Enabled' || secondLook === 'Paused') {
+      return { next: 'finish', status: 'done', stepCompleted: false, observedAfter: secondLook, note: 'another run enrolled this account meanwhile' };
+    }
+    if (secondLook === 'Invited') return CONTINUE;
+  }
+  return {
+    next: 'finish',
+    status: 'failed',
+    stepCompleted: false,
+    failure: { action: 'invite', operation: OPERATION_OF.invite, code: unprocessed.errorCode, message: unprocessed.errorMessage, attempts: 1 },
+  };
+}
+
+/** An invitation the member cannot see yet is not a failure: the next run accepts it. */
+export function afterAcceptance(result: 'accepted' | 'invitationNotVisible'): StepEnd {
+  return result === 'accepted'
+    ? CONTINUE
+    : { next: 'finish', status: 'pending', stepCompleted: false, note: 'the invitation is not visible to the member yet; the next run accepts it' };
 }
 
 /** Which failures are `unprocessedAccounts` entries of `CreateInvitations` (their own dead-letter reason). */

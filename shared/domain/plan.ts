@@ -325,7 +325,11 @@ export function planMemberships(
     );
   }
 
-  return { items, unmanaged, notPlanned: unobserved.map(notPlannedFor) };
+  const unreadableRows = [...unreadable].sort().map((accountId) => ({
+    accountId,
+    reason: `the desired row of ${accountId} is corrupt: nothing is planned for the account until the row is fixed`,
+  }));
+  return { items, unmanaged, notPlanned: [...unobserved.map(notPlannedFor), ...unreadableRows] };
 }
 
 /** An unmanaged member: removed when pruning is on, otherwise only reported. */

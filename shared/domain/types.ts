@@ -138,9 +138,10 @@ export interface PlannedMembership {
   row?: DesiredMember;
 }
 
-/** What the planner left out because it could not be seen, and why. */
+/** What the planner left out (a membership it could not see, a row it could not read), and why. */
 export interface NotPlanned {
-  region: Region;
+  /** Absent for a corrupt row: nothing is planned for it in any region. */
+  region?: Region;
   /** Absent when the whole region could not be read. */
   accountId?: AccountId;
   reason: string;

@@ -71,6 +71,7 @@ describe('plan', () => {
       'unmanaged',
       'unobserved',
       'corruptRows',
+      'notPlanned',
     ]);
     expect(document).toMatchObject({
       schemaVersion: 1,

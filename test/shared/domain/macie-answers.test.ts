@@ -4,58 +4,93 @@ import {
   isMacieAlreadyEnabled,
   isMacieNotEnabled,
   isNotAMember,
+  afterAcceptance,
+  afterInvitation,
+  afterStepError,
+  invitationNeedsSecondLook,
   isUnprocessedAccountFailure,
-  meaningOfInvitationAnswer,
-  meaningOfInvitationRecheck,
-  meaningOfStepError,
   settleAcceptanceRace,
 } from '#shared/domain/macie-answers';
 
 const ADMIN = '111111111111';
 
-describe('meaningOfStepError', () => {
-  it('reads a conflict on CreateMember as a member another run created, to be left to that run', () => {
-    expect(meaningOfStepError('createMember', 'ConflictException')).toBe('createdByAnotherRun');
+const failure = (code: string, operation = 'CreateMember') => ({ operation, code, message: `${code} said so`, attempts: 3 });
+
+describe('afterStepError', () => {
+  it('leaves a member another run just created to that run: pending, the step counted as done', () => {
+    expect(afterStepError('createMember', failure('ConflictException'))).toEqual({
+      next: 'finish',
+      status: 'pending',
+      stepCompleted: true,
+      note: 'another run created this member; the next run continues from its state',
+    });
   });
 
-  it('reads a conflict or not-found on a removal as already done', () => {
+  it('goes on past a removal another run already made (conflict or not-found)', () => {
     for (const kind of ['deleteMember', 'disassociateMember'] as const) {
-      expect(meaningOfStepError(kind, 'ConflictException')).toBe('alreadyDone');
-      expect(meaningOfStepError(kind, 'ResourceNotFoundException')).toBe('alreadyDone');
+      expect(afterStepError(kind, failure('ConflictException'))).toEqual({ next: 'continue' });
+      expect(afterStepError(kind, failure('ResourceNotFoundException'))).toEqual({ next: 'continue' });
     }
   });
 
-  it('reads a conflict on a session or tag update as already done, but not-found as a failure', () => {
-    expect(meaningOfStepError('updateMemberSession', 'ConflictException')).toBe('alreadyDone');
-    expect(meaningOfStepError('updateTags', 'ConflictException')).toBe('alreadyDone');
-    expect(meaningOfStepError('updateTags', 'ResourceNotFoundException')).toBe('failed');
+  it('goes on past a conflict on a session or tag update, but fails on not-found', () => {
+    expect(afterStepError('updateMemberSession', failure('ConflictException'))).toEqual({ next: 'continue' });
+    expect(afterStepError('updateTags', failure('ConflictException'))).toEqual({ next: 'continue' });
+    expect(afterStepError('updateTags', failure('ResourceNotFoundException', 'TagResource'))).toMatchObject({ next: 'finish', status: 'failed' });
   });
 
   it('never reads an invitation or acceptance error as done: their races are settled where they happen', () => {
-    expect(meaningOfStepError('invite', 'ConflictException')).toBe('failed');
-    expect(meaningOfStepError('accept', 'ConflictException')).toBe('failed');
+    expect(afterStepError('invite', failure('ConflictException', 'CreateInvitations'))).toMatchObject({ status: 'failed' });
+    expect(afterStepError('accept', failure('ConflictException', 'AcceptInvitation'))).toMatchObject({ status: 'failed' });
   });
 
-  it('reads throttling, access denied and quota answers as failures', () => {
+  it('fails throttling, access denied, quota and validation answers with the whole failure', () => {
     for (const code of ['ThrottlingException', 'AccessDeniedException', 'ServiceQuotaExceededException', 'ValidationException']) {
-      expect(meaningOfStepError('createMember', code)).toBe('failed');
+      expect(afterStepError('createMember', failure(code))).toEqual({
+        next: 'finish',
+        status: 'failed',
+        stepCompleted: false,
+        failure: { action: 'createMember', operation: 'CreateMember', code, message: `${code} said so`, attempts: 3 },
+      });
     }
   });
 });
 
 describe('invitation answers', () => {
-  it('looks again after a ClientError, fails an InternalError, and counts no entry as invited', () => {
-    expect(meaningOfInvitationAnswer(undefined)).toBe('invited');
-    expect(meaningOfInvitationAnswer({ errorCode: 'ClientError' })).toBe('lookAgain');
-    expect(meaningOfInvitationAnswer({ errorCode: 'InternalError' })).toBe('failed');
+  const clientError = { errorCode: 'ClientError', errorMessage: 'already a member' };
+
+  it('goes on when the account was invited, and takes a second look only after a ClientError', () => {
+    expect(afterInvitation(undefined)).toEqual({ next: 'continue' });
+    expect(invitationNeedsSecondLook(clientError)).toBe(true);
+    expect(invitationNeedsSecondLook({ errorCode: 'InternalError' })).toBe(false);
+    expect(invitationNeedsSecondLook(undefined)).toBe(false);
   });
 
-  it('reads the second look: enrolled or invited by another run, else a failure', () => {
-    expect(meaningOfInvitationRecheck('Enabled')).toBe('enrolledMeanwhile');
-    expect(meaningOfInvitationRecheck('Paused')).toBe('enrolledMeanwhile');
-    expect(meaningOfInvitationRecheck('Invited')).toBe('invitedMeanwhile');
-    expect(meaningOfInvitationRecheck('Created')).toBe('failed');
-    expect(meaningOfInvitationRecheck(undefined)).toBe('failed');
+  it('reads the second look: enrolled by another run (done), invited by another run (go on), else a failure', () => {
+    expect(afterInvitation(clientError, 'Enabled')).toEqual({
+      next: 'finish',
+      status: 'done',
+      stepCompleted: false,
+      observedAfter: 'Enabled',
+      note: 'another run enrolled this account meanwhile',
+    });
+    expect(afterInvitation(clientError, 'Paused')).toMatchObject({ status: 'done', observedAfter: 'Paused' });
+    expect(afterInvitation(clientError, 'Invited')).toEqual({ next: 'continue' });
+    for (const secondLook of ['Created', undefined] as const) {
+      expect(afterInvitation(clientError, secondLook)).toMatchObject({
+        status: 'failed',
+        failure: { action: 'invite', operation: 'CreateInvitations', code: 'ClientError', message: 'already a member', attempts: 1 },
+      });
+    }
+  });
+
+  it('fails an InternalError at once, whatever a look would find', () => {
+    expect(afterInvitation({ errorCode: 'InternalError', errorMessage: 'try again' }, 'Enabled')).toMatchObject({ status: 'failed', failure: { code: 'InternalError' } });
+  });
+
+  it('leaves an acceptance whose invitation is not visible yet pending', () => {
+    expect(afterAcceptance('accepted')).toEqual({ next: 'continue' });
+    expect(afterAcceptance('invitationNotVisible')).toMatchObject({ next: 'finish', status: 'pending', stepCompleted: false });
   });
 
   it('tells unprocessed-account failures from other failures', () => {

@@ -489,6 +489,9 @@ describe('planMemberships: what could not be observed', () => {
     });
     expect(plan.items.map((item) => item.accountId)).toEqual([ACCOUNT]);
     expect(plan.unmanaged).toEqual([]);
+    expect(plan.notPlanned).toEqual([
+      { accountId: '222222222298', reason: 'the desired row of 222222222298 is corrupt: nothing is planned for the account until the row is fixed' },
+    ]);
   });
 });
 
