@@ -223,6 +223,10 @@ export const tagsSchema = z.pipe(
         fail(ctx, 'keyLength', `key must be 1-${MAX_TAG_KEY_LENGTH} characters, got ${key.length}`, [key]);
       } else if (!TAG_CHARACTERS.test(key)) {
         fail(ctx, 'keyCharset', `key must contain letters, numbers, spaces and _ . : / = + - @ only (AWS's tag rule), got ${describeValue(key)}`, [key]);
+      } else if (key === '__proto__') {
+        // JavaScript's own objects cannot hold this key as data: the AWS SDK's marshalling drops it
+        // on the way to DynamoDB and Macie alike, so the tag would vanish without a word.
+        fail(ctx, 'unsupportedKey', 'key must not be "__proto__": the AWS SDK for JavaScript cannot carry it; use another key', [key]);
       } else if (key.toLowerCase().startsWith('aws:')) {
         fail(ctx, 'reservedPrefix', `key must not start with "aws:" (reserved for AWS), got ${describeValue(key)}`, [key]);
       }

@@ -166,7 +166,9 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
           ...input,
           TableName: this.tableName,
           Key: marshall(key),
-          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+          // A tag named like an Object property ("constructor") would otherwise make marshall take
+          // the tags for a class instance and throw; the request was valid, so it must be stored.
+          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
           ReturnConsumedCapacity: 'TOTAL',
         }),
       ),

@@ -101,7 +101,7 @@ describe('parseMembershipRequest: valid requests', () => {
   });
 
   it("accepts tags in any script with AWS's punctuation, and keys named like Object's own properties", () => {
-    const tags = { 'Équipe': 'Sécurité', 'cost-center/team': 'a_b.c:d=e+f@g', constructor: 'x', toString: 'y', ['__proto__']: 'z' };
+    const tags = { 'Équipe': 'Sécurité', 'cost-center/team': 'a_b.c:d=e+f@g', constructor: 'x', toString: 'y', prototype: 'z' };
     const parsed = parseMembershipRequest({ ...enroll, tags: JSON.parse(JSON.stringify(tags)) }, ctx);
     expect(parsed.ok && parsed.request.tags).toEqual(JSON.parse(JSON.stringify(tags)));
   });
@@ -153,6 +153,7 @@ describe('parseMembershipRequest: every rule names its field and rule', () => {
     ['tag key with a character AWS does not allow', { tags: { 'cost;center': 'v' } }, 'tags["cost;center"]', 'keyCharset', undefined],
     ['tag value with a noncharacter', { tags: { Owner: 'plat\uffffform' } }, 'tags.Owner', 'valueCharset', undefined],
     ['tag value with a newline', { tags: { Owner: 'a\nb' } }, 'tags.Owner', 'valueCharset', undefined],
+    ['tag key __proto__', { tags: JSON.parse('{"__proto__":"x"}') as Record<string, string> }, 'tags.__proto__', 'unsupportedKey', undefined],
     ['invitation message too long', { invitationMessage: 'a'.repeat(81) }, 'invitationMessage', 'length', undefined],
     ['empty invitation message', { invitationMessage: '' }, 'invitationMessage', 'length', undefined],
     ['invitation message with punctuation', { invitationMessage: 'Welcome!' }, 'invitationMessage', 'charset', undefined],

@@ -136,4 +136,10 @@ describe('DynamoDesiredMembershipStore', () => {
     expect(await store.recordDesired(write({ accountId: '222222222255' }), handWritten!.version)).toBe('written');
     expect((await store.getMany(['222222222255'])).rows[0]).toMatchObject({ desiredState: 'member', version: 1 });
   });
+
+  it('stores and reads back tags named like Object properties (constructor, toString, prototype)', async () => {
+    const tags = { constructor: 'x', toString: 'y', prototype: 'z', hasOwnProperty: 'w' };
+    expect(await store.recordDesired(write({ accountId: '222222222244', tags }))).toBe('written');
+    expect((await store.getMany(['222222222244'])).rows[0]?.tags).toEqual(tags);
+  });
 });
