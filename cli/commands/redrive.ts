@@ -1,10 +1,14 @@
 /**
  * `redrive`: moves dead-letter messages back to the request queue once their cause is fixed. A
  * dead letter is a valid request body, so the requests function takes each one in again
- * (validate, record, reconcile that account). Messages are sent before they are deleted: a
- * failure in between leaves a duplicate, which requests tolerate, never a loss.
+ * (validate, record, reconcile that account). Two kinds are made replayable on the way: Lambda's
+ * failure record of an onboarding event becomes the request its event asked for, and an
+ * enrollment whose email was never known gets it from the organization. Messages are sent before
+ * they are deleted: a failure in between leaves a duplicate, which requests tolerate, never a loss.
  */
-import type { ServiceRuntime } from '#shared/runtime';
+import { replayOf } from '#shared/domain/dead-letters';
+import { maskEmailsIn } from '#shared/domain/rules';
+import type { CliRuntime } from '#cli/session';
 import { CliError, ExitCode } from '#cli/errors';
 import { JSON_SCHEMA_VERSION, plural, writeJson, writeLine, type Terminal } from '#cli/format';
 import type { ServiceQueues } from '#cli/queues';
@@ -12,7 +16,7 @@ import type { ServiceQueues } from '#cli/queues';
 export const REDRIVE_SOURCES = ['dead-letters', 'request-dlq'] as const;
 
 export interface RedriveCommandOptions {
-  runtime: Pick<ServiceRuntime, 'config'>;
+  runtime: Pick<CliRuntime, 'config' | 'organizations'>;
   queues: Pick<ServiceQueues, 'admin' | 'requestDeadLetterQueueUrl'>;
   terminal: Terminal;
   /** `dead-letters` (DEAD_LETTER_QUEUE_URL), `request-dlq` (the request queue's DLQ) or a queue URL. */
@@ -39,20 +43,48 @@ export async function runRedrive({ runtime, queues, terminal, from = 'dead-lette
   }
 
   let reported = 0;
-  const moved = await queues.admin.moveAll(source, target, (count) => {
-    // A line per hundred keeps a long redrive visibly alive without flooding the log.
-    if (count - reported >= 100) {
-      reported = count;
-      writeLine(terminal.stderr, `redrive: ${count} moved so far`);
-    }
+  const { moved, left } = await queues.admin.moveAll(source, target, {
+    onMoved: (count) => {
+      // A line per hundred keeps a long redrive visibly alive without flooding the log.
+      if (count - reported >= 100) {
+        reported = count;
+        writeLine(terminal.stderr, `redrive: ${count} moved so far`);
+      }
+    },
+    prepare: (body) => replayBody(body, runtime, terminal),
   });
   if (json) {
-    writeJson(terminal.stdout, { schemaVersion: JSON_SCHEMA_VERSION, from: source, to: target, dryRun: false, moved, waiting: null });
+    writeJson(terminal.stdout, { schemaVersion: JSON_SCHEMA_VERSION, from: source, to: target, dryRun: false, moved, left, waiting: null });
   } else {
     writeLine(terminal.stdout, `Moved ${plural(moved, 'message')} from ${source} to ${target}.`);
+    if (left > 0) writeLine(terminal.stdout, `Left ${plural(left, 'message')} in ${source}: see the reasons above.`);
     if (moved > 0) writeLine(terminal.stdout, 'The requests function takes them in again: watch `macie-members status` for the result.');
   }
   return ExitCode.ok;
+}
+
+/** The body to send for one message, or `undefined` to leave it (said on stderr). */
+async function replayBody(body: string, runtime: RedriveCommandOptions['runtime'], terminal: Terminal): Promise<string | undefined> {
+  const replay = replayOf(body, { ...runtime.config, eventSource: runtime.config.eventSource });
+  switch (replay.kind) {
+    case 'as-is':
+      return body;
+    case 'request':
+      return JSON.stringify(replay.request);
+    case 'not-replayable':
+      writeLine(terminal.stderr, `redrive: left a message: ${maskEmailsIn(replay.reason)}`);
+      return undefined;
+    case 'needs-email': {
+      const email = await runtime.organizations
+        .describeAccount(replay.accountId)
+        .then((account) => account.email, () => '');
+      if (email === '') {
+        writeLine(terminal.stderr, `redrive: left the enrollment of ${replay.accountId}: its email is not known, and the organization did not give it`);
+        return undefined;
+      }
+      return JSON.stringify({ ...replay.request, email });
+    }
+  }
 }
 
 /** Rejects a `--from` that names no queue, before anything is opened. */

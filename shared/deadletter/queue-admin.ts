@@ -83,21 +83,34 @@ export class QueueAdmin {
 
   /**
    * Moves every message from one queue to another: send first, delete after, so a failure in
-   * between leaves a duplicate (requests are idempotent) rather than a loss.
+   * between leaves a duplicate (requests are idempotent) rather than a loss. `prepare` may rewrite
+   * a body on the way, or return `undefined` to leave the message where it is.
    */
-  async moveAll(fromUrl: string, toUrl: string, onMoved?: (moved: number) => void): Promise<number> {
+  async moveAll(
+    fromUrl: string,
+    toUrl: string,
+    { onMoved, prepare = async (body) => body }: { onMoved?: (moved: number) => void; prepare?: (body: string) => Promise<string | undefined> } = {},
+  ): Promise<{ moved: number; left: number }> {
     // Only what is there now: if the cause is still unfixed, replays come back to the dead-letter
     // queue while this runs, and moving them again would loop.
     const limit = await this.depth(fromUrl);
     let moved = 0;
-    while (moved < limit) {
-      const batch = await this.receive(fromUrl, Math.min(10, limit - moved), 60);
-      if (batch.length === 0) return moved;
+    let left = 0;
+    while (moved + left < limit) {
+      const received = await this.receive(fromUrl, Math.min(10, limit - moved - left), 60);
+      if (received.length === 0) break;
+      const batch: Array<QueuedMessage & { replay: string }> = [];
+      for (const message of received) {
+        const replay = await prepare(message.body);
+        if (replay === undefined) left += 1;
+        else batch.push({ ...message, replay });
+      }
+      if (batch.length === 0) continue;
       const sent = await callAws('SendMessageBatch', () =>
         this.sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: toUrl,
-            Entries: batch.map((message, index) => ({ Id: String(index), MessageBody: message.body })),
+            Entries: batch.map((message, index) => ({ Id: String(index), MessageBody: message.replay })),
           }),
         ),
       );
@@ -116,7 +129,7 @@ export class QueueAdmin {
       moved += batch.length;
       onMoved?.(moved);
     }
-    return moved;
+    return { moved, left };
   }
 }
 

@@ -1,4 +1,6 @@
 import { ENROLL_REQUEST_FIELDS, REMOVE_REQUEST_FIELDS } from '#shared/domain/desired-row';
+import { classifyOnboardingEvent } from '#shared/domain/events';
+import type { RequestContext } from '#shared/domain/requests';
 import { maskEmailsIn } from '#shared/domain/rules';
 import type { DesiredMember } from '#shared/domain/types';
 
@@ -83,3 +85,53 @@ function truncatedRaw(raw: string): Record<string, unknown> {
   if (raw.length <= MAX_RAW_INPUT_CHARS) return { rawInput: raw };
   return { rawInput: raw.slice(0, MAX_RAW_INPUT_CHARS), rawInputTruncatedFrom: raw.length };
 }
+
+/**
+ * What a message of the dead-letter queue replays as, on the request queue:
+ * - `as-is`: a dead letter is a request body already;
+ * - `request`: Lambda's on-failure record of an onboarding event (the destination writes it to the
+ *   same queue) replays as the request its event asked for;
+ * - `needs-email`: an enrollment whose email was never known (an event's lookup failed, a row had
+ *   none): the organization knows it, and the replay must carry it;
+ * - `not-replayable`: Lambda's record of an event that asks for nothing.
+ */
+export type Replay =
+  | { kind: 'as-is' }
+  | { kind: 'request'; request: Record<string, unknown> }
+  | { kind: 'needs-email'; accountId: string; request: Record<string, unknown> }
+  | { kind: 'not-replayable'; reason: string };
+
+export function replayOf(body: string, context: RequestContext & { eventSource: string }): Replay {
+  let message: unknown;
+  try {
+    message = JSON.parse(body);
+  } catch {
+    return { kind: 'as-is' };
+  }
+  const event = eventOfLambdaFailureRecord(message);
+  if (event !== undefined) {
+    const intent = classifyOnboardingEvent(event, context);
+    if (intent.kind === 'ignore') return { kind: 'not-replayable', reason: `Lambda's failure record of an event that asks for nothing: ${intent.reason}` };
+    if (intent.kind === 'invalid') return { kind: 'not-replayable', reason: `Lambda's failure record of an invalid event: ${intent.summary}` };
+    const request: Record<string, unknown> = intent.request ? { ...intent.request } : { action: intent.kind, accountId: intent.accountId };
+    if (intent.kind === 'enroll' && !intent.request && intent.email) request.email = intent.email;
+    return withEmail(request);
+  }
+  return isObject(message) ? withEmail(message, { kind: 'as-is' }) : { kind: 'as-is' };
+}
+
+function withEmail(request: Record<string, unknown>, otherwise: Replay = { kind: 'request', request }): Replay {
+  const needsEmail = request.action === 'enroll' && typeof request.accountId === 'string' && (request.email === undefined || request.email === '');
+  return needsEmail ? { kind: 'needs-email', accountId: request.accountId as string, request } : otherwise;
+}
+
+/** Lambda's on-failure destination record (`requestContext.condition`, `requestPayload`): the event it failed with. */
+function eventOfLambdaFailureRecord(message: unknown): unknown {
+  if (!isObject(message) || !isObject(message.requestContext) || !('condition' in message.requestContext)) return undefined;
+  return message.requestPayload;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
