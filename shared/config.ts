@@ -73,6 +73,8 @@ const environmentSchema = z.object({
   ACCEPT_POLL_ATTEMPTS: positiveInt(3, 20),
   ACCEPT_POLL_INTERVAL_MS: nonNegativeInt(1_000, 60_000),
   DEADLINE_SAFETY_MS: nonNegativeInt(20_000, 600_000),
+  // Longer than any run: a Lambda function runs 15 minutes at most.
+  LEASE_SECONDS: positiveInt(900, 86_400),
   EVENT_SOURCE: withDefault(z.string({ error: 'must be a string' }).check(z.minLength(1, 'must not be empty')), 'macie-membership-reconciler'),
 });
 
@@ -94,6 +96,8 @@ export interface ServiceConfig {
   acceptPolling: { attempts: number; intervalMs: number };
   /** Stop starting new work when the Lambda has less than this left. */
   deadlineSafetyMs: number;
+  /** How long a run holds the accounts it works on. */
+  leaseSeconds: number;
   eventSource: string;
 }
 
@@ -135,6 +139,7 @@ export function parseConfig(environment: Record<string, string | undefined>): Re
     maxAttempts: env.AWS_MAX_ATTEMPTS,
     acceptPolling: Object.freeze({ attempts: env.ACCEPT_POLL_ATTEMPTS, intervalMs: env.ACCEPT_POLL_INTERVAL_MS }),
     deadlineSafetyMs: env.DEADLINE_SAFETY_MS,
+    leaseSeconds: env.LEASE_SECONDS,
     eventSource: env.EVENT_SOURCE,
   });
 }

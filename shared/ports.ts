@@ -98,6 +98,14 @@ export interface DesiredMembershipStore {
   recordDesired(member: DesiredMemberWrite, expectedVersion?: number): Promise<DesiredWriteResult>;
   /** Records observations for some regions of an existing row, leaving the other regions and the desired fields alone. */
   recordObservations(accountId: string, observations: Readonly<Record<string, ObservedRegionState>>): Promise<void>;
+  /**
+   * Takes the account's lease for `holder` until `untilMs`, unless another holder's lease is still
+   * running at `nowMs`: overlapping runs (a schedule, an SQS batch, an onboarding event) then never
+   * work on one account at once. False when another run holds it, or the row is gone.
+   */
+  acquireLease(accountId: string, holder: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Gives the lease back, if `holder` still has it. */
+  releaseLease(accountId: string, holder: string): Promise<void>;
   /** Read and write capacity units consumed so far (the benchmarks report them). */
   consumedCapacity(): { read: number; write: number };
 }

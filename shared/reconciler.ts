@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
-import { deadLettersFor, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
+import { deadLettersFor, heldByAnotherRun, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
 import { planMemberships } from '#shared/domain/plan';
-import type { DesiredMember, MembershipPlan, ObservedMember, Unobserved } from '#shared/domain/types';
+import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, Unobserved } from '#shared/domain/types';
 import type { CorruptRow } from '#shared/domain/desired-row';
 import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows, UnsentLetter } from '#shared/ports';
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
@@ -21,6 +22,8 @@ export interface ReconcilerPorts extends ExecutionPorts {
 export interface ReconcilerSettings extends ExecutionSettings {
   managedRegions: readonly string[];
   pruneUnmanaged: boolean;
+  /** How long a run's lease on an account lasts: longer than any run (a Lambda runs 15 minutes at most). */
+  leaseMs: number;
   invitation: ExecutionSettings['invitation'] & { message: string | undefined };
 }
 
@@ -98,16 +101,51 @@ export class Reconciler {
   }
 
   async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
-    const now = this.ports.now ?? (() => new Date());
-    const started = now().getTime();
+    const started = this.now().getTime();
     const view = await this.plan(options.accountIds, options.rows);
     options.onPlan?.(view.plan);
-    const outcomes = await executePlan(view.plan, this.ports, this.settings, {
+    const holder = randomUUID();
+    const leased = await this.leaseAccountsWithWork(view.plan, holder, this.now().getTime());
+    try {
+      return await this.execute(view, leased, options, started);
+    } finally {
+      const limit = pLimit(RECORD_CONCURRENCY);
+      // An unreturned lease runs out by itself; returning it only lets the next run in sooner.
+      await Promise.allSettled([...leased].map((accountId) => limit(() => this.ports.store.releaseLease(accountId, holder))));
+    }
+  }
+
+  /**
+   * Leases every account this run will act on, so that overlapping runs never act on one account
+   * at once (two runs would invite it twice). An account another run holds is left to that run.
+   */
+  private async leaseAccountsWithWork(plan: MembershipPlan, holder: string, nowMs: number): Promise<Set<string>> {
+    const accounts = [...new Set(plan.items.filter((item) => item.actions.length > 0).map((item) => item.accountId))];
+    const limit = pLimit(RECORD_CONCURRENCY);
+    const until = nowMs + this.settings.leaseMs;
+    const taken = await Promise.all(
+      accounts.map((accountId) =>
+        limit(() => this.ports.store.acquireLease(accountId, holder, nowMs, until).catch(() => false)).then((ok) => (ok ? accountId : undefined)),
+      ),
+    );
+    return new Set(taken.filter((accountId): accountId is string => accountId !== undefined));
+  }
+
+  private now(): Date {
+    return this.ports.now?.() ?? new Date();
+  }
+
+  private async execute(view: PlanView, leased: ReadonlySet<string>, options: ReconcileOptions, started: number): Promise<ReconcileReport> {
+    const isHeldElsewhere = (item: PlannedMembership) => item.actions.length > 0 && !leased.has(item.accountId);
+    const held = view.plan.items.filter(isHeldElsewhere).map(heldByAnotherRun);
+    for (const outcome of held) options.onOutcome?.(outcome);
+    const executed = await executePlan({ items: view.plan.items.filter((item) => !isHeldElsewhere(item)), unmanaged: view.plan.unmanaged }, this.ports, this.settings, {
       budget: options.budget,
       onOutcome: options.onOutcome,
     });
+    const outcomes = [...executed, ...held];
 
-    const at = now().toISOString();
+    const at = this.now().toISOString();
     const deadLetters = deadLettersFor(outcomes, at);
     // Publish first: the observations mark planner dead letters as sent (the planner reads that
     // mark to send them once), so they may say so only for the letters that went out.
@@ -126,7 +164,7 @@ export class Reconciler {
       corruptRows: view.corruptRows,
       deadLettered: deadLetters.length - unsent.length,
       deadLettersUnsent: unsent.length,
-      durationMs: now().getTime() - started,
+      durationMs: this.now().getTime() - started,
     });
     this.ports.report?.(summary, unsent);
     // The run is reported either way; a failure to keep its record is the run's failure.

@@ -41,6 +41,7 @@ export function reconcilerSettings(config: Readonly<ServiceConfig>): ReconcilerS
     administratorAccountId: config.administratorAccountId,
     managedRegions: config.managedRegions,
     pruneUnmanaged: config.pruneUnmanaged,
+    leaseMs: config.leaseSeconds * 1000,
     invitation: config.invitation,
     concurrency: config.concurrency,
   };

@@ -44,6 +44,11 @@ export interface ExecutionOutcome {
   note?: string;
 }
 
+/** An item left alone because another run holds its account's lease: deferred, as at a deadline. */
+export function heldByAnotherRun(item: PlannedMembership): ExecutionOutcome {
+  return { item, status: 'deferred', completed: [], note: 'another run is working on this account; it is left to that run' };
+}
+
 /** The status the last completed step left, unless the executor looked afterwards. */
 export function statusAfter(outcome: ExecutionOutcome): ObservedStatus {
   if (outcome.observedAfter) return outcome.observedAfter;

@@ -116,6 +116,37 @@ export class DynamoDesiredMembershipStore implements DesiredMembershipStore {
     }
   }
 
+  async acquireLease(accountId: string, holder: string, nowMs: number, untilMs: number): Promise<boolean> {
+    try {
+      // The lease lives beside the desired fields; writing it bumps no version, so it never
+      // invalidates a request being merged with the row.
+      await this.update({
+        key: { accountId },
+        UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
+        ConditionExpression: 'attribute_exists(accountId) AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now OR leaseHolder = :holder)',
+        values: { ':holder': holder, ':until': untilMs, ':now': nowMs },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof AwsCallError && error.code === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(accountId: string, holder: string): Promise<void> {
+    try {
+      await this.update({
+        key: { accountId },
+        UpdateExpression: 'REMOVE leaseHolder, leaseUntil',
+        ConditionExpression: 'leaseHolder = :holder',
+        values: { ':holder': holder },
+      });
+    } catch (error) {
+      // Another run took it after it ran out, or the row is gone: nothing of ours to give back.
+      if (!(error instanceof AwsCallError && error.code === 'ConditionalCheckFailedException')) throw error;
+    }
+  }
+
   async recordObservations(accountId: string, observations: Readonly<Record<string, ObservedRegionState>>): Promise<void> {
     const regions = Object.keys(observations);
     if (regions.length === 0) return;

@@ -131,7 +131,16 @@ describe('reliability: concurrency', () => {
       handlers.onboard(created, lambdaContext('onboard')),
     ]);
     expect(summary.failures).toEqual([]);
-    expect(response.batchItemFailures).toEqual([]);
+    // An account another run was working on is left to that run (deferred): its request comes back
+    // from SQS, as Lambda's event source mapping redelivers a batch item failure.
+    let redelivered = 0;
+    let comingBack = response.batchItemFailures.map(({ itemIdentifier }) => itemIdentifier);
+    for (let delivery = 1; comingBack.length > 0 && delivery <= 5; delivery++) {
+      redelivered += comingBack.length;
+      const again: SQSEvent = { Records: batch.Records.filter((record) => comingBack.includes(record.messageId)) };
+      comingBack = (await handlers.requests(again, lambdaContext('requests'))).batchItemFailures.map(({ itemIdentifier }) => itemIdentifier);
+    }
+    expect(comingBack).toEqual([]);
     expect(enrolled).toMatchObject({ outcome: 'reconciled', accountId: id(7) });
     expect(onboarded).toMatchObject({ outcome: 'reconciled', accountId: id(23) });
 
@@ -160,7 +169,9 @@ describe('reliability: concurrency', () => {
     const tapped = tap.calls();
     const createdTwice = [...successesPerAccountRegion(tapped, 'CreateMember')].filter(([, count]) => count > 1);
     expect(createdTwice).toEqual([]);
+    // The lease keeps two runs from acting on one account at once: nobody is invited twice.
     const invitedTwice = [...successesPerAccountRegion(tapped, 'CreateInvitations')].filter(([, count]) => count > 1);
+    expect(invitedTwice).toEqual([]);
     const conflicts = tapped.filter((call) => call.errorType === 'ConflictException').length;
     // Every unprocessedAccounts entry is dead-lettered, including the race where one run invites an
     // account another run has just enrolled: those letters are noise, never a lost account (each
@@ -174,7 +185,8 @@ describe('reliability: concurrency', () => {
     console.log(
       `[reliability] concurrency: accounts=${expected.size} regions=${REGIONS.length} concurrentInvocations=4 (schedule, SQS batch of ${batch.Records.length}, 2 onboarding events) ` +
         `rowsMatchingNewestRequest=${expected.size}/${expected.size} observationsMatchingMacie=${afterFinal.length * REGIONS.length}/${afterFinal.length * REGIONS.length} ` +
-        `createMemberTwice=${createdTwice.length} createMemberConflictsAbsorbed=${conflicts} invitedTwice=${invitedTwice.length} raceDeadLetters=${letters.length} lost=0`,
+        `createMemberTwice=${createdTwice.length} createMemberConflictsAbsorbed=${conflicts} invitedTwice=${invitedTwice.length} raceDeadLetters=${letters.length} ` +
+        `deferredToAnotherRunThenRedelivered=${redelivered} lost=0`,
     );
   }, 60_000);
 
@@ -202,7 +214,14 @@ describe('reliability: concurrency', () => {
       handlers.requests(duplicate, lambdaContext('requests')),
       handlers.requests(structuredClone(duplicate), lambdaContext('requests')),
     ]);
-    for (const response of responses) expect(response.batchItemFailures).toEqual([]);
+    // One delivery works on the account; the other finds it held and hands its copy back to SQS,
+    // whose redelivery is then a request the table already holds.
+    const handedBack = responses.filter((response) => response.batchItemFailures.length > 0);
+    expect(handedBack.length).toBeLessThanOrEqual(1);
+    for (const { batchItemFailures } of handedBack) {
+      expect(batchItemFailures).toEqual([{ itemIdentifier: duplicate.Records[0]!.messageId }]);
+      expect((await handlers.requests(structuredClone(duplicate), lambdaContext('requests'))).batchItemFailures).toEqual([]);
+    }
 
     const { rows: [row] } = await runtime.store.getMany([id(24)]);
     expect(desiredFields(row)).toEqual({

@@ -118,6 +118,8 @@ describe('takeInRequestBatch', () => {
           ? Promise.reject(new AwsCallError('UpdateItem', 'ProvisionedThroughputExceededException', 'slow down', 3))
           : store.recordDesired(member, expectedVersion),
       recordObservations: (accountId, observations) => store.recordObservations(accountId, observations),
+      acquireLease: (...lease) => store.acquireLease(...lease),
+      releaseLease: (...lease) => store.releaseLease(...lease),
       consumedCapacity: () => store.consumedCapacity(),
     };
     const event = sqsEvent([enroll('222222222503'), enroll('222222222501', { tags: { Owner: 'a' } })]);

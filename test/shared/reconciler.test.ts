@@ -139,6 +139,24 @@ describe('Reconciler', () => {
     for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).has(stranger.accountId)).toBe(false);
     expect((await runtime.store.getMany([stranger.accountId])).rows).toEqual([]);
   });
+
+  it('leaves an account another run holds to that run: deferred, untouched, and its request comes back', async () => {
+    const held = seedAccounts(1, 1, '2222225')[0]!;
+    sandbox.emulator.control.seedAccounts([held]);
+    await runtime.store.recordDesired(desired(held));
+    expect(await runtime.store.acquireLease(held.accountId, 'another-run', Date.now(), Date.now() + 60_000)).toBe(true);
+    sandbox.emulator.control.clearCalls();
+
+    const report = await runtime.reconciler.reconcile({ trigger: 'test', accountIds: [held.accountId] });
+
+    expect(report.outcomes.map((outcome) => [outcome.item.region, outcome.status, outcome.note])).toEqual(
+      REGIONS.map((region) => [region, 'deferred', 'another run is working on this account; it is left to that run']),
+    );
+    expect(macieCalls('CreateMember')).toEqual([]);
+    expect(accountsToRetry(report)).toEqual(new Set([held.accountId]));
+    // The lease is that run's: this one gives back only its own.
+    expect(await runtime.store.acquireLease(held.accountId, 'a-third-run', Date.now(), Date.now() + 60_000)).toBe(false);
+  });
 });
 
 describe('Reconciler with corrupt rows', () => {

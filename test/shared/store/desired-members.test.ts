@@ -142,4 +142,20 @@ describe('DynamoDesiredMembershipStore', () => {
     expect(await store.recordDesired(write({ accountId: '222222222244', tags }))).toBe('written');
     expect((await store.getMany(['222222222244'])).rows[0]?.tags).toEqual(tags);
   });
+
+  it('leases an account to one run at a time, until the lease runs out or is given back', async () => {
+    await store.recordDesired(write({ accountId: '222222222233' }));
+    expect(await store.acquireLease('222222222233', 'run-a', 1_000, 61_000)).toBe(true);
+    expect(await store.acquireLease('222222222233', 'run-b', 2_000, 62_000)).toBe(false);
+    expect(await store.acquireLease('222222222233', 'run-a', 3_000, 63_000)).toBe(true);
+    // Run a stops without giving it back: the lease runs out.
+    expect(await store.acquireLease('222222222233', 'run-b', 63_000, 123_000)).toBe(true);
+    await store.releaseLease('222222222233', 'run-a');
+    expect(await store.acquireLease('222222222233', 'run-c', 64_000, 124_000)).toBe(false);
+    await store.releaseLease('222222222233', 'run-b');
+    expect(await store.acquireLease('222222222233', 'run-c', 65_000, 125_000)).toBe(true);
+    expect(await store.acquireLease('222222222299', 'run-c', 65_000, 125_000)).toBe(false);
+    const { rows: [row] } = await store.getMany(['222222222233']);
+    expect(row?.version).toBe(1);
+  });
 });
