@@ -75,6 +75,8 @@ const environmentSchema = z.object({
   DEADLINE_SAFETY_MS: nonNegativeInt(20_000, 600_000),
   // Longer than any run: a Lambda function runs 15 minutes at most.
   LEASE_SECONDS: positiveInt(900, 86_400),
+  // A failure that goes on (a missing member role, another administrator) is dead-lettered once a day, not every run.
+  DEAD_LETTER_QUIET_HOURS: nonNegativeInt(24, 24 * 30),
   EVENT_SOURCE: withDefault(z.string({ error: 'must be a string' }).check(z.minLength(1, 'must not be empty')), 'macie-membership-reconciler'),
 });
 
@@ -98,6 +100,8 @@ export interface ServiceConfig {
   deadlineSafetyMs: number;
   /** How long a run holds the accounts it works on. */
   leaseSeconds: number;
+  /** How long a failure that goes on waits before it is dead-lettered again. */
+  deadLetterQuietHours: number;
   eventSource: string;
 }
 
@@ -140,6 +144,7 @@ export function parseConfig(environment: Record<string, string | undefined>): Re
     acceptPolling: Object.freeze({ attempts: env.ACCEPT_POLL_ATTEMPTS, intervalMs: env.ACCEPT_POLL_INTERVAL_MS }),
     deadlineSafetyMs: env.DEADLINE_SAFETY_MS,
     leaseSeconds: env.LEASE_SECONDS,
+    deadLetterQuietHours: env.DEAD_LETTER_QUIET_HOURS,
     eventSource: env.EVENT_SOURCE,
   });
 }

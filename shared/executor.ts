@@ -1,6 +1,15 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { toAwsCallError } from '#shared/errors';
-import { OPERATION_OF, afterAcceptance, afterInvitation, afterStepError, invitationNeedsSecondLook, type StepEnd } from '#shared/domain/macie-answers';
+import { backoffBeforeRound } from '#shared/aws/backoff';
+import {
+  OPERATION_OF,
+  afterAcceptance,
+  afterInvitation,
+  afterStepError,
+  invitationNeedsSecondLook,
+  invitationWorthRetrying,
+  type StepEnd,
+} from '#shared/domain/macie-answers';
 import type { ExecutionOutcome } from '#shared/domain/outcomes';
 import { plannedWork } from '#shared/domain/plan';
 import type { MembershipAction, MembershipActionKind, MembershipPlan, PlannedMembership } from '#shared/domain/types';
@@ -82,7 +91,12 @@ export async function executePlan(
         if (action.kind === 'invite') {
           // Invitations are batched with accounts already under way and always go out.
           invited = true;
-          const unprocessed = await batcher!.invite(item.accountId);
+          let unprocessed = await batcher!.invite(item.accountId);
+          if (invitationWorthRetrying(unprocessed)) {
+            await backoffBeforeRound(1);
+            const options: InvitationOptions = { message: action.message, sendEmail: settings.invitation.sendEmail };
+            [unprocessed] = await adminLimits.get(item.region)!(() => ports.macie.createInvitations(item.region, [item.accountId], options));
+          }
           const secondLook = invitationNeedsSecondLook(unprocessed)
             ? await adminLimits.get(item.region)!(() => ports.macie.getMember(item.region, item.accountId)).catch(() => undefined)
             : undefined;

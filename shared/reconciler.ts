@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
-import { deadLettersFor, heldByAnotherRun, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
+import { deadLettersFor, heldByAnotherRun, isKnownFailure, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
 import { planMemberships } from '#shared/domain/plan';
 import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, Unobserved } from '#shared/domain/types';
 import type { CorruptRow } from '#shared/domain/desired-row';
@@ -24,6 +24,8 @@ export interface ReconcilerSettings extends ExecutionSettings {
   pruneUnmanaged: boolean;
   /** How long a run's lease on an account lasts: longer than any run (a Lambda runs 15 minutes at most). */
   leaseMs: number;
+  /** A failure that goes on is dead-lettered again only after this long. */
+  deadLetterQuietPeriodMs: number;
   invitation: ExecutionSettings['invitation'] & { message: string | undefined };
 }
 
@@ -146,11 +148,12 @@ export class Reconciler {
     const outcomes = [...executed, ...held];
 
     const at = this.now().toISOString();
-    const deadLetters = deadLettersFor(outcomes, at);
-    // Publish first: the observations mark planner dead letters as sent (the planner reads that
-    // mark to send them once), so they may say so only for the letters that went out.
+    const episodes = { quietPeriodMs: this.settings.deadLetterQuietPeriodMs };
+    const deadLetters = deadLettersFor(outcomes, at, episodes);
+    // Publish first: the observations mark the letters as sent (the planner and the next run read
+    // that mark to send each once per episode), so they may say so only for the letters that went out.
     const unsent = await this.ports.deadLetters.publish(deadLetters);
-    const observations = observationsToRecord(outcomes, at, { unsent: unsent.map(({ letter }) => letter) });
+    const observations = observationsToRecord(outcomes, at, { unsent: unsent.map(({ letter }) => letter), episodes });
     const limit = pLimit(RECORD_CONCURRENCY);
     const recorded = await Promise.allSettled(
       [...observations].map(([accountId, perRegion]) => limit(() => this.ports.store.recordObservations(accountId, perRegion))),
@@ -164,6 +167,7 @@ export class Reconciler {
       corruptRows: view.corruptRows,
       deadLettered: deadLetters.length - unsent.length,
       deadLettersUnsent: unsent.length,
+      knownFailures: outcomes.filter((outcome) => isKnownFailure(outcome, at, episodes)).length,
       durationMs: this.now().getTime() - started,
     });
     this.ports.report?.(summary, unsent);

@@ -42,6 +42,7 @@ export function reconcilerSettings(config: Readonly<ServiceConfig>): ReconcilerS
     managedRegions: config.managedRegions,
     pruneUnmanaged: config.pruneUnmanaged,
     leaseMs: config.leaseSeconds * 1000,
+    deadLetterQuietPeriodMs: config.deadLetterQuietHours * 3_600_000,
     invitation: config.invitation,
     concurrency: config.concurrency,
   };

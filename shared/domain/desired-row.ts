@@ -85,6 +85,7 @@ const observedRegionSchema = z.object(
     }),
     lastAction: z.optional(text),
     lastError: z.optional(text),
+    letterSent: z.optional(z.object({ episode: text, at: text }, { error: typeError('an object of episode and at') })),
     at: text,
   },
   { error: typeError('an observation object') },

@@ -88,6 +88,14 @@ export function invitationNeedsSecondLook(unprocessed: { errorCode: string } | u
 }
 
 /**
+ * An `InternalError` entry is Macie's own transient failure: the invitation is sent once more in
+ * the same run (after a pause) before it counts, so a failure that heals leaves no letter behind.
+ */
+export function invitationWorthRetrying(unprocessed: { errorCode: string } | undefined): boolean {
+  return unprocessed?.errorCode === 'InternalError';
+}
+
+/**
  * What `CreateInvitations` said about one account (nothing: invited), and what a second look
  * found (`undefined`: not listed, unreadable, or not looked): enrolled by another run meanwhile
  * (done), invited by another run (go on and accept), or a failure.

@@ -57,13 +57,37 @@ export function statusAfter(outcome: ExecutionOutcome): ObservedStatus {
 }
 
 /**
+ * How the run treats a failure that is not new: the same account, region, operation and cause as
+ * the episode its row says was dead-lettered less than `quietPeriodMs` ago. Its letter is not
+ * written again (an alarm on the queue would stay in alarm for ever and never fire for the next new
+ * problem); after the quiet period it is, as a reminder.
+ */
+export interface FailureEpisodes {
+  quietPeriodMs: number;
+}
+
+/** A failure's episode: what failed and why, not the words of this time. */
+export function episodeOf(failure: Pick<ActionFailure, 'operation' | 'code'>): string {
+  return `${failure.operation}/${failure.code}`;
+}
+
+/** True for a failure whose episode was dead-lettered within the quiet period. */
+export function isKnownFailure(outcome: ExecutionOutcome, at: string, { quietPeriodMs }: FailureEpisodes): boolean {
+  const sent = outcome.failure && outcome.item.row?.observed[outcome.item.region]?.letterSent;
+  if (!sent || sent.episode !== episodeOf(outcome.failure!)) return false;
+  return Date.parse(at) - Date.parse(sent.at) < quietPeriodMs;
+}
+
+/**
  * The observations worth writing back to the table, per account and region. Nothing is written
- * when nothing changed, so a run over a fleet with no drift makes no writes at all.
+ * when nothing changed, so a run over a fleet with no drift makes no writes at all. `unsent` are
+ * the letters the queue would not take: their items keep no mark of a letter, so the next run
+ * writes them again.
  */
 export function observationsToRecord(
   outcomes: readonly ExecutionOutcome[],
   at: string,
-  { unsent = [] }: { unsent?: readonly DeadLetter[] } = {},
+  { unsent = [], episodes = { quietPeriodMs: 0 } }: { unsent?: readonly DeadLetter[]; episodes?: FailureEpisodes } = {},
 ): Map<string, Record<string, ObservedRegionState>> {
   const unsentFor = new Set(unsent.map(({ request, region }) => `${String(request.accountId)}/${region ?? ''}`));
   const writes = new Map<string, Record<string, ObservedRegionState>>();
@@ -71,7 +95,8 @@ export function observationsToRecord(
     const { row } = outcome.item;
     if (!row) continue;
     const previous = row.observed[outcome.item.region];
-    const next = nextObservation(outcome, previous, at, !unsentFor.has(`${row.accountId}/${outcome.item.region}`));
+    const letter = isKnownFailure(outcome, at, episodes) ? 'known' : unsentFor.has(`${row.accountId}/${outcome.item.region}`) ? 'unsent' : 'sent';
+    const next = nextObservation(outcome, previous, at, letter);
     if (!next) continue;
     const perRegion = writes.get(row.accountId) ?? {};
     perRegion[outcome.item.region] = next;
@@ -84,22 +109,25 @@ function nextObservation(
   outcome: ExecutionOutcome,
   previous: ObservedRegionState | undefined,
   at: string,
-  deadLetterSent: boolean,
+  letter: 'sent' | 'unsent' | 'known',
 ): ObservedRegionState | undefined {
   const { item } = outcome;
   const tookAction = outcome.completed.length > 0 || outcome.failure !== undefined;
   if (tookAction) {
     const lastAction = outcome.failure?.action ?? outcome.completed[outcome.completed.length - 1];
+    const letterSent =
+      outcome.failure === undefined ? undefined : letter === 'sent' ? { episode: episodeOf(outcome.failure), at } : letter === 'known' ? previous?.letterSent : undefined;
     return {
       relationshipStatus: statusAfter(outcome),
       lastAction,
       ...(outcome.failure ? { lastError: `${outcome.failure.code}: ${outcome.failure.message}` } : {}),
+      ...(letterSent ? { letterSent } : {}),
       at,
     };
   }
   if (item.verdict === 'deadLetter') {
     // Unsent, it must stay unmarked so the next run sends it.
-    if (!deadLetterSent) return undefined;
+    if (letter === 'unsent') return undefined;
     if (previous?.relationshipStatus === item.observedStatus && previous.lastAction === DEAD_LETTER_ACTION) return undefined;
     return { relationshipStatus: item.observedStatus, lastAction: DEAD_LETTER_ACTION, lastError: item.reason, at };
   }
@@ -110,8 +138,11 @@ function nextObservation(
   return { relationshipStatus: status, ...(previous?.lastAction ? { lastAction: previous.lastAction } : {}), at };
 }
 
-/** Every failure, and every planner verdict that needs a human, as a replayable dead letter. */
-export function deadLettersFor(outcomes: readonly ExecutionOutcome[], at: string): DeadLetter[] {
+/**
+ * Every new failure, and every planner verdict that needs a human, as a replayable dead letter. A
+ * failure of an episode already dead-lettered within the quiet period writes none.
+ */
+export function deadLettersFor(outcomes: readonly ExecutionOutcome[], at: string, episodes: FailureEpisodes = { quietPeriodMs: 0 }): DeadLetter[] {
   const letters: DeadLetter[] = [];
   for (const outcome of outcomes) {
     const { item } = outcome;
@@ -120,6 +151,7 @@ export function deadLettersFor(outcomes: readonly ExecutionOutcome[], at: string
       ? replayRequestFor(row)
       : { action: 'remove', accountId: item.accountId, note: 'unmanaged member, pruned' };
     if (outcome.failure) {
+      if (isKnownFailure(outcome, at, episodes)) continue;
       letters.push({
         request,
         reason: isUnprocessedAccountFailure(outcome.failure) ? 'unprocessed-account' : 'action-failed',
@@ -165,6 +197,9 @@ export interface RunSummary {
   deadLettered: number;
   /** Dead letters the queue would not take; kept for another try (the next run, or SQS redelivery). */
   deadLettersUnsent: number;
+  /** Failures new to this run (dead-lettered), and failures of an episode already dead-lettered within the quiet period. */
+  failuresNew: number;
+  failuresKnown: number;
   failures: Array<{ accountId: string; region: string; action: MembershipActionKind; code: string; message: string }>;
   durationMs: number;
 }
@@ -177,6 +212,8 @@ export function summarizeRun(input: {
   corruptRows: readonly CorruptRow[];
   deadLettered: number;
   deadLettersUnsent?: number;
+  /** How many of the failures belong to an episode already dead-lettered within the quiet period. */
+  knownFailures?: number;
   durationMs: number;
 }): RunSummary {
   const byVerdict = zeroCounts(PLAN_VERDICTS);
@@ -227,6 +264,8 @@ export function summarizeRun(input: {
     corruptRows: [...input.corruptRows],
     deadLettered: input.deadLettered,
     deadLettersUnsent: input.deadLettersUnsent ?? 0,
+    failuresNew: failures.length - (input.knownFailures ?? 0),
+    failuresKnown: input.knownFailures ?? 0,
     failures,
     durationMs: input.durationMs,
   };

@@ -47,6 +47,11 @@ export interface ObservedRegionState {
   lastAction?: string;
   /** The last error, `Code: message`; absent when the last action succeeded. */
   lastError?: string;
+  /**
+   * The failure episode (`Operation/Code`) this region's last dead letter was sent for, and when:
+   * a failure that goes on is dead-lettered once per quiet period, not on every run.
+   */
+  letterSent?: { episode: string; at: string };
   /** ISO-8601 time of this observation. */
   at: string;
 }

@@ -51,6 +51,9 @@ export function reportRunWithPowertools(summary: RunSummary, unsent: readonly Un
   metrics.addMetric('AccountRegionsChanged', MetricUnit.Count, summary.byOutcome.done);
   metrics.addMetric('AccountRegionsPending', MetricUnit.Count, summary.byOutcome.pending + summary.byVerdict.pending);
   metrics.addMetric('AccountRegionsFailed', MetricUnit.Count, summary.byOutcome.failed);
+  // New failures are what an alarm should fire on; known ones were dead-lettered within the quiet period.
+  metrics.addMetric('FailuresNew', MetricUnit.Count, summary.failuresNew);
+  metrics.addMetric('FailuresKnown', MetricUnit.Count, summary.failuresKnown);
   metrics.addMetric('AccountRegionsDeferred', MetricUnit.Count, summary.byOutcome.deferred);
   metrics.addMetric('DeadLettered', MetricUnit.Count, summary.deadLettered);
   metrics.addMetric('DeadLettersUnsent', MetricUnit.Count, summary.deadLettersUnsent);

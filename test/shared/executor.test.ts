@@ -144,6 +144,29 @@ describe('executePlan', () => {
     expect(acceptor.accepted).toEqual(['222222222201 us-east-1']);
   });
 
+  it('sends an invitation Macie left undone with an InternalError once more in the same run, and goes on when it goes through', async () => {
+    const macie = new RecordingMacie();
+    macie.unprocessed.set('222222222201', { accountId: '222222222201', errorCode: 'InternalError', errorMessage: 'try again' });
+    const createInvitations = macie.createInvitations.bind(macie);
+    macie.createInvitations = async (region, accountIds, options) => {
+      const unprocessed = await createInvitations(region, accountIds, options);
+      macie.unprocessed.clear();
+      return unprocessed;
+    };
+    const acceptor = new RecordingAcceptor();
+    const outcomes = await executePlan(plan(item('222222222201')), { macie, acceptor }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['createMember', 'invite', 'accept'] });
+    expect(macie.invitationBatches).toEqual([['222222222201'], ['222222222201']]);
+  });
+
+  it('fails an invitation whose InternalError persists through the second try, without a third', async () => {
+    const macie = new RecordingMacie();
+    macie.unprocessed.set('222222222201', { accountId: '222222222201', errorCode: 'InternalError', errorMessage: 'try again' });
+    const outcomes = await executePlan(plan(item('222222222201')), { macie, acceptor: new RecordingAcceptor() }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'failed', failure: { action: 'invite', code: 'InternalError' } });
+    expect(macie.invitationBatches).toHaveLength(2);
+  });
+
   it('counts an invitation Macie refuses because another run already enrolled the account as done', async () => {
     const macie = new RecordingMacie();
     macie.unprocessed.set('222222222201', { accountId: '222222222201', errorCode: 'ClientError', errorMessage: 'already a member of your account' });

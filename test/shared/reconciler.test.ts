@@ -157,6 +157,25 @@ describe('Reconciler', () => {
     // The lease is that run's: this one gives back only its own.
     expect(await runtime.store.acquireLease(held.accountId, 'a-third-run', Date.now(), Date.now() + 60_000)).toBe(false);
   });
+
+  it('dead-letters a failure that goes on once, counts it as known, and writes it again after the quiet period', async () => {
+    const broken = { accountId: '222222600001', email: 'no-role@example.com', memberRole: 'missing' as const };
+    sandbox.emulator.control.seedAccounts([broken]);
+    await runtime.store.recordDesired({ ...desired(broken), regions: ['us-east-1'] });
+    let clock = Date.parse('2026-11-30T08:00:00.000Z');
+    const later = reconcilerWith({ now: () => new Date(clock) });
+    const run = async () => {
+      const { summary } = await later.reconcile({ trigger: 'test', accountIds: [broken.accountId] });
+      const letters = await drainQueue(sandbox, sandbox.deadLetterQueueUrl);
+      return { summary, letters: letters.map((letter) => `${letter.operation}/${letter.errorCode}`) };
+    };
+
+    expect(await run()).toMatchObject({ summary: { failuresNew: 1, failuresKnown: 0, deadLettered: 1 }, letters: ['AssumeRole/AccessDenied'] });
+    clock += 3_600_000;
+    expect(await run()).toMatchObject({ summary: { failuresNew: 0, failuresKnown: 1, deadLettered: 0 }, letters: [] });
+    clock += 24 * 3_600_000;
+    expect(await run()).toMatchObject({ summary: { failuresNew: 1, failuresKnown: 0, deadLettered: 1 }, letters: ['AssumeRole/AccessDenied'] });
+  });
 });
 
 describe('Reconciler with corrupt rows', () => {

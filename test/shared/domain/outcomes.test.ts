@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadLettersFor, observationsToRecord, statusAfter, summarizeRun, type ExecutionOutcome } from '#shared/domain/outcomes';
+import { deadLettersFor, isKnownFailure, observationsToRecord, statusAfter, summarizeRun, type ExecutionOutcome } from '#shared/domain/outcomes';
 import { deadLetterBody, requestFromInvalidInput } from '#shared/domain/dead-letters';
 import type { DesiredMember, PlannedMembership } from '#shared/domain/types';
 
@@ -90,6 +90,7 @@ describe('observationsToRecord', () => {
       relationshipStatus: 'Created',
       lastAction: 'invite',
       lastError: 'ClientError: not associated',
+      letterSent: { episode: 'CreateInvitations/ClientError', at: AT },
       at: AT,
     });
   });
@@ -234,5 +235,61 @@ describe('summarizeRun', () => {
       byAction: { createMember: { attempted: 2, succeeded: 2, failed: 0 }, invite: { attempted: 2, succeeded: 1, failed: 1 } },
     });
     expect(summary.failures).toEqual([{ accountId: '222222222201', region: 'eu-west-1', action: 'invite', code: 'ClientError', message: 'x' }]);
+  });
+});
+
+describe('failure episodes', () => {
+  const HOUR = 3_600_000;
+  const episodes = { quietPeriodMs: 24 * HOUR };
+  const roleMissing = { action: 'accept' as const, operation: 'AssumeRole', code: 'AccessDenied', message: 'not authorized', attempts: 1 };
+  const failedWith = (letterSent?: { episode: string; at: string }, failure = roleMissing) =>
+    outcome({
+      item: item({ row: row({ observed: letterSent ? { 'us-east-1': { relationshipStatus: 'Invited', lastAction: 'accept', letterSent, at: letterSent.at } } : {} }) }),
+      status: 'failed',
+      completed: ['createMember', 'invite'],
+      failure,
+    });
+
+  it('dead-letters a failure once per episode within the quiet period, and again after it', () => {
+    const first = failedWith();
+    expect(deadLettersFor([first], AT, episodes)).toHaveLength(1);
+    const recorded = observationsToRecord([first], AT, { episodes }).get('222222222201')?.['us-east-1'];
+    expect(recorded?.letterSent).toEqual({ episode: 'AssumeRole/AccessDenied', at: AT });
+
+    const anHourLater = new Date(Date.parse(AT) + HOUR).toISOString();
+    const again = failedWith(recorded!.letterSent);
+    expect(isKnownFailure(again, anHourLater, episodes)).toBe(true);
+    expect(deadLettersFor([again], anHourLater, episodes)).toEqual([]);
+    // The episode's letter mark stays as it was, so the quiet period counts from the letter.
+    expect(observationsToRecord([again], anHourLater, { episodes }).get('222222222201')?.['us-east-1']?.letterSent).toEqual(recorded!.letterSent);
+
+    const aDayLater = new Date(Date.parse(AT) + 24 * HOUR).toISOString();
+    expect(deadLettersFor([again], aDayLater, episodes)).toHaveLength(1);
+  });
+
+  it('dead-letters a new cause at once, whatever the quiet period', () => {
+    const other = failedWith({ episode: 'AssumeRole/AccessDenied', at: AT }, { ...roleMissing, operation: 'AcceptInvitation', code: 'ValidationException' });
+    expect(isKnownFailure(other, AT, episodes)).toBe(false);
+    expect(deadLettersFor([other], AT, episodes)).toHaveLength(1);
+  });
+
+  it('marks no letter for a failure whose letter the queue would not take, so the next run writes it', () => {
+    const first = failedWith();
+    const [letter] = deadLettersFor([first], AT, episodes);
+    expect(observationsToRecord([first], AT, { unsent: [letter!], episodes }).get('222222222201')?.['us-east-1']).not.toHaveProperty('letterSent');
+  });
+
+  it('counts new and known failures apart in the run summary', () => {
+    const summary = summarizeRun({
+      trigger: 'schedule',
+      outcomes: [failedWith(), failedWith()],
+      unmanaged: 0,
+      unobserved: [],
+      corruptRows: [],
+      deadLettered: 1,
+      knownFailures: 1,
+      durationMs: 1,
+    });
+    expect(summary).toMatchObject({ failuresNew: 1, failuresKnown: 1 });
   });
 });
