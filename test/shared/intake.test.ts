@@ -24,6 +24,9 @@ const accounts = [
   { accountId: '222222222503', email: 'unwritable@example.com' },
   { accountId: '222222222504', email: 'corrupt@example.com' },
   { accountId: '222222222505', email: 'twice@example.com' },
+  { accountId: '222222222506', email: 'lookup@example.com' },
+  { accountId: '222222222507', email: 'future@example.com' },
+  { accountId: '222222222508', email: 'replayed@example.com' },
   { accountId: '222222222201', email: 'payments-prod@example.com' },
   { accountId: '222222222203', email: 'security+payments-dev@example.com' },
 ];
@@ -232,5 +235,63 @@ describe('takeInOnboardingEvent', () => {
     const result = await takeInOnboardingEvent(await loadEvent<AnyEvent>('member-enrollment-requested.json'), onboardingPorts(), settings);
     expect(result).toMatchObject({ outcome: 'reconciled', accountId: '222222222203' });
     expect(lookups).toEqual([]);
+  });
+
+  it("keeps the email it looked up in the letter when the table write fails, so the letter replays as it is", async () => {
+    const store = runtime.store;
+    const unwritable: DesiredMembershipStore = { ...store, recordDesired: () => Promise.reject(new AwsCallError('UpdateItem', 'ProvisionedThroughputExceededException', 'slow down', 8)) };
+    for (const method of ['listAll', 'getMany', 'recordObservations', 'acquireLease', 'releaseLease', 'consumedCapacity'] as const) {
+      Object.assign(unwritable, { [method]: store[method].bind(store) });
+    }
+    const event = structuredClone(await loadEvent<AnyEvent>('organizations-create-account-result.json'));
+    (event.detail as { serviceEventDetails: { createAccountStatus: { accountId: string } } }).serviceEventDetails.createAccountStatus.accountId = '222222222506';
+    const result = await takeInOnboardingEvent(event, { ...onboardingPorts(), store: unwritable }, settings);
+    expect(result).toMatchObject({ outcome: 'dead-lettered', errorCode: 'ProvisionedThroughputExceededException' });
+    expect(letters).toEqual([
+      expect.objectContaining({ reason: 'intake-failed', request: { action: 'enroll', accountId: '222222222506', email: 'lookup@example.com' } }),
+    ]);
+  });
+
+  it('never dates a request later than it arrived: an event timed in the future does not outrank the removal after it', async () => {
+    const arrived = new Date();
+    const future = { ...(await loadEvent<AnyEvent>('member-enrollment-requested.json')), time: '2099-01-01T00:00:00Z', id: 'future-event' };
+    future.detail = { ...(future.detail as Record<string, unknown>), accountId: '222222222507', email: 'future@example.com', requestId: 'future' };
+    await takeInOnboardingEvent(future, { ...onboardingPorts(), now: () => arrived }, settings);
+    const { rows: [enrolled] } = await runtime.store.getMany(['222222222507']);
+    expect(enrolled?.requestedAt).toBe(arrived.toISOString());
+
+    const later = new Date(arrived.getTime() + 60_000);
+    const removal = sqsEvent([JSON.stringify({ action: 'remove', accountId: '222222222507' })]);
+    removal.Records[0]!.attributes.SentTimestamp = String(later.getTime());
+    await takeInRequestBatch(removal, ports(), settings);
+    const { rows: [removed] } = await runtime.store.getMany(['222222222507']);
+    expect(removed).toMatchObject({ desiredState: 'absent', requestedAt: later.toISOString() });
+  });
+});
+
+describe('request order', () => {
+  it('dates a replayed dead letter no later than SQS took it, so a letter claiming the future cannot block what follows', async () => {
+    const sent = new Date(Date.now() + 120_000);
+    const letter = sqsEvent([JSON.stringify({ action: 'enroll', accountId: '222222222508', email: 'replayed@example.com', reason: 'action-failed', at: '2099-01-01T00:00:00.000Z' })]);
+    letter.Records[0]!.attributes.SentTimestamp = String(sent.getTime());
+    await takeInRequestBatch(letter, ports(), settings);
+    expect((await runtime.store.getMany(['222222222508'])).rows[0]?.requestedAt).toBe(sent.toISOString());
+
+    const then = new Date(sent.getTime() + 1_000);
+    const removal = sqsEvent([JSON.stringify({ action: 'remove', accountId: '222222222508' })]);
+    removal.Records[0]!.attributes.SentTimestamp = String(then.getTime());
+    const response = await takeInRequestBatch(removal, ports(), settings);
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await runtime.store.getMany(['222222222508'])).rows[0]).toMatchObject({ desiredState: 'absent', requestedAt: then.toISOString() });
+  });
+
+  it('counts and says a request that a newer one supersedes, rather than dropping it in silence', async () => {
+    const old = sqsEvent([JSON.stringify({ action: 'enroll', accountId: '222222222508', email: 'replayed@example.com' })]);
+    old.Records[0]!.attributes.SentTimestamp = String(NOW.getTime());
+    await takeInRequestBatch(old, ports(), settings);
+    expect(reported.counts).toContain('RequestsSuperseded');
+    expect(reported.logs).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'Membership request superseded: the table holds this request already, or a newer one' }),
+    );
   });
 });
