@@ -11,7 +11,7 @@ import { requestFromInvalidInput } from '#shared/domain/dead-letters';
 import { classifyOnboardingEvent } from '#shared/domain/events';
 import type { RunSummary } from '#shared/domain/outcomes';
 import { desiredMemberFromRequest, parseMembershipRequestBody, type MembershipRequest } from '#shared/domain/requests';
-import { maskEmailsIn } from '#shared/domain/rules';
+import { describeValue, maskEmailsIn, MAX_QUOTED_CHARS } from '#shared/domain/rules';
 import type { DesiredMember } from '#shared/domain/types';
 import { CorruptRowError, toAwsCallError, type AwsCallError } from '#shared/errors';
 import type { WorkBudget } from '#shared/executor';
@@ -148,11 +148,11 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
 
   if (intent.kind === 'ignore') {
     // Anything can be sent to a function, even `null`: only a membership event is read further.
-    reporter.info('Event ignored', { reason: intent.reason, source: event?.source, detailType: event?.['detail-type'] });
+    reporter.info('Event ignored', { reason: intent.reason, source: envelopeFieldForLog(event?.source), detailType: envelopeFieldForLog(event?.['detail-type']) });
     return { outcome: 'ignored', reason: intent.reason };
   }
   if (intent.kind === 'invalid') {
-    reporter.warn('Invalid membership event dead-lettered', { issues: intent.issues, eventId: event.id });
+    reporter.warn('Invalid membership event dead-lettered', { issues: intent.issues, eventId: envelopeFieldForLog(event.id) });
     await deadLetters.publish([invalidInputLetter(event.detail, intent.summary, at)]);
     return { outcome: 'invalid', summary: intent.summary };
   }
@@ -194,6 +194,16 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
   const { row } = recorded;
   const { summary } = await reconciler.reconcile({ trigger: 'onboarding', accountIds: [row.accountId], rows: [row], budget: settings.budget });
   return { outcome: 'reconciled', accountId: row.accountId, summary };
+}
+
+/**
+ * An event's envelope field as a log attribute. The sender chose it, so it can be anything, and the
+ * logger writes attributes with JSON.stringify, which overflows the stack on a 20,000-deep object:
+ * only a short string is logged as it is, anything else as its description.
+ */
+function envelopeFieldForLog(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' && value.length <= MAX_QUOTED_CHARS ? value : describeValue(value);
 }
 
 export interface RequestOrigin {

@@ -185,6 +185,21 @@ describe('takeInOnboardingEvent', () => {
     expect(sandbox.calls()).toEqual([]);
   });
 
+  it('logs what a 20,000-deep source, detail-type or id is, rather than the structure, which the logger could not write', async () => {
+    const deep = () => JSON.parse(`${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`) as unknown;
+    const own = await loadEvent<AnyEvent>('member-enrollment-requested.json');
+    const ignored = await takeInOnboardingEvent({ ...own, source: deep(), 'detail-type': deep() } as unknown as AnyEvent, onboardingPorts(), settings);
+    const invalid = await takeInOnboardingEvent({ ...own, id: deep(), detail: { accountId: '12345' } } as unknown as AnyEvent, onboardingPorts(), settings);
+
+    expect(ignored).toMatchObject({ outcome: 'ignored' });
+    expect(invalid).toMatchObject({ outcome: 'invalid' });
+    expect(reported.logs.map((log) => log.attributes)).toEqual([
+      expect.objectContaining({ source: 'an object with 1 key', detailType: 'an object with 1 key' }),
+      expect.objectContaining({ eventId: 'an object with 1 key' }),
+    ]);
+    expect(() => JSON.stringify(reported.logs)).not.toThrow();
+  });
+
   it('dead-letters an invalid membership event', async () => {
     const event = await loadEvent<AnyEvent>('member-enrollment-requested.json');
     const result = await takeInOnboardingEvent({ ...event, detail: { ...(event.detail as object), accountId: '12345' } }, onboardingPorts(), settings);
