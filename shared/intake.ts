@@ -11,7 +11,7 @@ import { requestFromInvalidInput } from '#shared/domain/dead-letters';
 import { classifyOnboardingEvent } from '#shared/domain/events';
 import type { RunSummary } from '#shared/domain/outcomes';
 import { desiredMemberFromRequest, parseMembershipRequestBody, type MembershipRequest } from '#shared/domain/requests';
-import { describeValue, maskEmailsIn, MAX_QUOTED_CHARS } from '#shared/domain/rules';
+import { describeValue, isRequestId, maskEmailsIn, MAX_QUOTED_CHARS } from '#shared/domain/rules';
 import type { DesiredMember } from '#shared/domain/types';
 import { CorruptRowError, toAwsCallError, type AwsCallError } from '#shared/errors';
 import type { WorkBudget } from '#shared/executor';
@@ -226,7 +226,10 @@ export async function recordMembershipRequest(
   origin: RequestOrigin,
 ): Promise<{ row: DesiredMember; result: DesiredWriteResult }> {
   const requestedAt = canonicalRequestTime(origin.requestedAt);
-  const withId = request.requestId || !origin.fallbackRequestId ? request : { ...request, requestId: origin.fallbackRequestId };
+  // An event's `id` reaches here unchecked (a direct invocation can send a number, an object or a
+  // kilobyte): as the row's requestId it would make the row corrupt, or every replay of it invalid.
+  const fallbackRequestId = isRequestId(origin.fallbackRequestId) ? origin.fallbackRequestId : undefined;
+  const withId = request.requestId || !fallbackRequestId ? request : { ...request, requestId: fallbackRequestId };
   for (let attempt = 1; ; attempt++) {
     const {
       rows: [previous],

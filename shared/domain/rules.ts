@@ -249,6 +249,11 @@ export const requestIdSchema = z.string({ error: typeError('a string') }).check(
   }),
 );
 
+/** Whether a value keeps the requestId rule, such as an event id that is to stand in for a missing requestId. */
+export function isRequestId(value: unknown): value is string {
+  return z.safeParse(requestIdSchema, value).success;
+}
+
 export const invitationMessageSchema = z.string({ error: typeError('a string') }).check(
   z.superRefine((value: string, ctx) => {
     if (value.length < 1 || value.length > MAX_INVITATION_MESSAGE_LENGTH) {

@@ -24,6 +24,7 @@ const accounts = [
   { accountId: '222222222503', email: 'unwritable@example.com' },
   { accountId: '222222222504', email: 'corrupt@example.com' },
   { accountId: '222222222505', email: 'twice@example.com' },
+  { accountId: '222222222506', email: 'odd-envelope@example.com' },
   { accountId: '222222222201', email: 'payments-prod@example.com' },
   { accountId: '222222222203', email: 'security+payments-dev@example.com' },
 ];
@@ -232,6 +233,19 @@ describe('takeInOnboardingEvent', () => {
     expect(reported.counts).toEqual(['OnboardingEventsReconciled']);
     expect(reported.logs).toEqual([expect.objectContaining({ message: 'Membership request recorded', attributes: { accountId: '222222222201', action: 'enroll', write: 'written' } })]);
     for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).get('222222222201'), region).toBe('Enabled');
+  });
+
+  it('records no request id from an event id that breaks the requestId rule, so the row stays readable', async () => {
+    const own = await loadEvent<AnyEvent>('member-enrollment-requested.json');
+    const detail = { accountId: '222222222506', email: 'odd-envelope@example.com' };
+    for (const id of [42, { uuid: 'x' }, 'r'.repeat(129), 'tab\there']) {
+      const result = await takeInOnboardingEvent({ ...own, id, detail } as unknown as AnyEvent, onboardingPorts(), settings);
+      expect(result, JSON.stringify(id)).toMatchObject({ outcome: 'reconciled', accountId: '222222222506' });
+      const { rows, corrupt } = await runtime.store.getMany(['222222222506']);
+      expect(corrupt, JSON.stringify(id)).toEqual([]);
+      expect(rows[0]?.requestId, JSON.stringify(id)).toBeUndefined();
+    }
+    expect(letters).toEqual([]);
   });
 
   it("takes the email of the project's own event without looking it up", async () => {
