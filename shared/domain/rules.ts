@@ -208,6 +208,12 @@ export const regionsSchema = (managedRegions: readonly string[]) => {
     }));
 };
 
+// AWS allows these keys, but util-dynamodb cannot write them: it builds a map by assignment, where
+// "__proto__" sets the prototype and the tag is silently lost, and it reads `constructor.name` to tell
+// a map from other values, so a "constructor" tag makes the table write throw (and its SQS message
+// come back forever).
+const UNSTORABLE_TAG_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor']);
+
 export const tagsSchema = z.pipe(
   z.unknown().check(z.superRefine((tags: unknown, ctx) => {
     if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) {
@@ -225,6 +231,8 @@ export const tagsSchema = z.pipe(
         fail(ctx, 'keyCharset', `key must contain letters, numbers, spaces and _ . : / = + - @ only (AWS's tag rule), got ${describeValue(key)}`, [key]);
       } else if (key.toLowerCase().startsWith('aws:')) {
         fail(ctx, 'reservedPrefix', `key must not start with "aws:" (reserved for AWS), got ${describeValue(key)}`, [key]);
+      } else if (UNSTORABLE_TAG_KEYS.has(key)) {
+        fail(ctx, 'reservedKey', `key must not be "__proto__" or "constructor" (the desired table cannot store it), got ${describeValue(key)}`, [key]);
       }
       if (typeof value !== 'string') {
         fail(ctx, 'type', `must be a string, got ${describeValue(value)}`, [key]);
