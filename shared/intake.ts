@@ -10,7 +10,7 @@ import type { DeadLetter } from '#shared/domain/dead-letters';
 import { requestFromInvalidInput } from '#shared/domain/dead-letters';
 import { classifyOnboardingEvent } from '#shared/domain/events';
 import type { RunSummary } from '#shared/domain/outcomes';
-import { desiredMemberFromRequest, parseMembershipRequestBody, type MembershipRequest } from '#shared/domain/requests';
+import { desiredMemberFromRequest, parseMembershipRequestBody, type MembershipRequest, type RequestIssue } from '#shared/domain/requests';
 import { describeValue, isRequestId, maskEmailsIn, MAX_QUOTED_CHARS } from '#shared/domain/rules';
 import type { DesiredMember } from '#shared/domain/types';
 import { CorruptRowError, toAwsCallError, type AwsCallError } from '#shared/errors';
@@ -71,7 +71,7 @@ export async function takeInRequestBatch(event: SQSEvent, ports: IntakePorts, se
   const takeIn = async (record: SQSRecord): Promise<void> => {
     const parsed = parseMembershipRequestBody(record.body, requestContext);
     if (!parsed.ok) {
-      reporter.warn('Invalid request dead-lettered', { messageId: record.messageId, issues: parsed.issues });
+      reporter.warn('Invalid request dead-lettered', { messageId: record.messageId, ...issuesForLog(parsed.issues) });
       reporter.count('RequestsInvalid');
       await deadLetters.publish([invalidInputLetter(record.body, parsed.summary, now().toISOString())]);
       return;
@@ -152,7 +152,7 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
     return { outcome: 'ignored', reason: intent.reason };
   }
   if (intent.kind === 'invalid') {
-    reporter.warn('Invalid membership event dead-lettered', { issues: intent.issues, eventId: envelopeFieldForLog(event.id) });
+    reporter.warn('Invalid membership event dead-lettered', { ...issuesForLog(intent.issues), eventId: envelopeFieldForLog(event.id) });
     await deadLetters.publish([invalidInputLetter(event.detail, intent.summary, at)]);
     return { outcome: 'invalid', summary: intent.summary };
   }
@@ -194,6 +194,13 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
   const { row } = recorded;
   const { summary } = await reconciler.reconcile({ trigger: 'onboarding', accountIds: [row.accountId], rows: [row], budget: settings.budget });
   return { outcome: 'reconciled', accountId: row.accountId, summary };
+}
+
+// A 256 KiB body can break 40,000 rules, and a log line naming each would be 6 MB.
+const LOGGED_ISSUES = 20;
+
+function issuesForLog(issues: readonly RequestIssue[]): { issues: RequestIssue[]; issueCount: number } {
+  return { issues: issues.slice(0, LOGGED_ISSUES), issueCount: issues.length };
 }
 
 /**

@@ -89,6 +89,17 @@ describe('takeInRequestBatch', () => {
     expect(tableCalls('UpdateItem')).toBe(0);
   });
 
+  it('logs the first 20 issues of a request that breaks thousands of rules, and how many there were', async () => {
+    const tags = Object.fromEntries(Array.from({ length: 2_000 }, (_, index) => [`bad!${index}`, 'v']));
+    const response = await takeInRequestBatch(sqsEvent([enroll('222222222501', { tags })]), ports(), settings);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(letters).toEqual([expect.objectContaining({ reason: 'invalid-request', errorMessage: expect.stringMatching(/\(2001 problems\): tags must have at most 50 tags, got 2000/) })]);
+    const [log] = reported.logs;
+    expect(log).toMatchObject({ level: 'warn', message: 'Invalid request dead-lettered', attributes: { issueCount: 2_001 } });
+    expect(log?.attributes.issues).toHaveLength(20);
+  });
+
   it('reconciles the recorded rows without reading them again: one BatchGetItem per request, none for the reconcile', async () => {
     const event = sqsEvent([enroll('222222222501'), enroll('222222222502')]);
     const response = await takeInRequestBatch(event, ports(), settings);
