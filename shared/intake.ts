@@ -10,7 +10,8 @@ import type { DeadLetter } from '#shared/domain/dead-letters';
 import { requestFromInvalidInput } from '#shared/domain/dead-letters';
 import { classifyOnboardingEvent } from '#shared/domain/events';
 import type { RunSummary } from '#shared/domain/outcomes';
-import { desiredMemberFromRequest, orderingTime, parseMembershipRequestBody, type MembershipRequest } from '#shared/domain/requests';
+import { desiredMemberFromRequest, orderingTime, parseMembershipRequestBody, type MembershipRequest, type RequestIssue } from '#shared/domain/requests';
+import { describeValue, isRequestId, MAX_QUOTED_CHARS } from '#shared/domain/rules';
 import type { DesiredMember } from '#shared/domain/types';
 import { AwsCallError, CorruptRowError, toAwsCallError } from '#shared/errors';
 import type { WorkBudget } from '#shared/executor';
@@ -70,7 +71,7 @@ export async function takeInRequestBatch(event: SQSEvent, ports: IntakePorts, se
   const takeIn = async (record: SQSRecord): Promise<void> => {
     const parsed = parseMembershipRequestBody(record.body, requestContext);
     if (!parsed.ok) {
-      reporter.warn('Invalid request dead-lettered', { messageId: record.messageId, issues: parsed.issues });
+      reporter.warn('Invalid request dead-lettered', { messageId: record.messageId, ...issuesForLog(parsed.issues) });
       reporter.count('RequestsInvalid');
       // Unsent, the letter stays with its message: SQS delivers it again.
       await sendOrThrow(deadLetters, invalidInputLetter(record.body, parsed.summary, now().toISOString()));
@@ -148,11 +149,11 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
 
   if (intent.kind === 'ignore') {
     // Anything can be sent to a function, even `null`: only a membership event is read further.
-    reporter.info('Event ignored', { reason: intent.reason, source: event?.source, detailType: event?.['detail-type'] });
+    reporter.info('Event ignored', { reason: intent.reason, source: envelopeFieldForLog(event?.source), detailType: envelopeFieldForLog(event?.['detail-type']) });
     return { outcome: 'ignored', reason: intent.reason };
   }
   if (intent.kind === 'invalid') {
-    reporter.warn('Invalid membership event dead-lettered', { issues: intent.issues, eventId: event.id });
+    reporter.warn('Invalid membership event dead-lettered', { ...issuesForLog(intent.issues), eventId: envelopeFieldForLog(event.id) });
     // Unsent, the letter stays with the event: Lambda invokes again.
     await sendOrThrow(deadLetters, invalidInputLetter(event.detail, intent.summary, at));
     return { outcome: 'invalid', summary: intent.summary };
@@ -172,7 +173,7 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
         ? { action: 'enroll', accountId: intent.accountId, email: intent.email ?? (await ports.organization().describeAccount(intent.accountId)).email }
         : { action: 'remove', accountId: intent.accountId };
     recorded = await recordMembershipRequest(store, request, { requestedBy: `event:${intent.source}`, requestedAt, fallbackRequestId: event.id });
-    reportRecorded(reporter, { eventId: event.id, request, requestedAt, ...recorded });
+    reportRecorded(reporter, { eventId: envelopeFieldForLog(event.id), request, requestedAt, ...recorded });
   } catch (error) {
     const failure = toAwsCallError('Onboard', error);
     reporter.error('Onboarding failed; dead-lettered', { accountId: intent.accountId, operation: failure.operation, errorCode: failure.code, errorMessage: failure.message });
@@ -183,6 +184,23 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
   const { row } = recorded;
   const { summary } = await reconciler.reconcile({ trigger: 'onboarding', accountIds: [row.accountId], rows: [row], budget: settings.budget });
   return { outcome: 'reconciled', accountId: row.accountId, summary };
+}
+
+// A 256 KiB body can break 40,000 rules, and a log line naming each would be 6 MB.
+const LOGGED_ISSUES = 20;
+
+function issuesForLog(issues: readonly RequestIssue[]): { issues: RequestIssue[]; issueCount: number } {
+  return { issues: issues.slice(0, LOGGED_ISSUES), issueCount: issues.length };
+}
+
+/**
+ * An event's envelope field as a log attribute. The sender chose it, so it can be anything, and the
+ * logger writes attributes with JSON.stringify, which overflows the stack on a 20,000-deep object:
+ * only a short string is logged as it is, anything else as its description.
+ */
+function envelopeFieldForLog(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' && value.length <= MAX_QUOTED_CHARS ? value : describeValue(value);
 }
 
 export interface RequestOrigin {
@@ -205,7 +223,10 @@ export async function recordMembershipRequest(
   origin: RequestOrigin,
 ): Promise<{ row: DesiredMember; result: DesiredWriteResult }> {
   const requestedAt = canonicalRequestTime(origin.requestedAt);
-  const withId = request.requestId || !origin.fallbackRequestId ? request : { ...request, requestId: origin.fallbackRequestId };
+  // An event's `id` reaches here unchecked (a direct invocation can send a number, an object or a
+  // kilobyte): as the row's requestId it would make the row corrupt, or every replay of it invalid.
+  const fallbackRequestId = isRequestId(origin.fallbackRequestId) ? origin.fallbackRequestId : undefined;
+  const withId = request.requestId || !fallbackRequestId ? request : { ...request, requestId: fallbackRequestId };
   for (let attempt = 1; ; attempt++) {
     const {
       rows: [previous],

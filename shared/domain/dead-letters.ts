@@ -39,7 +39,7 @@ export function deadLetterBody(letter: DeadLetter): string {
   const { request, ...why } = letter;
   // Masked before it is cut: a cut through an address would leave its local part unmasked.
   const errorMessage = maskEmailsIn(why.errorMessage).slice(0, MAX_ERROR_MESSAGE_CHARS);
-  return escapeForSqs(JSON.stringify({ ...request, ...why, errorMessage }));
+  return escapeForSqs(serializeJson({ ...request, ...why, errorMessage }) ?? '{}');
 }
 
 /** SQS carries #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF; JSON.stringify leaves only U+FFFE and U+FFFF outside that. */
@@ -67,18 +67,19 @@ export function replayRequestFor(row: DesiredMember): Record<string, unknown> {
  */
 export function requestFromInvalidInput(input: unknown): Record<string, unknown> {
   if (typeof input === 'string') {
+    let parsed: unknown;
     try {
-      return requestFromInvalidInput(JSON.parse(input));
+      parsed = JSON.parse(input);
     } catch {
       return truncatedRaw(input);
     }
+    return requestFromInvalidInput(parsed);
   }
-  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
-    const serialized = JSON.stringify(input);
-    if (serialized.length <= MAX_RAW_INPUT_CHARS) return { ...(input as Record<string, unknown>) };
-    return truncatedRaw(serialized);
+  const serialized = serializeJson(input) ?? String(input);
+  if (typeof input === 'object' && input !== null && !Array.isArray(input) && serialized.length <= MAX_RAW_INPUT_CHARS) {
+    return { ...(input as Record<string, unknown>) };
   }
-  return truncatedRaw(JSON.stringify(input) ?? String(input));
+  return truncatedRaw(serialized);
 }
 
 function truncatedRaw(raw: string): Record<string, unknown> {
@@ -135,3 +136,82 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+interface OpenContainer {
+  value: object;
+  /** An object's own enumerable keys; an array's items are read by index. */
+  keys: readonly string[] | undefined;
+  next: number;
+  written: number;
+}
+
+/**
+ * JSON.stringify's text for data, without recursion. JSON.stringify recurses once per level and
+ * overflows the stack at a few thousand levels, and JSON.parse does not: a 20,000-deep object
+ * parses fine from a 120 KB SQS body or EventBridge detail, and must still become a dead letter.
+ * A cycle (which parsed JSON cannot hold) is written as `null` rather than throwing.
+ */
+function serializeJson(root: unknown): string | undefined {
+  const parts: string[] = [];
+  const open: OpenContainer[] = [];
+  const onPath = new Set<object>();
+  const write = (data: unknown): void => {
+    if (typeof data === 'object' && data !== null && !onPath.has(data)) {
+      onPath.add(data);
+      const isArray = Array.isArray(data);
+      parts.push(isArray ? '[' : '{');
+      open.push({ value: data, keys: isArray ? undefined : Object.keys(data), next: 0, written: 0 });
+    } else {
+      parts.push(primitiveJson(data) ?? 'null');
+    }
+  };
+
+  const rootData = toJsonData(root);
+  if (!isWritten(rootData)) return undefined;
+  write(rootData);
+  while (open.length > 0) {
+    const container = open.at(-1)!;
+    const { keys } = container;
+    if (keys === undefined) {
+      const items = container.value as unknown[];
+      if (container.next < items.length) {
+        if (container.next > 0) parts.push(',');
+        // What an object would leave out is null in an array, as JSON.stringify writes it.
+        write(toJsonData(items[container.next++]));
+        continue;
+      }
+    } else if (container.next < keys.length) {
+      const key = keys[container.next++]!;
+      const data = toJsonData((container.value as Record<string, unknown>)[key]);
+      if (isWritten(data)) {
+        parts.push(`${container.written++ > 0 ? ',' : ''}${JSON.stringify(key)}:`);
+        write(data);
+      }
+      continue;
+    }
+    parts.push(keys === undefined ? ']' : '}');
+    onPath.delete(container.value);
+    open.pop();
+  }
+  return parts.join('');
+}
+
+/** What JSON.stringify writes for a value: its `toJSON()` when it has one (a Date). */
+function toJsonData(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return (value as { toJSON: () => unknown }).toJSON();
+  }
+  return value;
+}
+
+/** Whether JSON writes a value at all: undefined, functions, symbols and bigints are left out of an object. */
+function isWritten(data: unknown): boolean {
+  return (typeof data === 'object' && data !== null) || primitiveJson(data) !== undefined;
+}
+
+function primitiveJson(data: unknown): string | undefined {
+  if (data === null) return 'null';
+  if (typeof data === 'string') return JSON.stringify(data);
+  if (typeof data === 'number') return Number.isFinite(data) ? String(data) : 'null';
+  if (typeof data === 'boolean') return String(data);
+  return undefined;
+}

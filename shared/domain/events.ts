@@ -152,6 +152,16 @@ function classifyOwnRequest(detailType: string, event: JsonObject, ctx: RequestC
  * `source` in an intent is the event's `source` (e.g. `aws.organizations`).
  */
 export function classifyOnboardingEvent(event: unknown, ctx: RequestContext & { eventSource: string }): OnboardingIntent {
+  const intent = classifyEnvelope(event, ctx);
+  if (intent.kind !== 'enroll' && intent.kind !== 'remove') return intent;
+  // The event's time orders its request against the account's others (the newest wins). EventBridge
+  // always sets it; a direct invocation may leave it out, and then the time of receipt stands in.
+  const time = asObject(event)?.time;
+  if (time === undefined || time === null || time === '' || (typeof time === 'string' && !Number.isNaN(Date.parse(time)))) return intent;
+  return invalid('time', 'format', `must be an ISO-8601 time, got ${describeValue(time)}`);
+}
+
+function classifyEnvelope(event: unknown, ctx: RequestContext & { eventSource: string }): OnboardingIntent {
   const envelope = asObject(event);
   if (!envelope) return ignore(`not an EventBridge event: got ${describeValue(event)}`);
   const source = asString(envelope.source);

@@ -224,9 +224,9 @@ export const tagsSchema = z.pipe(
       } else if (!TAG_CHARACTERS.test(key)) {
         fail(ctx, 'keyCharset', `key must contain letters, numbers, spaces and _ . : / = + - @ only (AWS's tag rule), got ${describeValue(key)}`, [key]);
       } else if (key === '__proto__') {
-        // JavaScript's own objects cannot hold this key as data: the AWS SDK's marshalling drops it
-        // on the way to DynamoDB and Macie alike, so the tag would vanish without a word.
-        fail(ctx, 'unsupportedKey', 'key must not be "__proto__": the AWS SDK for JavaScript cannot carry it; use another key', [key]);
+        // AWS allows it, but the AWS SDK for JavaScript builds maps by assignment, where "__proto__"
+        // sets the prototype: the tag would vanish without a word on the way to DynamoDB and Macie.
+        fail(ctx, 'reservedKey', 'key must not be "__proto__": the AWS SDK for JavaScript drops it; use another key', [key]);
       } else if (key.toLowerCase().startsWith('aws:')) {
         fail(ctx, 'reservedPrefix', `key must not start with "aws:" (reserved for AWS), got ${describeValue(key)}`, [key]);
       }
@@ -252,6 +252,11 @@ export const requestIdSchema = z.string({ error: typeError('a string') }).check(
     }
   }),
 );
+
+/** Whether a value keeps the requestId rule, such as an event id that is to stand in for a missing requestId. */
+export function isRequestId(value: unknown): value is string {
+  return z.safeParse(requestIdSchema, value).success;
+}
 
 export const invitationMessageSchema = z.string({ error: typeError('a string') }).check(
   z.superRefine((value: string, ctx) => {

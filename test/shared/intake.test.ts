@@ -27,6 +27,7 @@ const accounts = [
   { accountId: '222222222506', email: 'lookup@example.com' },
   { accountId: '222222222507', email: 'future@example.com' },
   { accountId: '222222222508', email: 'replayed@example.com' },
+  { accountId: '222222222509', email: 'odd-envelope@example.com' },
   { accountId: '222222222201', email: 'payments-prod@example.com' },
   { accountId: '222222222203', email: 'security+payments-dev@example.com' },
 ];
@@ -94,6 +95,17 @@ describe('takeInRequestBatch', () => {
     expect(reported.counts).toEqual(['RequestsInvalid']);
     expect(reported.logs).toEqual([expect.objectContaining({ level: 'warn', message: 'Invalid request dead-lettered' })]);
     expect(tableCalls('UpdateItem')).toBe(0);
+  });
+
+  it('logs the first 20 issues of a request that breaks thousands of rules, and how many there were', async () => {
+    const tags = Object.fromEntries(Array.from({ length: 2_000 }, (_, index) => [`bad!${index}`, 'v']));
+    const response = await takeInRequestBatch(sqsEvent([enroll('222222222501', { tags })]), ports(), settings);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(letters).toEqual([expect.objectContaining({ reason: 'invalid-request', errorMessage: expect.stringMatching(/\(2001 problems\): tags must have at most 50 tags, got 2000/) })]);
+    const [log] = reported.logs;
+    expect(log).toMatchObject({ level: 'warn', message: 'Invalid request dead-lettered', attributes: { issueCount: 2_001 } });
+    expect(log?.attributes.issues).toHaveLength(20);
   });
 
   it('reconciles the recorded rows without reading them again: one BatchGetItem per request, none for the reconcile', async () => {
@@ -195,6 +207,21 @@ describe('takeInOnboardingEvent', () => {
     expect(sandbox.calls()).toEqual([]);
   });
 
+  it('logs what a 20,000-deep source, detail-type or id is, rather than the structure, which the logger could not write', async () => {
+    const deep = () => JSON.parse(`${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`) as unknown;
+    const own = await loadEvent<AnyEvent>('member-enrollment-requested.json');
+    const ignored = await takeInOnboardingEvent({ ...own, source: deep(), 'detail-type': deep() } as unknown as AnyEvent, onboardingPorts(), settings);
+    const invalid = await takeInOnboardingEvent({ ...own, id: deep(), detail: { accountId: '12345' } } as unknown as AnyEvent, onboardingPorts(), settings);
+
+    expect(ignored).toMatchObject({ outcome: 'ignored' });
+    expect(invalid).toMatchObject({ outcome: 'invalid' });
+    expect(reported.logs.map((log) => log.attributes)).toEqual([
+      expect.objectContaining({ source: 'an object with 1 key', detailType: 'an object with 1 key' }),
+      expect.objectContaining({ eventId: 'an object with 1 key' }),
+    ]);
+    expect(() => JSON.stringify(reported.logs)).not.toThrow();
+  });
+
   it('dead-letters an invalid membership event', async () => {
     const event = await loadEvent<AnyEvent>('member-enrollment-requested.json');
     const result = await takeInOnboardingEvent({ ...event, detail: { ...(event.detail as object), accountId: '12345' } }, onboardingPorts(), settings);
@@ -229,6 +256,19 @@ describe('takeInOnboardingEvent', () => {
       expect.objectContaining({ message: 'Membership request recorded', attributes: expect.objectContaining({ accountId: '222222222201', action: 'enroll', write: 'written' }) }),
     ]);
     for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).get('222222222201'), region).toBe('Enabled');
+  });
+
+  it('records no request id from an event id that breaks the requestId rule, so the row stays readable', async () => {
+    const own = await loadEvent<AnyEvent>('member-enrollment-requested.json');
+    const detail = { accountId: '222222222509', email: 'odd-envelope@example.com' };
+    for (const id of [42, { uuid: 'x' }, 'r'.repeat(129), 'tab\there']) {
+      const result = await takeInOnboardingEvent({ ...own, id, detail } as unknown as AnyEvent, onboardingPorts(), settings);
+      expect(result, JSON.stringify(id)).toMatchObject({ outcome: 'reconciled', accountId: '222222222509' });
+      const { rows, corrupt } = await runtime.store.getMany(['222222222509']);
+      expect(corrupt, JSON.stringify(id)).toEqual([]);
+      expect(rows[0]?.requestId, JSON.stringify(id)).toBeUndefined();
+    }
+    expect(letters).toEqual([]);
   });
 
   it("takes the email of the project's own event without looking it up", async () => {

@@ -227,3 +227,26 @@ describe('classifyOnboardingEvent: anything else', () => {
     expect(intent.kind === 'ignore' && intent.reason.length).toBeGreaterThan(10);
   });
 });
+
+describe('classifyOnboardingEvent: the event time', () => {
+  it.each([
+    ['not a time', 'yesterday', /time must be an ISO-8601 time, got "yesterday"/],
+    ['a number', 1_748_858_400, /time must be an ISO-8601 time, got 1748858400 \(a number\)/],
+    ['an object whose toString is a string', { toString: 'x' }, /time must be an ISO-8601 time, got an object with 1 key/],
+    ['an array nested 20,000 deep', JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`) as unknown, /time must be an ISO-8601 time, got an array of 1 item/],
+  ])('rejects a membership event whose time is %s, naming the field and the rule', (_name, time, message) => {
+    for (const name of ['member-enrollment-requested.json', 'organizations-create-account-result.json', 'controltower-create-managed-account.json']) {
+      const intent = classifyOnboardingEvent({ ...sample<Record<string, unknown>>(name), time }, ctx);
+      expect(intent, name).toMatchObject({ kind: 'invalid', issues: [{ field: 'time', rule: 'format' }], summary: expect.stringMatching(message) });
+    }
+  });
+
+  it.each([['left out', undefined], ['null', null], ['empty', '']])('takes a membership event whose time is %s (the time of receipt stands in)', (_name, time) => {
+    const intent = classifyOnboardingEvent({ ...sample<Record<string, unknown>>('member-removal-requested.json'), time }, ctx);
+    expect(intent).toMatchObject({ kind: 'remove', accountId: '222222222204' });
+  });
+
+  it('does not read the time of an event that does not concern membership', () => {
+    expect(classifyOnboardingEvent({ ...sample<Record<string, unknown>>('schedule.json'), time: 'yesterday' }, ctx).kind).toBe('ignore');
+  });
+});

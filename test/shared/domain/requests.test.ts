@@ -153,7 +153,7 @@ describe('parseMembershipRequest: every rule names its field and rule', () => {
     ['tag key with a character AWS does not allow', { tags: { 'cost;center': 'v' } }, 'tags["cost;center"]', 'keyCharset', undefined],
     ['tag value with a noncharacter', { tags: { Owner: 'plat\uffffform' } }, 'tags.Owner', 'valueCharset', undefined],
     ['tag value with a newline', { tags: { Owner: 'a\nb' } }, 'tags.Owner', 'valueCharset', undefined],
-    ['tag key __proto__', { tags: JSON.parse('{"__proto__":"x"}') as Record<string, string> }, 'tags.__proto__', 'unsupportedKey', undefined],
+    ['tag key __proto__', { tags: JSON.parse('{"__proto__":"x"}') as Record<string, string> }, 'tags.__proto__', 'reservedKey', undefined],
     ['invitation message too long', { invitationMessage: 'a'.repeat(81) }, 'invitationMessage', 'length', undefined],
     ['empty invitation message', { invitationMessage: '' }, 'invitationMessage', 'length', undefined],
     ['invitation message with punctuation', { invitationMessage: 'Welcome!' }, 'invitationMessage', 'charset', undefined],
