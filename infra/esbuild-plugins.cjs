@@ -77,4 +77,17 @@ const sdkPackageVersionsOnly = {
   },
 };
 
-module.exports = [lambdaEnvironmentCredentials, treeShakableSdkSchemas, noEventStreams, sdkPackageVersionsOnly];
+/**
+ * The DynamoDB client builds an endpoint-discovery cache on `mnemonist`'s LRU cache (with
+ * `obliterator`), whatever its settings; the service never turns endpoint discovery on. A Map-based
+ * cache with the same methods stands in (infra/map-lru-cache.mjs). About 7 KB.
+ */
+const mapLruCache = {
+  name: 'map-lru-cache',
+  setup(build) {
+    const target = path.join(__dirname, 'map-lru-cache.mjs');
+    build.onResolve({ filter: /^mnemonist\/lru-cache(\.js)?$/ }, () => ({ path: target }));
+  },
+};
+
+module.exports = [lambdaEnvironmentCredentials, treeShakableSdkSchemas, noEventStreams, sdkPackageVersionsOnly, mapLruCache];
