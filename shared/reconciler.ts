@@ -36,7 +36,9 @@ export interface ReconcileOptions {
   accountIds?: readonly string[];
   /**
    * The rows of `accountIds`, when the caller holds them already (the intake has just recorded
-   * them): the run does not read them again. Ignored without `accountIds`.
+   * them): the run does not read them again. Ignored without `accountIds`. The trade-off: a request
+   * recorded by another writer in the moments between is not seen by this run; its own intake
+   * reconciles it (and the lease keeps the two from acting on the account at once).
    */
   rows?: readonly DesiredMember[];
   budget?: WorkBudget;
