@@ -11,7 +11,7 @@ import {
   type StepEnd,
 } from '#shared/domain/macie-answers';
 import type { ExecutionOutcome } from '#shared/domain/outcomes';
-import { plannedWork } from '#shared/domain/plan';
+import { hasWork, plannedWork } from '#shared/domain/plan';
 import type { MembershipAction, MembershipActionKind, MembershipPlan, PlannedMembership } from '#shared/domain/types';
 import type { InvitationOptions, MacieAdministrator, MemberAccountAcceptor, UnprocessedAccount } from '#shared/ports';
 
@@ -83,7 +83,7 @@ export async function executePlan(
       onOutcome?.(result);
       return result;
     };
-    if (item.actions.length === 0) return finish({ status: 'noop' });
+    if (!hasWork(item)) return finish({ status: 'noop' });
 
     for (const action of item.actions) {
       let end: StepEnd;

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
 import { deadLettersFor, heldByAnotherRun, isKnownFailure, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
-import { planMemberships } from '#shared/domain/plan';
+import { hasWork, planMemberships } from '#shared/domain/plan';
 import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, Unobserved } from '#shared/domain/types';
 import type { CorruptRow } from '#shared/domain/desired-row';
 import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows, UnsentLetter } from '#shared/ports';
@@ -124,7 +124,7 @@ export class Reconciler {
    * at once (two runs would invite it twice). An account another run holds is left to that run.
    */
   private async leaseAccountsWithWork(plan: MembershipPlan, holder: string, nowMs: number): Promise<Set<string>> {
-    const accounts = [...new Set(plan.items.filter((item) => item.actions.length > 0).map((item) => item.accountId))];
+    const accounts = [...new Set(plan.items.filter(hasWork).map((item) => item.accountId))];
     const limit = pLimit(RECORD_CONCURRENCY);
     const until = nowMs + this.settings.leaseMs;
     const taken = await Promise.all(
@@ -140,7 +140,7 @@ export class Reconciler {
   }
 
   private async execute(view: PlanView, leased: ReadonlySet<string>, options: ReconcileOptions, started: number): Promise<ReconcileReport> {
-    const isHeldElsewhere = (item: PlannedMembership) => item.actions.length > 0 && !leased.has(item.accountId);
+    const isHeldElsewhere = (item: PlannedMembership) => hasWork(item) && !leased.has(item.accountId);
     const held = view.plan.items.filter(isHeldElsewhere).map(heldByAnotherRun);
     for (const outcome of held) options.onOutcome?.(outcome);
     const executed = await executePlan({ items: view.plan.items.filter((item) => !isHeldElsewhere(item)), unmanaged: view.plan.unmanaged }, this.ports, this.settings, {

@@ -8,7 +8,7 @@
  * neither "no drift" nor "this is all the drift" would be true. So is a plan that left out a
  * corrupt row of the table.
  */
-import { describeAction, hasDrift, summarizePlan, type PlanSummary } from '#shared/domain/plan';
+import { describeAction, hasDrift, hasWork, summarizePlan, type PlanSummary } from '#shared/domain/plan';
 import type { CorruptRow } from '#shared/domain/desired-row';
 import type { MembershipAction, PlannedMembership, Unobserved } from '#shared/domain/types';
 import type { PlanView } from '#shared/reconciler';
@@ -138,7 +138,7 @@ function renderPlan(
   }
 
   if (plan.unmanaged.length > 0) {
-    const pruning = plan.unmanaged.some((member) => member.actions.length > 0);
+    const pruning = plan.unmanaged.some(hasWork);
     lines.push(
       '',
       pruning

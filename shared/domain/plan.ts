@@ -76,7 +76,7 @@ function observedKey(region: string, accountId: string): string {
 }
 
 /** The actions that take a listed member away (the "desired: absent" column). */
-export function removalActions(status: MemberStatus): MembershipAction[] {
+function removalActions(status: MemberStatus): MembershipAction[] {
   return ASSOCIATED_STATUSES.has(status) ? [step.disassociate(), step.delete()] : [step.delete()];
 }
 
@@ -349,9 +349,14 @@ function notPlannedFor({ region, accountId, operation, code }: Unobserved): NotP
   };
 }
 
+/** An item the run acts on: it has steps to run. */
+export function hasWork(item: PlannedMembership): boolean {
+  return item.actions.length > 0;
+}
+
 /** What a run executes: every planned item, plus the unmanaged members it prunes. */
 export function plannedWork(plan: Pick<MembershipPlan, 'items' | 'unmanaged'>): PlannedMembership[] {
-  return [...plan.items, ...plan.unmanaged.filter((member) => member.actions.length > 0)];
+  return [...plan.items, ...plan.unmanaged.filter(hasWork)];
 }
 
 function compareStrings(a: string, b: string): number {
@@ -388,8 +393,8 @@ export function describeAction(action: MembershipAction): string {
 /** True when the plan would change anything or needs a human: any action, any dead letter, any pruning. */
 export function hasDrift(plan: MembershipPlan): boolean {
   return (
-    plan.items.some((item) => item.actions.length > 0 || item.verdict === 'deadLetter') ||
-    plan.unmanaged.some((member) => member.actions.length > 0)
+    plan.items.some((item) => hasWork(item) || item.verdict === 'deadLetter') ||
+    plan.unmanaged.some(hasWork)
   );
 }
 
@@ -423,7 +428,7 @@ export function summarizePlan(plan: MembershipPlan): PlanSummary {
   }
   let pruning = 0;
   for (const member of plan.unmanaged) {
-    if (member.actions.length > 0) pruning += 1;
+    if (hasWork(member)) pruning += 1;
     for (const action of member.actions) actionsByKind[action.kind] += 1;
   }
   return { items: plan.items.length, byVerdict, actionsByKind, unmanaged: plan.unmanaged.length, pruning };
