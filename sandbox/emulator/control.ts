@@ -22,6 +22,7 @@ export interface ControlDependencies {
   store: MembershipStore;
   macie: MacieService;
   calls: CallLog;
+  clock: () => number;
 }
 
 /** The stored stage behind each status a test may ask for; overlays sit on an accepted membership. */
@@ -39,7 +40,7 @@ const STAGE_FOR: Record<RelationshipStatus, MembershipStage> = {
 };
 
 export function createControl(deps: ControlDependencies): EmulatorControl {
-  const { accounts, credentials, faults, sessions, store, macie, calls } = deps;
+  const { accounts, credentials, faults, sessions, store, macie, calls, clock } = deps;
 
   function seedMembership(m: SeedMembership): void {
     const status = m.relationshipStatus;
@@ -64,7 +65,7 @@ export function createControl(deps: ControlDependencies): EmulatorControl {
       );
     }
 
-    const now = Date.now();
+    const now = clock();
     sessions.ensure(administrator.accountId, m.region, now);
     if (status === 'AccountSuspended') member.status = 'SUSPENDED';
     if (status === 'RegionDisabled') member.disabledRegions.add(m.region);
@@ -101,15 +102,24 @@ export function createControl(deps: ControlDependencies): EmulatorControl {
   }
 
   return {
-    seedAccounts: (seeds) => accounts.seed(seeds, Date.now()),
+    seedAccounts: (seeds) => accounts.seed(seeds, clock()),
     seedMembership,
     credentialsFor: (accountId) => credentials.credentialsFor(accountId),
     setKnobs: (knobs) => faults.set(knobs),
     knobs: () => faults.knobs(),
     resetKnobs: () => faults.reset(),
     raceBefore: (race) => faults.raceBefore(race),
+    deliverInvitations: (accountIds) => {
+      // The invitation delay runs out at once for these members: tests move time on instead of sleeping.
+      const now = clock();
+      for (const accountId of accountIds) {
+        for (const record of store.relationshipsOf(accountId)) {
+          if (record.invitation && record.invitation.visibleAt > now) record.invitation = { ...record.invitation, visibleAt: now };
+        }
+      }
+    },
     members: (administratorAccountId, region) => {
-      const now = Date.now();
+      const now = clock();
       return store.sortedMembers(administratorAccountId, region).map((record) => ({
         accountId: record.accountId,
         email: record.email,

@@ -20,6 +20,8 @@ export interface EndpointDependencies {
   credentials: CredentialStore;
   faults: FaultInjector;
   calls: CallLog;
+  /** Epoch milliseconds: the wall clock, or a test's own. */
+  clock: () => number;
 }
 
 // AWS rejects bodies far smaller than this; the cap only protects the process from a runaway client.
@@ -114,7 +116,7 @@ export class Endpoint {
       operation = resolved.operation;
       if (resolved.error) throw resolved.error;
       if (!identity) throw frontend.errors.missingAuthentication();
-      const now = Date.now();
+      const now = deps.clock();
       const resolution = deps.credentials.resolve(identity.accessKeyId, identity.sessionToken, now);
       if (!resolution.ok) throw resolution.reason === 'expired' ? frontend.errors.expiredToken() : frontend.errors.unrecognizedClient();
       principal = resolution.principal;
@@ -149,7 +151,7 @@ export class Endpoint {
       statusCode: reply.statusCode,
       ...(failure === undefined ? {} : { errorType: failure.code }),
       assumedRole: principal?.session !== undefined,
-      at: Date.now(),
+      at: deps.clock(),
     });
   }
 }

@@ -37,8 +37,9 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
   const { memberRole } = options;
   if (!memberRole?.name || !memberRole.externalId) throw new Error('startAwsEmulator: memberRole.name and memberRole.externalId are required');
 
+  const clock = options.clock ?? Date.now;
   const accounts = new AccountRegistry();
-  accounts.seed(options.accounts ?? [], Date.now());
+  accounts.seed(options.accounts ?? [], clock());
   const credentials = new CredentialStore(accounts);
   const faults = new FaultInjector(options.knobs);
   const sessions = new MacieSessions(accounts);
@@ -55,6 +56,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
     credentials,
     faults,
     calls,
+    clock,
   });
   const running = await listen(endpoint, options.host ?? '127.0.0.1', options.port ?? 0);
 
@@ -62,7 +64,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
   return {
     url: running.url,
     port: running.port,
-    control: createControl({ accounts, credentials, faults, sessions, store, macie, calls }),
+    control: createControl({ accounts, credentials, faults, sessions, store, macie, calls, clock }),
     // Idempotent: suites and scripts often close in both a finally block and a signal handler.
     close: () => (closing ??= running.close()),
   };

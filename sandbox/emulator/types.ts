@@ -128,6 +128,8 @@ export interface EmulatorControl {
    * `subjectAccountId` is answered (another run accepting first, say): a race no sleep can time.
    */
   raceBefore(race: { operation: string; subjectAccountId: string; move: () => void }): void;
+  /** Ends the invitation delay now for these members' pending invitations, as if it had passed. */
+  deliverInvitations(accountIds: readonly string[]): void;
   /** The administrator's view in one region, every status included, sorted by account ID. */
   members(administratorAccountId: string, region: string): MemberView[];
   /** The administrator the account is associated with (Enabled or Paused) in the region. */
@@ -144,6 +146,8 @@ export interface AwsEmulatorOptions {
   memberRole: { name: string; externalId: string };
   accounts?: SeedAccount[];
   knobs?: Partial<FaultKnobs>;
+  /** Epoch milliseconds for every time-based rule (delays, verification, buckets, expiries); the wall clock by default. */
+  clock?: () => number;
 }
 
 export interface AwsEmulator {

@@ -21,8 +21,9 @@ export function seedAccount(accountId: string, extra: Partial<SeedAccount> = {})
   return { accountId, email: `aws+${accountId}@example.com`, ...extra };
 }
 
-export function startEmulator(accounts: SeedAccount[], knobs: Partial<FaultKnobs> = {}): Promise<AwsEmulator> {
-  return startAwsEmulator({ memberRole: MEMBER_ROLE, accounts, knobs });
+/** `clock`: the emulator's own time, for tests that move it on rather than sleep. */
+export function startEmulator(accounts: SeedAccount[], knobs: Partial<FaultKnobs> = {}, clock?: () => number): Promise<AwsEmulator> {
+  return startAwsEmulator({ memberRole: MEMBER_ROLE, accounts, knobs, ...(clock ? { clock } : {}) });
 }
 
 export interface TemporaryCredentials {
