@@ -13,7 +13,7 @@
  * - The project's own `Member Enrollment Requested` / `Member Removal Requested`: the detail is a
  *   membership request body.
  */
-import { ACCOUNT_ID_PATTERN, describeValue } from '#shared/domain/rules';
+import { ACCOUNT_ID_PATTERN, describeValue, MAX_QUOTED_CHARS } from '#shared/domain/rules';
 import {
   parseMembershipRequest,
   type MembershipRequest,
@@ -84,8 +84,10 @@ function classifyOrganizations(event: JsonObject, detail: JsonObject, ctx: Reque
   if (!status) return invalid(field, 'required', `is required in a CreateAccountResult event, got ${describeValue(detail.serviceEventDetails)}`);
   const state = asString(status.state);
   if (state === 'FAILED') {
+    // AWS's reasons are short codes (EMAIL_ALREADY_EXISTS); a sender's could be anything, of any length.
     const why = asString(status.failureReason);
-    return ignore(`CreateAccountResult FAILED${why ? ` (${why})` : ''}: no account was created`);
+    const shown = why && why.length <= MAX_QUOTED_CHARS ? why : describeValue(why);
+    return ignore(`CreateAccountResult FAILED${why ? ` (${shown})` : ''}: no account was created`);
   }
   if (state !== 'SUCCEEDED') {
     return ignore(`CreateAccountResult is ${describeValue(state)}, not SUCCEEDED: waiting for the final result`);

@@ -100,6 +100,18 @@ describe('classifyOnboardingEvent: Organizations', () => {
     expect(intent.kind === 'ignore' && intent.reason).toMatch(/FAILED \(EMAIL_ALREADY_EXISTS\)/);
   });
 
+  it("cuts a failure reason of a sender's own length, masking its addresses", () => {
+    const event = variant(name, (e) => {
+      const status = e.detail.serviceEventDetails.createAccountStatus;
+      status.state = 'FAILED';
+      status.failureReason = `owner@example.com ${'x'.repeat(100_000)}`;
+      delete status.accountId;
+    });
+    const intent = classifyOnboardingEvent(event, ctx);
+    expect(intent.kind === 'ignore' && intent.reason.length).toBeLessThan(200);
+    expect(intent.kind === 'ignore' && intent.reason).not.toContain('owner@');
+  });
+
   it('ignores an IN_PROGRESS account creation', () => {
     const event = variant(name, (e) => (e.detail.serviceEventDetails.createAccountStatus.state = 'IN_PROGRESS'));
     expect(classifyOnboardingEvent(event, ctx)).toMatchObject({ kind: 'ignore', reason: expect.stringMatching(/IN_PROGRESS/) });
