@@ -13,6 +13,7 @@ import { runRemove } from '#cli/commands/remove';
 import { runStatus } from '#cli/commands/status';
 import { CliError, ExitCode, reportError } from '#cli/errors';
 import type { Terminal } from '#cli/format';
+import { describeValue } from '#shared/domain/rules';
 import { currentUser, parseAccountIds, type EnrollmentOptions } from '#cli/requests';
 import { openSession, type CliSession, type SessionOptions } from '#cli/session';
 
@@ -23,6 +24,8 @@ export interface CliDependencies {
   user?: string;
   now?: () => Date;
 }
+
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -47,6 +50,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     .version(version)
     .option('--local', 'run against an in-process sandbox seeded with the demo organization (discarded at exit)')
     .option('--profile <name>', 'AWS profile to use (sets AWS_PROFILE)')
+    .option('--region <region>', 'home region of the table and queues (sets AWS_REGION; default: AWS_REGION, else the first managed region)')
     .addHelpText('after', ENVIRONMENT_HELP)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -57,10 +61,13 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
 
   /** Opens the session for the global options, runs a command in it, and always closes it. */
   const inSession = async (run: (session: CliSession) => Promise<number>): Promise<void> => {
-    const globals = program.opts<{ local?: boolean; profile?: string }>();
+    const globals = program.opts<{ local?: boolean; profile?: string; region?: string }>();
     let session: CliSession | undefined;
     try {
-      session = await open({ local: globals.local, profile: globals.profile }, terminal);
+      if (globals.region !== undefined && !REGION_PATTERN.test(globals.region)) {
+        throw new CliError(`--region must be an AWS region name such as us-east-1, got ${describeValue(globals.region)}`);
+      }
+      session = await open({ local: globals.local, profile: globals.profile, region: globals.region }, terminal);
       exitCode = await run(session);
     } catch (error) {
       exitCode = reportError(error, terminal);
@@ -118,8 +125,11 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     .command('remove')
     .description('record an account as desired absent in every managed region; does not reconcile')
     .argument('<accountId>', '12-digit AWS account ID')
-    .action((accountId: string) =>
-      inSession(({ runtime }) => runRemove({ runtime, terminal, accountId, user: deps.user ?? currentUser(), now: now() })),
+    .option('--force', 'record it even when the table has no row for the account (to remove an unmanaged member with PRUNE_UNMANAGED off)')
+    .action((accountId: string, options: { force?: boolean }) =>
+      inSession(({ runtime }) =>
+        runRemove({ runtime, terminal, accountId, force: options.force, user: deps.user ?? currentUser(), now: now() }),
+      ),
     );
 
   addEnrollmentOptions(
@@ -163,7 +173,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     });
 
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(separateTagArguments(argv), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version "errors" are successes; usage mistakes have already been printed.
@@ -177,12 +187,48 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
 function addEnrollmentOptions(command: Command): Command {
   return command
     .option('--regions <list>', 'comma-separated regions to be a member in (default: every managed region)')
-    .option('--tags <pairs...>', 'member tags as key=value (replace the tags of an existing row)')
+    .option('--tags <pairs>', 'member tags as key=value,key=value; repeatable (replace the tags of an existing row)', collect)
     .addOption(new Option('--auto-accept', 'accept the invitation from the member account (the default for new rows)'))
     .addOption(new Option('--no-auto-accept', 'leave accepting the invitation to the member account'))
     .addOption(new Option('--paused', "keep the member's Macie session paused"))
     .addOption(new Option('--no-paused', "keep the member's Macie session running (the default for new rows)"))
     .option('--message <text>', 'invitation message (1-80 letters, digits, spaces; default: INVITATION_MESSAGE)');
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * `--tags` takes one value. The older form `--tags a=1 b=2` still works: the `key=value`
+ * arguments right after a `--tags` value become `--tags` values of their own, and the first
+ * argument without `=` ends them, so `--tags a=1 111122223333 x@example.com` leaves the account
+ * and the email as the command's arguments (a variadic option would have taken them as tags).
+ */
+export function separateTagArguments(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  let inTags = false;
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index]!;
+    if (arg === '--') {
+      out.push(...argv.slice(index));
+      break;
+    }
+    if (inTags && !arg.startsWith('-') && arg.includes('=')) {
+      out.push('--tags', arg);
+      continue;
+    }
+    inTags = false;
+    out.push(arg);
+    if (arg === '--tags' && index + 1 < argv.length) {
+      out.push(argv[index + 1]!);
+      index += 1;
+      inTags = true;
+    } else if (arg.startsWith('--tags=')) {
+      inTags = true;
+    }
+  }
+  return out;
 }
 
 /** Only the options the operator gave: an enroll leaves everything else as the existing row has it. */

@@ -43,13 +43,22 @@ export async function runPlan({ runtime, terminal, json = false, accountIds, all
   const view = await runtime.reconciler.plan(accountIds);
   const drift = hasDrift(view.plan);
   const complete = view.unobserved.length === 0 && view.corruptRows.length === 0;
-  const exitCode = !complete ? ExitCode.failure : drift ? ExitCode.drift : ExitCode.ok;
+  const notInTable = accountsNotInTable(view, accountIds);
+  // An account the operator named but the table lacks is most often a typo: "no drift" would hide it.
+  const exitCode = !complete || notInTable.length > 0 ? ExitCode.failure : drift ? ExitCode.drift : ExitCode.ok;
   if (json) {
-    writeJson(terminal.stdout, planDocument(view, runtime.config, { accountIds, drift, complete }));
+    writeJson(terminal.stdout, planDocument(view, runtime.config, { accountIds, drift, complete, notInTable }));
   } else {
-    writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all }));
+    writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable }));
   }
   return exitCode;
+}
+
+/** The `--account` accounts that have no row in the table (a corrupt row counts as a row). */
+export function accountsNotInTable(view: Pick<PlanView, 'rows' | 'corruptRows'>, accountIds: readonly string[] | undefined): string[] {
+  if (!accountIds) return [];
+  const known = new Set([...view.rows, ...view.corruptRows].map((row) => row.accountId));
+  return accountIds.filter((accountId) => !known.has(accountId));
 }
 
 export interface PlanDocument {
@@ -76,13 +85,15 @@ export interface PlanDocument {
   corruptRows: CorruptRow[];
   /** What the planner left out (unobserved, corrupt), with its reason. */
   notPlanned: Array<{ region: string | null; accountId: string | null; reason: string }>;
+  /** `--account` accounts the table has no row for: nothing is planned for them (exit code 1). */
+  notInTable: string[];
 }
 
 /** The machine-readable plan (`--json`). Emails appear as they are in the table: scripts need the real values. */
 export function planDocument(
   view: PlanView,
   config: PlanCommandOptions['runtime']['config'],
-  meta: { accountIds?: readonly string[]; drift: boolean; complete: boolean },
+  meta: { accountIds?: readonly string[]; drift: boolean; complete: boolean; notInTable?: readonly string[] },
 ): PlanDocument {
   return {
     schemaVersion: JSON_SCHEMA_VERSION,
@@ -110,6 +121,7 @@ export function planDocument(
     unobserved: view.unobserved.map(unobservedEntry),
     corruptRows: view.corruptRows,
     notPlanned: view.plan.notPlanned.map(({ region, accountId, reason }) => ({ region: region ?? null, accountId: accountId ?? null, reason })),
+    notInTable: [...(meta.notInTable ?? [])],
   };
 }
 
@@ -120,7 +132,7 @@ function unobservedEntry(entry: Unobserved): PlanDocument['unobserved'][number] 
 function renderPlan(
   view: PlanView,
   config: PlanCommandOptions['runtime']['config'],
-  { accountIds, drift, all }: { accountIds?: readonly string[]; drift: boolean; all: boolean },
+  { accountIds, drift, all, notInTable }: { accountIds?: readonly string[]; drift: boolean; all: boolean; notInTable: readonly string[] },
 ): string[] {
   const { plan } = view;
   const summary = summarizePlan(plan);
@@ -130,6 +142,13 @@ function renderPlan(
     `Macie membership plan for administrator ${config.administratorAccountId}, ${scope}, regions ${config.managedRegions.join(', ')}`,
     `${plural(accounts, 'account')} in the table, ${plural(summary.items, 'account-region')}: ${countList(summary.byVerdict, VERDICT_LABELS)}`,
   ];
+  if (notInTable.length > 0) {
+    lines.push(
+      '',
+      `Not in the desired table, so nothing is planned for ${notInTable.length === 1 ? 'it' : 'them'}: ${notInTable.join(', ')}`,
+      '  Check the account ID; `macie-members enroll` adds an account (plan lists a Macie member the table lacks as unmanaged).',
+    );
+  }
 
   const shown = plan.items.filter((item) => all || item.verdict !== 'inSync');
   if (shown.length > 0) {
@@ -177,6 +196,8 @@ function renderPlan(
         '.',
       `Run \`macie-members apply${accountIds ? ` --account ${accountIds.join(' ')}` : ''}\` to make these changes now, or wait for the schedule.`,
     );
+  } else if (notInTable.length > 0 && plan.items.length === 0) {
+    lines.push('Nothing planned: none of the accounts asked for is in the desired table.');
   } else {
     lines.push('No changes: Macie matches the desired table.');
   }
