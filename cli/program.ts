@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { runApply } from '#cli/commands/apply';
+import { DEFAULT_MAX_LETTERS, runDeadLetterShow, runDeadLetters } from '#cli/commands/dead-letters';
 import { runEnroll } from '#cli/commands/enroll';
 import { runImport, type ImportSource } from '#cli/commands/import';
 import { runPlan } from '#cli/commands/plan';
@@ -14,7 +15,7 @@ import { runStatus } from '#cli/commands/status';
 import { CliError, ExitCode, reportError } from '#cli/errors';
 import type { Terminal } from '#cli/format';
 import { describeValue } from '#shared/domain/rules';
-import { currentUser, parseAccountIds, type EnrollmentOptions } from '#cli/requests';
+import { currentUser, parseAccountIds, splitList, type EnrollmentOptions } from '#cli/requests';
 import { openSession, type CliSession, type SessionOptions } from '#cli/session';
 
 export interface CliDependencies {
@@ -172,6 +173,39 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
       );
     });
 
+  const deadLetters = program
+    .command('dead-letters')
+    .description('list the dead letters themselves (who, why, when) without removing them; `dead-letters show ID` for one');
+  deadLetters
+    .command('list', { isDefault: true })
+    .description('list the dead letters (the default)')
+    .option('--from <queue>', `${REDRIVE_SOURCES.join(' | ')} | a queue URL`, 'dead-letters')
+    .option('--account <ids...>', 'only the letters of these accounts')
+    .option('--reason <reasons>', 'only these reasons, comma-separated (unprocessed-account, action-failed, needs-operator, invalid-request, intake-failed, lambda-failure)')
+    .option('--max <count>', 'read at most this many messages', parseCount, DEFAULT_MAX_LETTERS)
+    .option('--json', 'machine-readable output on stdout (bodies unmasked)')
+    .action((options: { from: string; account?: string[]; reason?: string; max: number; json?: boolean }) => {
+      checkRedriveSource(options.from);
+      const accountIds = parseAccountIds(options.account);
+      const reasons = options.reason !== undefined ? splitList(options.reason) : undefined;
+      return inSession(({ runtime, queues }) =>
+        runDeadLetters({ runtime, queues, terminal, from: options.from, accountIds, reasons, max: options.max, json: options.json }),
+      );
+    });
+  deadLetters
+    .command('show')
+    .description('print one dead letter in full (emails masked)')
+    .argument('<id>', 'its message ID, or a unique prefix of it (the list shows 8 characters)')
+    .option('--from <queue>', `${REDRIVE_SOURCES.join(' | ')} | a queue URL`, 'dead-letters')
+    .option('--max <count>', 'read at most this many messages', parseCount, DEFAULT_MAX_LETTERS)
+    .option('--json', 'machine-readable output on stdout (body unmasked)')
+    .action((id: string, options: { from: string; max: number; json?: boolean }) => {
+      checkRedriveSource(options.from);
+      return inSession(({ runtime, queues }) =>
+        runDeadLetterShow({ runtime, queues, terminal, id, from: options.from, max: options.max, json: options.json }),
+      );
+    });
+
   try {
     await program.parseAsync(separateTagArguments(argv), { from: 'user' });
   } catch (error) {
@@ -193,6 +227,12 @@ function addEnrollmentOptions(command: Command): Command {
     .addOption(new Option('--paused', "keep the member's Macie session paused"))
     .addOption(new Option('--no-paused', "keep the member's Macie session running (the default for new rows)"))
     .option('--message <text>', 'invitation message (1-80 letters, digits, spaces; default: INVITATION_MESSAGE)');
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) throw new CliError(`--max must be a whole number of at least 1, got ${describeValue(value)}`);
+  return count;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -155,7 +155,7 @@ describe('macie-members (command wiring)', () => {
     const help = await run('--help');
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('Usage: macie-members [options] [command]');
-    for (const command of ['plan', 'apply', 'status', 'enroll', 'remove', 'import', 'redrive']) expect(help.stdout).toContain(`  ${command} `);
+    for (const command of ['plan', 'apply', 'status', 'enroll', 'remove', 'import', 'redrive', 'dead-letters']) expect(help.stdout).toContain(`  ${command} `);
 
     const planHelp = await run('plan', '--help');
     expect(planHelp.exitCode).toBe(0);
@@ -187,6 +187,16 @@ describe('macie-members (command wiring)', () => {
   it('refuses --local together with --profile', async () => {
     const result = await run('--local', '--profile', 'prod', 'plan');
     expect(result).toMatchObject({ exitCode: 1, stderr: 'macie-members: --local and --profile cannot be combined: the sandbox uses its own credentials.\n' });
+  });
+
+  it('routes dead-letters (list by default) and dead-letters show, with their options', async () => {
+    const listed = await run('dead-letters', '--reason', 'action-failed,needs-operator', '--account', '222222222201', '--json');
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ schemaVersion: 1, read: 0, letters: [] });
+    expect((await run('dead-letters', 'list', '--max', '0')).stderr).toContain('--max must be a whole number of at least 1, got "0"');
+    const shown = await run('dead-letters', 'show', 'abc');
+    expect(shown.exitCode).toBe(1);
+    expect(shown.stderr).toContain('macie-members: no dead letter with ID abc in');
   });
 
   it('remove refuses an account the table does not have, unless --force', async () => {
