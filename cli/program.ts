@@ -13,7 +13,7 @@ import { REDRIVE_SOURCES, checkRedriveSource, runRedrive } from '#cli/commands/r
 import { runRemove } from '#cli/commands/remove';
 import { runStatus } from '#cli/commands/status';
 import { CliError, ExitCode, reportError } from '#cli/errors';
-import type { Terminal } from '#cli/format';
+import { paintFor, type Terminal } from '#cli/format';
 import { describeValue } from '#shared/domain/rules';
 import { currentUser, parseAccountIds, splitList, type EnrollmentOptions } from '#cli/requests';
 import { openSession, type CliSession, type SessionOptions } from '#cli/session';
@@ -58,6 +58,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     .configureOutput({
       writeOut: (text) => terminal.stdout.write(text),
       writeErr: (text) => terminal.stderr.write(text),
+      outputError: (text, write) => write(paintFor(terminal, 'stderr')('red', text)),
     });
 
   /** Opens the session for the global options, runs a command in it, and always closes it. */

@@ -10,7 +10,20 @@ import { plannedWork } from '#shared/domain/plan';
 import type { ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
-import { JSON_SCHEMA_VERSION, VERDICT_LABELS, corruptRowLine, countList, plural, safeText, writeJson, writeLines, type Terminal } from '#cli/format';
+import {
+  JSON_SCHEMA_VERSION,
+  VERDICT_LABELS,
+  corruptRowLine,
+  countList,
+  paintFor,
+  plural,
+  safeText,
+  writeJson,
+  writeLines,
+  type Paint,
+  type Style,
+  type Terminal,
+} from '#cli/format';
 import { createProgress } from '#cli/progress';
 
 export interface ApplyCommandOptions {
@@ -39,7 +52,7 @@ export async function runApply({ runtime, terminal, json = false, accountIds }: 
   if (json) {
     writeJson(terminal.stdout, applyDocument(summary, outcomes, runtime.config.deadLetterQueueUrl));
   } else {
-    writeLines(terminal.stdout, renderSummary(summary, outcomes, runtime.config.deadLetterQueueUrl));
+    writeLines(terminal.stdout, renderSummary(summary, outcomes, runtime.config.deadLetterQueueUrl, paintFor(terminal)));
   }
   const troubled = summary.byOutcome.failed > 0 || summary.unobserved.length > 0 || summary.corruptRows.length > 0 || summary.deadLettered > 0;
   return troubled ? ExitCode.failure : ExitCode.ok;
@@ -66,7 +79,7 @@ export function applyDocument(summary: RunSummary, outcomes: readonly ExecutionO
   };
 }
 
-function renderSummary(summary: RunSummary, outcomes: readonly ExecutionOutcome[], deadLetterQueueUrl: string): string[] {
+function renderSummary(summary: RunSummary, outcomes: readonly ExecutionOutcome[], deadLetterQueueUrl: string, paint: Paint): string[] {
   const lines = [
     `Reconciliation run (trigger ${summary.trigger}) finished in ${(summary.durationMs / 1000).toFixed(1)} s: ` +
       `${plural(summary.planned, 'account-region')} of ${plural(summary.accounts, 'account')} in ${plural(summary.regions, 'region')}.`,
@@ -84,7 +97,7 @@ function renderSummary(summary: RunSummary, outcomes: readonly ExecutionOutcome[
           outcome.item.observedStatus,
           statusAfter(outcome),
           outcome.completed.length > 0 ? outcome.completed.join(', ') : '-',
-          resultText(outcome),
+          paint(resultStyle(outcome), resultText(outcome)),
         ]),
       ]),
     );
@@ -100,27 +113,34 @@ function renderSummary(summary: RunSummary, outcomes: readonly ExecutionOutcome[
     `Actions: ${actions.length > 0 ? actions.join('; ') : 'none'}`,
   );
   if (summary.failures.length > 0) {
-    lines.push(`Failures (${summary.failures.length}):`);
+    lines.push(paint('red', `Failures (${summary.failures.length}):`));
     for (const failure of summary.failures) {
       lines.push(`  ${failure.accountId} ${failure.region} ${failure.action}: ${failure.code}: ${safeText(failure.message)}`);
     }
   }
   for (const entry of summary.unobserved) {
-    lines.push(`Not observed: ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.code}: ${safeText(entry.message)}`);
+    lines.push(`${paint('red', 'Not observed:')} ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.code}: ${safeText(entry.message)}`);
   }
   if (summary.corruptRows.length > 0) {
-    lines.push('Corrupt rows, not reconciled (fix them in the table):', ...summary.corruptRows.map(corruptRowLine));
+    lines.push(paint('red', 'Corrupt rows, not reconciled (fix them in the table):'), ...summary.corruptRows.map(corruptRowLine));
   }
   if (summary.unmanaged > 0) lines.push(`Unmanaged members: ${summary.unmanaged} (see \`macie-members plan\`)`);
   if (summary.deadLettered > 0) {
     lines.push(
-      `Dead-lettered: ${plural(summary.deadLettered, 'message')} to ${deadLetterQueueUrl}`,
+      paint('red', `Dead-lettered: ${plural(summary.deadLettered, 'message')} to ${deadLetterQueueUrl}`),
       'Fix the cause (see the failures above), then `macie-members redrive` replays them.',
     );
   } else {
     lines.push('Dead-lettered: none');
   }
   return lines;
+}
+
+function resultStyle(outcome: ExecutionOutcome): Style {
+  if (outcome.failure || outcome.item.verdict === 'deadLetter') return 'red';
+  if (outcome.status === 'done') return 'green';
+  if (outcome.status === 'pending') return 'yellow';
+  return 'dim';
 }
 
 function resultText(outcome: ExecutionOutcome): string {

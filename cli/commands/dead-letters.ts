@@ -9,7 +9,7 @@ import type { PeekedMessage } from '#shared/deadletter/queue-admin';
 import { renderTable } from '#shared/text/table';
 import type { CliRuntime } from '#cli/session';
 import { CliError, ExitCode } from '#cli/errors';
-import { JSON_SCHEMA_VERSION, maskedEmail, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '#cli/format';
+import { JSON_SCHEMA_VERSION, maskedEmail, paintFor, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '#cli/format';
 import type { ServiceQueues } from '#cli/queues';
 import { resolveSource } from '#cli/commands/redrive';
 
@@ -53,6 +53,7 @@ export async function runDeadLetters(options: DeadLettersCommandOptions): Promis
     });
     return ExitCode.ok;
   }
+  const paint = paintFor(terminal);
   const filtered = accountIds || reasons ? `, ${shown.length} matching` : '';
   const lines = [`${plural(letters.length, 'dead letter')} read from ${source}${filtered} (${waiting} waiting, in flight included).`];
   if (!complete) lines.push(`Only ${letters.length} were read (--max): raise --max to read them all.`);
@@ -65,7 +66,7 @@ export async function runDeadLetters(options: DeadLettersCommandOptions): Promis
           letter.messageId.slice(0, 8),
           letter.accountId ?? '-',
           letter.action ?? '-',
-          letter.reason,
+          paint(letter.reason === 'needs-operator' ? 'yellow' : 'red', letter.reason),
           letter.operation ?? '-',
           letter.region ?? '-',
           letter.errorCode ?? '-',

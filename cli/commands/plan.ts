@@ -17,8 +17,12 @@ import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
 import {
   JSON_SCHEMA_VERSION,
-  PLAN_LEGEND,
+  MARKER_STYLES,
   VERDICT_LABELS,
+  VERDICT_STYLES,
+  paintFor,
+  paintedLegend,
+  type Paint,
   corruptRowLine,
   countList,
   plural,
@@ -49,7 +53,7 @@ export async function runPlan({ runtime, terminal, json = false, accountIds, all
   if (json) {
     writeJson(terminal.stdout, planDocument(view, runtime.config, { accountIds, drift, complete, notInTable }));
   } else {
-    writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable }));
+    writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable }, paintFor(terminal)));
   }
   return exitCode;
 }
@@ -133,6 +137,7 @@ function renderPlan(
   view: PlanView,
   config: PlanCommandOptions['runtime']['config'],
   { accountIds, drift, all, notInTable }: { accountIds?: readonly string[]; drift: boolean; all: boolean; notInTable: readonly string[] },
+  paint: Paint,
 ): string[] {
   const { plan } = view;
   const summary = summarizePlan(plan);
@@ -145,15 +150,15 @@ function renderPlan(
   if (notInTable.length > 0) {
     lines.push(
       '',
-      `Not in the desired table, so nothing is planned for ${notInTable.length === 1 ? 'it' : 'them'}: ${notInTable.join(', ')}`,
+      paint('red', `Not in the desired table, so nothing is planned for ${notInTable.length === 1 ? 'it' : 'them'}: ${notInTable.join(', ')}`),
       '  Check the account ID; `macie-members enroll` adds an account (plan lists a Macie member the table lacks as unmanaged).',
     );
   }
 
   const shown = plan.items.filter((item) => all || item.verdict !== 'inSync');
   if (shown.length > 0) {
-    lines.push('', PLAN_LEGEND, '');
-    for (const group of groupRegions(shown)) lines.push(...renderGroup(group));
+    lines.push('', paintedLegend(paint), '');
+    for (const group of groupRegions(shown)) lines.push(...renderGroup(group, paint));
   }
 
   if (plan.unmanaged.length > 0) {
@@ -176,14 +181,14 @@ function renderPlan(
   }
 
   if (view.unobserved.length > 0) {
-    lines.push('', 'Not observed, so left out of this plan (the plan is incomplete):');
+    lines.push('', paint('red', 'Not observed, so left out of this plan (the plan is incomplete):'));
     for (const entry of view.unobserved) {
       lines.push(`  ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.operation} ${entry.code}: ${safeText(entry.message)}`);
     }
   }
 
   if (view.corruptRows.length > 0) {
-    lines.push('', 'Corrupt rows, left out of this plan (the plan is incomplete; fix them in the table):');
+    lines.push('', paint('red', 'Corrupt rows, left out of this plan (the plan is incomplete; fix them in the table):'));
     lines.push(...view.corruptRows.map(corruptRowLine));
   }
 
@@ -191,15 +196,18 @@ function renderPlan(
   const actionCounts = countList(summary.actionsByKind);
   if (drift) {
     lines.push(
-      `Plan: ${plural(summary.byVerdict.change + summary.pruning, 'account-region')} to change (actions: ${actionCounts})` +
-        (summary.byVerdict.deadLetter > 0 ? `, ${summary.byVerdict.deadLetter} to dead-letter for an operator` : '') +
-        '.',
+      paint(
+        'bold',
+        `Plan: ${plural(summary.byVerdict.change + summary.pruning, 'account-region')} to change (actions: ${actionCounts})` +
+          (summary.byVerdict.deadLetter > 0 ? `, ${summary.byVerdict.deadLetter} to dead-letter for an operator` : '') +
+          '.',
+      ),
       `Run \`macie-members apply${accountIds ? ` --account ${accountIds.join(' ')}` : ''}\` to make these changes now, or wait for the schedule.`,
     );
   } else if (notInTable.length > 0 && plan.items.length === 0) {
-    lines.push('Nothing planned: none of the accounts asked for is in the desired table.');
+    lines.push(paint('red', 'Nothing planned: none of the accounts asked for is in the desired table.'));
   } else {
-    lines.push('No changes: Macie matches the desired table.');
+    lines.push(paint('green', 'No changes: Macie matches the desired table.'));
   }
   return lines;
 }
@@ -219,10 +227,12 @@ function groupRegions(items: readonly PlannedMembership[]): Array<{ item: Planne
   return groups;
 }
 
-function renderGroup({ item, regions }: { item: PlannedMembership; regions: string[] }): string[] {
-  const marker = planMarker(item).padStart(3);
+function renderGroup({ item, regions }: { item: PlannedMembership; regions: string[] }, paint: Paint): string[] {
+  const marker = planMarker(item);
+  const style = MARKER_STYLES[marker] ?? 'dim';
   return [
-    `${marker} ${item.accountId} ${regions.join(', ')}: ${item.observedStatus} -> ${item.desiredState} (${VERDICT_LABELS[item.verdict]})`,
+    `${' '.repeat(3 - marker.length)}${paint(style, marker)} ${item.accountId} ${regions.join(', ')}: ${item.observedStatus} -> ${item.desiredState} ` +
+      `(${paint(VERDICT_STYLES[item.verdict], VERDICT_LABELS[item.verdict])})`,
     `      ${safeText(item.reason)}`,
     ...item.actions.map((action, index) => `      ${index + 1}. ${describeAction(action)}`),
   ];
