@@ -12,6 +12,8 @@ import { maskEmail, maskEmailsIn } from '#shared/domain/rules';
 export interface Terminal {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Where `apply` reads its confirmation; without one (or when it is not a terminal) it cannot ask. */
+  stdin?: NodeJS.ReadableStream;
   /** Whether each stream takes colour (see `colorFor`); no colour when absent. */
   colors?: { stdout: boolean; stderr: boolean };
 }
@@ -23,6 +25,7 @@ export function processTerminal(): Terminal {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     colors: { stdout: colorFor(process.stdout, env), stderr: colorFor(process.stderr, env) },
   };
 }
@@ -54,8 +57,8 @@ export function paintFor(terminal: Terminal, stream: 'stdout' | 'stderr' = 'stdo
 }
 
 /** True when the stream is an interactive terminal (progress bars, not progress lines). */
-export function isInteractive(stream: NodeJS.WritableStream): boolean {
-  return (stream as NodeJS.WritableStream & { isTTY?: boolean }).isTTY === true;
+export function isInteractive(stream: NodeJS.WritableStream | NodeJS.ReadableStream | undefined): boolean {
+  return (stream as { isTTY?: boolean } | undefined)?.isTTY === true;
 }
 
 export function writeLine(stream: NodeJS.WritableStream, text = ''): void {

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { runApply } from '#cli/commands/apply';
 import { DEFAULT_MAX_LETTERS, runDeadLetterShow, runDeadLetters } from '#cli/commands/dead-letters';
+import { loadPlan } from '#cli/saved-plan';
 import { runEnroll } from '#cli/commands/enroll';
 import { runImport, type ImportSource } from '#cli/commands/import';
 import { runPlan } from '#cli/commands/plan';
@@ -84,21 +85,30 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     .option('--account <ids...>', 'plan only these accounts')
     .option('--all', 'also list the account-regions that are in sync')
     .option('--json', 'machine-readable output on stdout')
+    .option('--out <file>', 'save the plan (with what it observed) for `apply FILE`; an incomplete plan is not saved')
     .addHelpText('after', '\nExit codes: 0 no drift, 2 drift (like terraform plan -detailed-exitcode), 1 error or incomplete plan.')
-    .action((options: { account?: string[]; all?: boolean; json?: boolean }) => {
+    .action((options: { account?: string[]; all?: boolean; json?: boolean; out?: string }) => {
       const accountIds = parseAccountIds(options.account);
-      return inSession(({ runtime }) => runPlan({ runtime, terminal, json: options.json, all: options.all, accountIds }));
+      return inSession(({ runtime }) =>
+        runPlan({ runtime, terminal, json: options.json, all: options.all, accountIds, out: options.out, now: now() }),
+      );
     });
 
   program
     .command('apply')
-    .description('run a reconciliation now (what the schedule does), with progress and a summary')
+    .description('run a reconciliation now (what the schedule does), with progress and a summary; on a terminal it shows the plan and asks first')
+    .argument('[plan-file]', 'a plan saved with `plan --out`: apply exactly it, and refuse if Macie or the table changed since')
     .option('--account <ids...>', 'reconcile only these accounts')
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
     .option('--json', 'print the summary as JSON on stdout (progress stays on stderr)')
-    .addHelpText('after', '\nExit codes: 0 everything done or waiting, 1 something failed, was dead-lettered or could not be read.')
-    .action((options: { account?: string[]; json?: boolean }) => {
+    .addHelpText('after', '\nExit codes: 0 everything done or waiting, 1 something failed, was dead-lettered or could not be read, or the apply was refused or cancelled.')
+    .action((planFile: string | undefined, options: { account?: string[]; json?: boolean; yes?: boolean }) => {
       const accountIds = parseAccountIds(options.account);
-      return inSession(({ runtime }) => runApply({ runtime, terminal, json: options.json, accountIds }));
+      if (planFile !== undefined && accountIds) throw new CliError('apply takes either a plan file or --account: the saved plan names its accounts.');
+      return inSession(async ({ runtime }) => {
+        const saved = planFile !== undefined ? await loadPlan(planFile, runtime.config) : undefined;
+        return runApply({ runtime, terminal, json: options.json, accountIds, yes: options.yes, saved });
+      });
     });
 
   program

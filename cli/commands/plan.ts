@@ -29,13 +29,18 @@ import {
   planMarker,
   safeText,
   writeJson,
+  writeLine,
   writeLines,
   type Terminal,
 } from '#cli/format';
+import { savePlan } from '#cli/saved-plan';
 
 export interface PlanCommandOptions {
   runtime: Pick<ServiceRuntime, 'config' | 'reconciler'>;
   terminal: Terminal;
+  /** Save the plan to this file, for `apply FILE`. */
+  out?: string;
+  now?: Date;
   json?: boolean;
   /** Plan only these accounts. */
   accountIds?: readonly string[];
@@ -43,17 +48,25 @@ export interface PlanCommandOptions {
   all?: boolean;
 }
 
-export async function runPlan({ runtime, terminal, json = false, accountIds, all = false }: PlanCommandOptions): Promise<number> {
+export async function runPlan({ runtime, terminal, json = false, accountIds, all = false, out, now = new Date() }: PlanCommandOptions): Promise<number> {
   const view = await runtime.reconciler.plan(accountIds);
   const drift = hasDrift(view.plan);
   const complete = view.unobserved.length === 0 && view.corruptRows.length === 0;
   const notInTable = accountsNotInTable(view, accountIds);
   // An account the operator named but the table lacks is most often a typo: "no drift" would hide it.
   const exitCode = !complete || notInTable.length > 0 ? ExitCode.failure : drift ? ExitCode.drift : ExitCode.ok;
-  if (json) {
-    writeJson(terminal.stdout, planDocument(view, runtime.config, { accountIds, drift, complete, notInTable }));
-  } else {
-    writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable }, paintFor(terminal)));
+  const document = planDocument(view, runtime.config, { accountIds, drift, complete, notInTable });
+  if (json) writeJson(terminal.stdout, document);
+  else writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable }, paintFor(terminal)));
+  if (out !== undefined) {
+    const notes = json ? terminal.stderr : terminal.stdout;
+    if (!complete || notInTable.length > 0) {
+      // An incomplete plan cannot be applied exactly: what it left out is unknown.
+      writeLine(notes, `Not saved to ${out}: the plan is incomplete (see above).`);
+    } else {
+      await savePlan(out, document, runtime.config, now);
+      writeLines(notes, [`Saved the plan to ${out}.`, `To make exactly these changes, run \`macie-members apply ${out}\`: it refuses if Macie or the table changed since.`]);
+    }
   }
   return exitCode;
 }
@@ -133,7 +146,7 @@ function unobservedEntry(entry: Unobserved): PlanDocument['unobserved'][number] 
   return { region: entry.region, accountId: entry.accountId ?? null, operation: entry.operation, code: entry.code, message: entry.message };
 }
 
-function renderPlan(
+export function renderPlan(
   view: PlanView,
   config: PlanCommandOptions['runtime']['config'],
   { accountIds, drift, all, notInTable }: { accountIds?: readonly string[]; drift: boolean; all: boolean; notInTable: readonly string[] },

@@ -51,7 +51,7 @@ describe('colour', () => {
 
   it('shows failures in red after apply, with the table still aligned', async () => {
     const colored = captureTerminal({ color: true });
-    expect(await runApply({ runtime: cli.runtime, terminal: colored.terminal, accountIds: ['222222222221', '222222222201'] })).toBe(1);
+    expect(await runApply({ runtime: cli.runtime, yes: true, terminal: colored.terminal, accountIds: ['222222222221', '222222222201'] })).toBe(1);
     const text = colored.stdout();
     expect(text).toMatch(/\x1b\[31mfailed at accept: AccessDenied\x1b\[39m/);
     expect(text).toContain('\x1b[31mFailures (2):\x1b[39m');

@@ -199,6 +199,17 @@ describe('macie-members (command wiring)', () => {
     expect(shown.stderr).toContain('macie-members: no dead letter with ID abc in');
   });
 
+  it('apply: refuses without --yes off a terminal, and a plan file with --account', async () => {
+    const refused = await run('apply', '--account', '222222222201');
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('macie-members: apply changes Macie and asks first; stdin is not a terminal, so nothing was applied.');
+    expect(refused.stderr).toContain('Add --yes to apply without asking');
+    expect((await run('apply', 'some.plan', '--account', '222222222201')).stderr).toBe(
+      'macie-members: apply takes either a plan file or --account: the saved plan names its accounts.\n',
+    );
+    expect((await run('apply', '/nonexistent/some.plan')).stderr).toContain('macie-members: cannot read the plan file /nonexistent/some.plan');
+  });
+
   it('remove refuses an account the table does not have, unless --force', async () => {
     const refused = await run('remove', '222222222299');
     expect(refused.exitCode).toBe(1);

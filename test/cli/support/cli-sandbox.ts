@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { parseConfig } from '#shared/config';
@@ -46,7 +46,7 @@ export interface CapturedTerminal {
   stderr(): string;
 }
 
-export function captureTerminal(options: { tty?: boolean; color?: boolean } = {}): CapturedTerminal {
+export function captureTerminal(options: { tty?: boolean; color?: boolean; answer?: string } = {}): CapturedTerminal {
   const out: string[] = [];
   const err: string[] = [];
   const sink = (chunks: string[]) =>
@@ -59,7 +59,9 @@ export function captureTerminal(options: { tty?: boolean; color?: boolean } = {}
   const stderr = sink(err);
   if (options.tty) Object.assign(stderr, { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
   const colors = options.color ? { colors: { stdout: true, stderr: true } } : {};
-  return { terminal: { stdout: sink(out), stderr, ...colors }, stdout: () => out.join(''), stderr: () => err.join('') };
+  // `answer`: stdin is a terminal on which the operator types this line.
+  const stdin = options.answer !== undefined ? { stdin: Object.assign(Readable.from([`${options.answer}\n`]), { isTTY: true }) } : {};
+  return { terminal: { stdout: sink(out), stderr, ...colors, ...stdin }, stdout: () => out.join(''), stderr: () => err.join('') };
 }
 
 const READ_OPERATIONS = new Set([
