@@ -78,7 +78,7 @@ export async function runApply(options: ApplyCommandOptions): Promise<number> {
     const view = await runtime.reconciler.plan(accountIds);
     const notInTable = accountsNotInTable(view, accountIds);
     const drift = hasDrift(view.plan);
-    writeLines(terminal.stderr, renderPlan(view, runtime.config, { accountIds, drift, all: false, notInTable }, paintFor(terminal, 'stderr')));
+    writeLines(terminal.stderr, renderPlan(view, runtime.config, { accountIds, drift, all: false, notInTable, applyHint: false }, paintFor(terminal, 'stderr')));
     if (!drift) return view.unobserved.length > 0 || view.corruptRows.length > 0 || notInTable.length > 0 ? ExitCode.failure : ExitCode.ok;
     if (!(await confirm(terminal, '\nApply these changes to Macie? Only "yes" applies them: '))) {
       writeLine(terminal.stderr, 'Apply cancelled: nothing changed.');

@@ -57,7 +57,7 @@ export async function runPlan({ runtime, terminal, json = false, accountIds, all
   const exitCode = !complete || notInTable.length > 0 ? ExitCode.failure : drift ? ExitCode.drift : ExitCode.ok;
   const document = planDocument(view, runtime.config, { accountIds, drift, complete, notInTable });
   if (json) writeJson(terminal.stdout, document);
-  else writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable }, paintFor(terminal)));
+  else writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable, applyHint: out === undefined }, paintFor(terminal)));
   if (out !== undefined) {
     const notes = json ? terminal.stderr : terminal.stdout;
     if (!complete || notInTable.length > 0) {
@@ -149,7 +149,13 @@ function unobservedEntry(entry: Unobserved): PlanDocument['unobserved'][number] 
 export function renderPlan(
   view: PlanView,
   config: PlanCommandOptions['runtime']['config'],
-  { accountIds, drift, all, notInTable }: { accountIds?: readonly string[]; drift: boolean; all: boolean; notInTable: readonly string[] },
+  {
+    accountIds,
+    drift,
+    all,
+    notInTable,
+    applyHint = true,
+  }: { accountIds?: readonly string[]; drift: boolean; all: boolean; notInTable: readonly string[]; applyHint?: boolean },
   paint: Paint,
 ): string[] {
   const { plan } = view;
@@ -215,8 +221,10 @@ export function renderPlan(
           (summary.byVerdict.deadLetter > 0 ? `, ${summary.byVerdict.deadLetter} to dead-letter for an operator` : '') +
           '.',
       ),
-      `Run \`macie-members apply${accountIds ? ` --account ${accountIds.join(' ')}` : ''}\` to make these changes now, or wait for the schedule.`,
     );
+    if (applyHint) {
+      lines.push(`Run \`macie-members apply${accountIds ? ` --account ${accountIds.join(' ')}` : ''}\` to make these changes now, or wait for the schedule.`);
+    }
   } else if (notInTable.length > 0 && plan.items.length === 0) {
     lines.push(paint('red', 'Nothing planned: none of the accounts asked for is in the desired table.'));
   } else {

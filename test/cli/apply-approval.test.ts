@@ -36,6 +36,7 @@ describe('apply: confirmation', () => {
     expect(await runApply({ runtime: cli.runtime, terminal, accountIds: ['222222222201'] })).toBe(1);
     expect(stderr()).toContain('  + 222222222201 us-east-1, eu-west-1: NotListed -> member (change)');
     expect(stderr()).toContain('Apply these changes to Macie? Only "yes" applies them: ');
+    expect(stderr()).not.toContain('Run `macie-members apply');
     expect(stderr()).toContain('Apply cancelled: nothing changed.');
     expect(stdout()).toBe('');
     expect(writeCalls(cli.sandbox)).toEqual([]);
@@ -61,7 +62,8 @@ describe('plan --out and apply FILE', () => {
     const file = join(directory, 'two.plan');
     const planned = captureTerminal();
     expect(await runPlan({ runtime: cli.runtime, terminal: planned.terminal, accountIds: ['222222222202', '222222222203'], out: file })).toBe(2);
-    expect(planned.stdout()).toContain(`Saved the plan to ${file}.`);
+    expect(planned.stdout()).toContain(`Saved the plan to ${file}.\nTo make exactly these changes, run \`macie-members apply ${file}\``);
+    expect(planned.stdout()).not.toContain('Run `macie-members apply');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
     const saved = await loadPlan(file, cli.runtime.config);
