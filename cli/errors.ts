@@ -5,7 +5,7 @@
  */
 import { ConfigurationError } from '#shared/config';
 import { AwsCallError } from '#shared/errors';
-import { safeText, writeLines, type Terminal } from '#cli/format';
+import { paintFor, safeText, writeLines, type Terminal } from '#cli/format';
 
 export const ExitCode = {
   ok: 0,
@@ -48,7 +48,9 @@ const NETWORK_HINT = 'The AWS endpoint could not be reached: check AWS_REGION, A
 
 /** Writes the explanation of `error` to stderr and returns the exit code to end with. */
 export function reportError(error: unknown, terminal: Terminal): number {
-  writeLines(terminal.stderr, describeError(error));
+  const paint = paintFor(terminal, 'stderr');
+  const [first = '', ...rest] = describeError(error);
+  writeLines(terminal.stderr, [paint('red', first), ...rest]);
   return error instanceof CliError ? error.exitCode : ExitCode.failure;
 }
 

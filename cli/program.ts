@@ -5,6 +5,8 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { runApply } from '#cli/commands/apply';
+import { DEFAULT_MAX_LETTERS, runDeadLetterShow, runDeadLetters } from '#cli/commands/dead-letters';
+import { loadPlan } from '#cli/saved-plan';
 import { runEnroll } from '#cli/commands/enroll';
 import { runImport, type ImportSource } from '#cli/commands/import';
 import { runPlan } from '#cli/commands/plan';
@@ -12,8 +14,9 @@ import { REDRIVE_SOURCES, checkRedriveSource, runRedrive } from '#cli/commands/r
 import { runRemove } from '#cli/commands/remove';
 import { runStatus } from '#cli/commands/status';
 import { CliError, ExitCode, reportError } from '#cli/errors';
-import type { Terminal } from '#cli/format';
-import { currentUser, parseAccountIds, type EnrollmentOptions } from '#cli/requests';
+import { paintFor, type Terminal } from '#cli/format';
+import { describeValue } from '#shared/domain/rules';
+import { currentUser, parseAccountIds, splitList, type EnrollmentOptions } from '#cli/requests';
 import { openSession, type CliSession, type SessionOptions } from '#cli/session';
 
 export interface CliDependencies {
@@ -23,6 +26,8 @@ export interface CliDependencies {
   user?: string;
   now?: () => Date;
 }
+
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -47,20 +52,25 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     .version(version)
     .option('--local', 'run against an in-process sandbox seeded with the demo organization (discarded at exit)')
     .option('--profile <name>', 'AWS profile to use (sets AWS_PROFILE)')
+    .option('--region <region>', 'home region of the table and queues (sets AWS_REGION; default: AWS_REGION, else the first managed region)')
     .addHelpText('after', ENVIRONMENT_HELP)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => terminal.stdout.write(text),
       writeErr: (text) => terminal.stderr.write(text),
+      outputError: (text, write) => write(paintFor(terminal, 'stderr')('red', text)),
     });
 
   /** Opens the session for the global options, runs a command in it, and always closes it. */
   const inSession = async (run: (session: CliSession) => Promise<number>): Promise<void> => {
-    const globals = program.opts<{ local?: boolean; profile?: string }>();
+    const globals = program.opts<{ local?: boolean; profile?: string; region?: string }>();
     let session: CliSession | undefined;
     try {
-      session = await open({ local: globals.local, profile: globals.profile }, terminal);
+      if (globals.region !== undefined && !REGION_PATTERN.test(globals.region)) {
+        throw new CliError(`--region must be an AWS region name such as us-east-1, got ${describeValue(globals.region)}`);
+      }
+      session = await open({ local: globals.local, profile: globals.profile, region: globals.region }, terminal);
       exitCode = await run(session);
     } catch (error) {
       exitCode = reportError(error, terminal);
@@ -75,21 +85,30 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     .option('--account <ids...>', 'plan only these accounts')
     .option('--all', 'also list the account-regions that are in sync')
     .option('--json', 'machine-readable output on stdout')
+    .option('--out <file>', 'save the plan (with what it observed) for `apply FILE`; an incomplete plan is not saved')
     .addHelpText('after', '\nExit codes: 0 no drift, 2 drift (like terraform plan -detailed-exitcode), 1 error or incomplete plan.')
-    .action((options: { account?: string[]; all?: boolean; json?: boolean }) => {
+    .action((options: { account?: string[]; all?: boolean; json?: boolean; out?: string }) => {
       const accountIds = parseAccountIds(options.account);
-      return inSession(({ runtime }) => runPlan({ runtime, terminal, json: options.json, all: options.all, accountIds }));
+      return inSession(({ runtime }) =>
+        runPlan({ runtime, terminal, json: options.json, all: options.all, accountIds, out: options.out, now: now() }),
+      );
     });
 
   program
     .command('apply')
-    .description('run a reconciliation now (what the schedule does), with progress and a summary')
+    .description('run a reconciliation now (what the schedule does), with progress and a summary; on a terminal it shows the plan and asks first')
+    .argument('[plan-file]', 'a plan saved with `plan --out`: apply exactly it, and refuse if Macie or the table changed since')
     .option('--account <ids...>', 'reconcile only these accounts')
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
     .option('--json', 'print the summary as JSON on stdout (progress stays on stderr)')
-    .addHelpText('after', '\nExit codes: 0 everything done or waiting, 1 something failed, was dead-lettered or could not be read.')
-    .action((options: { account?: string[]; json?: boolean }) => {
+    .addHelpText('after', '\nExit codes: 0 everything done or waiting, 1 something failed, was dead-lettered or could not be read, or the apply was refused or cancelled.')
+    .action((planFile: string | undefined, options: { account?: string[]; json?: boolean; yes?: boolean }) => {
       const accountIds = parseAccountIds(options.account);
-      return inSession(({ runtime }) => runApply({ runtime, terminal, json: options.json, accountIds }));
+      if (planFile !== undefined && accountIds) throw new CliError('apply takes either a plan file or --account: the saved plan names its accounts.');
+      return inSession(async ({ runtime }) => {
+        const saved = planFile !== undefined ? await loadPlan(planFile, runtime.config) : undefined;
+        return runApply({ runtime, terminal, json: options.json, accountIds, yes: options.yes, saved });
+      });
     });
 
   program
@@ -118,8 +137,11 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     .command('remove')
     .description('record an account as desired absent in every managed region; does not reconcile')
     .argument('<accountId>', '12-digit AWS account ID')
-    .action((accountId: string) =>
-      inSession(({ runtime }) => runRemove({ runtime, terminal, accountId, user: deps.user ?? currentUser(), now: now() })),
+    .option('--force', 'record it even when the table has no row for the account (to remove an unmanaged member with PRUNE_UNMANAGED off)')
+    .action((accountId: string, options: { force?: boolean }) =>
+      inSession(({ runtime }) =>
+        runRemove({ runtime, terminal, accountId, force: options.force, user: deps.user ?? currentUser(), now: now() }),
+      ),
     );
 
   addEnrollmentOptions(
@@ -162,8 +184,41 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
       );
     });
 
+  const deadLetters = program
+    .command('dead-letters')
+    .description('list the dead letters themselves (who, why, when) without removing them; `dead-letters show ID` for one');
+  deadLetters
+    .command('list', { isDefault: true })
+    .description('list the dead letters (the default)')
+    .option('--from <queue>', `${REDRIVE_SOURCES.join(' | ')} | a queue URL`, 'dead-letters')
+    .option('--account <ids...>', 'only the letters of these accounts')
+    .option('--reason <reasons>', 'only these reasons, comma-separated (unprocessed-account, action-failed, needs-operator, invalid-request, intake-failed, lambda-failure)')
+    .option('--max <count>', 'read at most this many messages', parseCount, DEFAULT_MAX_LETTERS)
+    .option('--json', 'machine-readable output on stdout (bodies unmasked)')
+    .action((options: { from: string; account?: string[]; reason?: string; max: number; json?: boolean }) => {
+      checkRedriveSource(options.from);
+      const accountIds = parseAccountIds(options.account);
+      const reasons = options.reason !== undefined ? splitList(options.reason) : undefined;
+      return inSession(({ runtime, queues }) =>
+        runDeadLetters({ runtime, queues, terminal, from: options.from, accountIds, reasons, max: options.max, json: options.json }),
+      );
+    });
+  deadLetters
+    .command('show')
+    .description('print one dead letter in full (emails masked)')
+    .argument('<id>', 'its message ID, or a unique prefix of it (the list shows 8 characters)')
+    .option('--from <queue>', `${REDRIVE_SOURCES.join(' | ')} | a queue URL`, 'dead-letters')
+    .option('--max <count>', 'read at most this many messages', parseCount, DEFAULT_MAX_LETTERS)
+    .option('--json', 'machine-readable output on stdout (body unmasked)')
+    .action((id: string, options: { from: string; max: number; json?: boolean }) => {
+      checkRedriveSource(options.from);
+      return inSession(({ runtime, queues }) =>
+        runDeadLetterShow({ runtime, queues, terminal, id, from: options.from, max: options.max, json: options.json }),
+      );
+    });
+
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(separateTagArguments(argv), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version "errors" are successes; usage mistakes have already been printed.
@@ -177,12 +232,54 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
 function addEnrollmentOptions(command: Command): Command {
   return command
     .option('--regions <list>', 'comma-separated regions to be a member in (default: every managed region)')
-    .option('--tags <pairs...>', 'member tags as key=value (replace the tags of an existing row)')
+    .option('--tags <pairs>', 'member tags as key=value,key=value; repeatable (replace the tags of an existing row)', collect)
     .addOption(new Option('--auto-accept', 'accept the invitation from the member account (the default for new rows)'))
     .addOption(new Option('--no-auto-accept', 'leave accepting the invitation to the member account'))
     .addOption(new Option('--paused', "keep the member's Macie session paused"))
     .addOption(new Option('--no-paused', "keep the member's Macie session running (the default for new rows)"))
     .option('--message <text>', 'invitation message (1-80 letters, digits, spaces; default: INVITATION_MESSAGE)');
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) throw new CliError(`--max must be a whole number of at least 1, got ${describeValue(value)}`);
+  return count;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * `--tags` takes one value. The older form `--tags a=1 b=2` still works: the `key=value`
+ * arguments right after a `--tags` value become `--tags` values of their own, and the first
+ * argument without `=` ends them, so `--tags a=1 111122223333 x@example.com` leaves the account
+ * and the email as the command's arguments (a variadic option would have taken them as tags).
+ */
+export function separateTagArguments(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  let inTags = false;
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index]!;
+    if (arg === '--') {
+      out.push(...argv.slice(index));
+      break;
+    }
+    if (inTags && !arg.startsWith('-') && arg.includes('=')) {
+      out.push('--tags', arg);
+      continue;
+    }
+    inTags = false;
+    out.push(arg);
+    if (arg === '--tags' && index + 1 < argv.length) {
+      out.push(argv[index + 1]!);
+      index += 1;
+      inTags = true;
+    } else if (arg.startsWith('--tags=')) {
+      inTags = true;
+    }
+  }
+  return out;
 }
 
 /** Only the options the operator gave: an enroll leaves everything else as the existing row has it. */

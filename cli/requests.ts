@@ -16,7 +16,7 @@ import { CliError } from '#cli/errors';
 export interface EnrollmentOptions {
   /** `us-east-1,eu-west-1`; absent = every managed region. */
   regions?: string;
-  /** `key=value` pairs. */
+  /** `key=value` pairs, each value possibly `key=value,key=value`. */
   tags?: string[];
   autoAccept?: boolean;
   paused?: boolean;
@@ -30,7 +30,7 @@ export function enrollmentFields(options: EnrollmentOptions): { fields: Record<s
   if (options.regions !== undefined) fields.regions = splitList(options.regions);
   if (options.tags !== undefined) {
     const tags: Record<string, string> = {};
-    for (const pair of options.tags) {
+    for (const pair of options.tags.flatMap(splitList)) {
       const at = pair.indexOf('=');
       if (at < 0) {
         issues.push({ field: 'tags', rule: 'keyValue', message: `tags must be given as key=value, got ${describeValue(pair)}` });

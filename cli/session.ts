@@ -3,6 +3,9 @@
  * configured from the same environment variables, plus the queues. With `--local` an in-process
  * sandbox holding the demo organization stands in for AWS.
  */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfig, type ServiceConfig } from '#shared/config';
 import { createOrganizationDirectory } from '#shared/organizations/accounts';
 import type { OrganizationDirectory } from '#shared/ports';
@@ -33,8 +36,10 @@ export interface CliSession {
 export interface SessionOptions {
   /** Start the sandbox in this process, seed the demo organization and point the environment at it. */
   local?: boolean;
-  /** An AWS profile, for the SDK's own credential and region resolution. */
+  /** An AWS profile, for the SDK's own credential resolution. */
   profile?: string;
+  /** The home region of the table and queues (sets AWS_REGION). */
+  region?: string;
 }
 
 // Settings that would steer the SDK away from the sandbox: a profile wins over the sandbox's static
@@ -50,8 +55,13 @@ export async function openSession(options: SessionOptions, terminal: Terminal): 
   if (options.local && options.profile) {
     throw new CliError('--local and --profile cannot be combined: the sandbox uses its own credentials.');
   }
+  if (options.local && options.region) {
+    throw new CliError('--local and --region cannot be combined: the sandbox has its own home region.');
+  }
   if (options.profile) process.env.AWS_PROFILE = options.profile;
+  if (options.region) process.env.AWS_REGION = options.region;
   if (!options.local) {
+    checkProfileExists(process.env, options.profile ? '--profile' : 'AWS_PROFILE');
     const runtime = createCliRuntime(parseConfig(process.env));
     return { runtime, queues: new ServiceQueues(runtime.config), close: async () => {} };
   }
@@ -76,6 +86,51 @@ export async function openSession(options: SessionOptions, terminal: Terminal): 
     await sandbox.close();
     throw error;
   }
+}
+
+/**
+ * The SDK answers a profile that does not exist with "Could not load credentials from any
+ * providers", at the first call; naming the profile and the files searched saves a long hunt.
+ */
+function checkProfileExists(env: NodeJS.ProcessEnv, source: string): void {
+  const profile = env.AWS_PROFILE;
+  if (!profile) return;
+  const files = sharedConfigFiles(env);
+  const known = profileNames(files);
+  if (known.has(profile)) return;
+  throw new CliError(`${source} names the AWS profile "${profile}", which is not in ${files.map((file) => file.path).join(' or ')}.`, [
+    known.size > 0 ? `Profiles found: ${[...known].sort().join(', ')}.` : 'No profiles were found there.',
+    'Create it with `aws configure --profile NAME` (or `aws configure sso`), or name another one.',
+  ]);
+}
+
+// Where the SDK looks for profiles (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, else ~/.aws).
+function sharedConfigFiles(env: NodeJS.ProcessEnv): Array<{ path: string; kind: 'config' | 'credentials' }> {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  return [
+    { path: env.AWS_CONFIG_FILE || join(home, '.aws', 'config'), kind: 'config' },
+    { path: env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'), kind: 'credentials' },
+  ];
+}
+
+/** Profile names in the shared files: `[profile NAME]`/`[default]` in config, `[NAME]` in credentials. */
+export function profileNames(files: ReadonlyArray<{ path: string; kind: 'config' | 'credentials' }>): Set<string> {
+  const names = new Set<string>();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file.path, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const match of text.matchAll(/^\s*\[\s*([^\]]+?)\s*\]/gm)) {
+      const section = match[1]!;
+      if (file.kind === 'credentials') names.add(section);
+      else if (section === 'default') names.add(section);
+      else if (section.startsWith('profile ')) names.add(section.slice('profile '.length).trim());
+    }
+  }
+  return names;
 }
 
 /** The sandbox needs dev dependencies (dynalite, local-aws-sqs); say so instead of a module-not-found trace. */

@@ -17,21 +17,30 @@ import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
 import {
   JSON_SCHEMA_VERSION,
-  PLAN_LEGEND,
+  MARKER_STYLES,
   VERDICT_LABELS,
+  VERDICT_STYLES,
+  paintFor,
+  paintedLegend,
+  type Paint,
   corruptRowLine,
   countList,
   plural,
   planMarker,
   safeText,
   writeJson,
+  writeLine,
   writeLines,
   type Terminal,
 } from '#cli/format';
+import { savePlan } from '#cli/saved-plan';
 
 export interface PlanCommandOptions {
   runtime: Pick<ServiceRuntime, 'config' | 'reconciler'>;
   terminal: Terminal;
+  /** Save the plan to this file, for `apply FILE`. */
+  out?: string;
+  now?: Date;
   json?: boolean;
   /** Plan only these accounts. */
   accountIds?: readonly string[];
@@ -39,17 +48,34 @@ export interface PlanCommandOptions {
   all?: boolean;
 }
 
-export async function runPlan({ runtime, terminal, json = false, accountIds, all = false }: PlanCommandOptions): Promise<number> {
+export async function runPlan({ runtime, terminal, json = false, accountIds, all = false, out, now = new Date() }: PlanCommandOptions): Promise<number> {
   const view = await runtime.reconciler.plan(accountIds);
   const drift = hasDrift(view.plan);
   const complete = view.unobserved.length === 0 && view.corruptRows.length === 0;
-  const exitCode = !complete ? ExitCode.failure : drift ? ExitCode.drift : ExitCode.ok;
-  if (json) {
-    writeJson(terminal.stdout, planDocument(view, runtime.config, { accountIds, drift, complete }));
-  } else {
-    writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all }));
+  const notInTable = accountsNotInTable(view, accountIds);
+  // An account the operator named but the table lacks is most often a typo: "no drift" would hide it.
+  const exitCode = !complete || notInTable.length > 0 ? ExitCode.failure : drift ? ExitCode.drift : ExitCode.ok;
+  const document = planDocument(view, runtime.config, { accountIds, drift, complete, notInTable });
+  if (json) writeJson(terminal.stdout, document);
+  else writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable, applyHint: out === undefined }, paintFor(terminal)));
+  if (out !== undefined) {
+    const notes = json ? terminal.stderr : terminal.stdout;
+    if (!complete || notInTable.length > 0) {
+      // An incomplete plan cannot be applied exactly: what it left out is unknown.
+      writeLine(notes, `Not saved to ${out}: the plan is incomplete (see above).`);
+    } else {
+      await savePlan(out, document, runtime.config, now);
+      writeLines(notes, [`Saved the plan to ${out}.`, `To make exactly these changes, run \`macie-members apply ${out}\`: it refuses if Macie or the table changed since.`]);
+    }
   }
   return exitCode;
+}
+
+/** The `--account` accounts that have no row in the table (a corrupt row counts as a row). */
+export function accountsNotInTable(view: Pick<PlanView, 'rows' | 'corruptRows'>, accountIds: readonly string[] | undefined): string[] {
+  if (!accountIds) return [];
+  const known = new Set([...view.rows, ...view.corruptRows].map((row) => row.accountId));
+  return accountIds.filter((accountId) => !known.has(accountId));
 }
 
 export interface PlanDocument {
@@ -76,13 +102,15 @@ export interface PlanDocument {
   corruptRows: CorruptRow[];
   /** What the planner left out (unobserved, corrupt), with its reason. */
   notPlanned: Array<{ region: string | null; accountId: string | null; reason: string }>;
+  /** `--account` accounts the table has no row for: nothing is planned for them (exit code 1). */
+  notInTable: string[];
 }
 
 /** The machine-readable plan (`--json`). Emails appear as they are in the table: scripts need the real values. */
 export function planDocument(
   view: PlanView,
   config: PlanCommandOptions['runtime']['config'],
-  meta: { accountIds?: readonly string[]; drift: boolean; complete: boolean },
+  meta: { accountIds?: readonly string[]; drift: boolean; complete: boolean; notInTable?: readonly string[] },
 ): PlanDocument {
   return {
     schemaVersion: JSON_SCHEMA_VERSION,
@@ -110,6 +138,7 @@ export function planDocument(
     unobserved: view.unobserved.map(unobservedEntry),
     corruptRows: view.corruptRows,
     notPlanned: view.plan.notPlanned.map(({ region, accountId, reason }) => ({ region: region ?? null, accountId: accountId ?? null, reason })),
+    notInTable: [...(meta.notInTable ?? [])],
   };
 }
 
@@ -117,10 +146,17 @@ function unobservedEntry(entry: Unobserved): PlanDocument['unobserved'][number] 
   return { region: entry.region, accountId: entry.accountId ?? null, operation: entry.operation, code: entry.code, message: entry.message };
 }
 
-function renderPlan(
+export function renderPlan(
   view: PlanView,
   config: PlanCommandOptions['runtime']['config'],
-  { accountIds, drift, all }: { accountIds?: readonly string[]; drift: boolean; all: boolean },
+  {
+    accountIds,
+    drift,
+    all,
+    notInTable,
+    applyHint = true,
+  }: { accountIds?: readonly string[]; drift: boolean; all: boolean; notInTable: readonly string[]; applyHint?: boolean },
+  paint: Paint,
 ): string[] {
   const { plan } = view;
   const summary = summarizePlan(plan);
@@ -130,11 +166,18 @@ function renderPlan(
     `Macie membership plan for administrator ${config.administratorAccountId}, ${scope}, regions ${config.managedRegions.join(', ')}`,
     `${plural(accounts, 'account')} in the table, ${plural(summary.items, 'account-region')}: ${countList(summary.byVerdict, VERDICT_LABELS)}`,
   ];
+  if (notInTable.length > 0) {
+    lines.push(
+      '',
+      paint('red', `Not in the desired table, so nothing is planned for ${notInTable.length === 1 ? 'it' : 'them'}: ${notInTable.join(', ')}`),
+      '  Check the account ID; `macie-members enroll` adds an account (plan lists a Macie member the table lacks as unmanaged).',
+    );
+  }
 
   const shown = plan.items.filter((item) => all || item.verdict !== 'inSync');
   if (shown.length > 0) {
-    lines.push('', PLAN_LEGEND, '');
-    for (const group of groupRegions(shown)) lines.push(...renderGroup(group));
+    lines.push('', paintedLegend(paint), '');
+    for (const group of groupRegions(shown)) lines.push(...renderGroup(group, paint));
   }
 
   if (plan.unmanaged.length > 0) {
@@ -157,14 +200,14 @@ function renderPlan(
   }
 
   if (view.unobserved.length > 0) {
-    lines.push('', 'Not observed, so left out of this plan (the plan is incomplete):');
+    lines.push('', paint('red', 'Not observed, so left out of this plan (the plan is incomplete):'));
     for (const entry of view.unobserved) {
       lines.push(`  ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.operation} ${entry.code}: ${safeText(entry.message)}`);
     }
   }
 
   if (view.corruptRows.length > 0) {
-    lines.push('', 'Corrupt rows, left out of this plan (the plan is incomplete; fix them in the table):');
+    lines.push('', paint('red', 'Corrupt rows, left out of this plan (the plan is incomplete; fix them in the table):'));
     lines.push(...view.corruptRows.map(corruptRowLine));
   }
 
@@ -172,13 +215,20 @@ function renderPlan(
   const actionCounts = countList(summary.actionsByKind);
   if (drift) {
     lines.push(
-      `Plan: ${plural(summary.byVerdict.change + summary.pruning, 'account-region')} to change (actions: ${actionCounts})` +
-        (summary.byVerdict.deadLetter > 0 ? `, ${summary.byVerdict.deadLetter} to dead-letter for an operator` : '') +
-        '.',
-      `Run \`macie-members apply${accountIds ? ` --account ${accountIds.join(' ')}` : ''}\` to make these changes now, or wait for the schedule.`,
+      paint(
+        'bold',
+        `Plan: ${plural(summary.byVerdict.change + summary.pruning, 'account-region')} to change (actions: ${actionCounts})` +
+          (summary.byVerdict.deadLetter > 0 ? `, ${summary.byVerdict.deadLetter} to dead-letter for an operator` : '') +
+          '.',
+      ),
     );
+    if (applyHint) {
+      lines.push(`Run \`macie-members apply${accountIds ? ` --account ${accountIds.join(' ')}` : ''}\` to make these changes now, or wait for the schedule.`);
+    }
+  } else if (notInTable.length > 0 && plan.items.length === 0) {
+    lines.push(paint('red', 'Nothing planned: none of the accounts asked for is in the desired table.'));
   } else {
-    lines.push('No changes: Macie matches the desired table.');
+    lines.push(paint('green', 'No changes: Macie matches the desired table.'));
   }
   return lines;
 }
@@ -198,10 +248,12 @@ function groupRegions(items: readonly PlannedMembership[]): Array<{ item: Planne
   return groups;
 }
 
-function renderGroup({ item, regions }: { item: PlannedMembership; regions: string[] }): string[] {
-  const marker = planMarker(item).padStart(3);
+function renderGroup({ item, regions }: { item: PlannedMembership; regions: string[] }, paint: Paint): string[] {
+  const marker = planMarker(item);
+  const style = MARKER_STYLES[marker] ?? 'dim';
   return [
-    `${marker} ${item.accountId} ${regions.join(', ')}: ${item.observedStatus} -> ${item.desiredState} (${VERDICT_LABELS[item.verdict]})`,
+    `${' '.repeat(3 - marker.length)}${paint(style, marker)} ${item.accountId} ${regions.join(', ')}: ${item.observedStatus} -> ${item.desiredState} ` +
+      `(${paint(VERDICT_STYLES[item.verdict], VERDICT_LABELS[item.verdict])})`,
     `      ${safeText(item.reason)}`,
     ...item.actions.map((action, index) => `      ${index + 1}. ${describeAction(action)}`),
   ];

@@ -93,7 +93,7 @@ export function checkRedriveSource(from: string): void {
   throw new CliError(`--from must be ${REDRIVE_SOURCES.map((name) => `"${name}"`).join(' or ')} or a queue URL, got "${from}"`);
 }
 
-async function resolveSource(from: string, deadLetterQueueUrl: string, queues: RedriveCommandOptions['queues']): Promise<string> {
+export async function resolveSource(from: string, deadLetterQueueUrl: string, queues: RedriveCommandOptions['queues']): Promise<string> {
   checkRedriveSource(from);
   if (from === 'dead-letters') return deadLetterQueueUrl;
   if (from === 'request-dlq') {

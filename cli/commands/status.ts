@@ -10,7 +10,21 @@ import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
-import { JSON_SCHEMA_VERSION, VERDICT_LABELS, corruptRowLine, maskedEmail, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '#cli/format';
+import {
+  JSON_SCHEMA_VERSION,
+  VERDICT_LABELS,
+  VERDICT_STYLES,
+  corruptRowLine,
+  maskedEmail,
+  paintFor,
+  plural,
+  safeText,
+  shortTime,
+  writeJson,
+  writeLines,
+  type Paint,
+  type Terminal,
+} from '#cli/format';
 import { QUEUE_LABELS, type QueueDepth, type ServiceQueues } from '#cli/queues';
 
 export interface StatusCommandOptions {
@@ -25,7 +39,7 @@ export async function runStatus({ runtime, queues, terminal, json = false, accou
   const [view, depths] = await Promise.all([runtime.reconciler.plan(accountIds), queues.depths()]);
   const document = statusDocument(view, depths, runtime.config);
   if (json) writeJson(terminal.stdout, document);
-  else writeLines(terminal.stdout, renderStatus(document));
+  else writeLines(terminal.stdout, renderStatus(document, paintFor(terminal)));
   const incomplete = view.unobserved.length > 0 || view.corruptRows.length > 0 || depths.some((depth) => depth.error);
   return incomplete ? ExitCode.failure : ExitCode.ok;
 }
@@ -126,7 +140,7 @@ function recordedIn(row: DesiredMember, region: string): RegionStatus['recorded'
 }
 
 
-function renderStatus(document: StatusDocument): string[] {
+function renderStatus(document: StatusDocument, paint: Paint): string[] {
   const memberRows = document.accounts.filter((account) => account.desiredState === 'member').length;
   const lines = [
     `Macie membership status for administrator ${document.administratorAccountId}, regions ${document.managedRegions.join(', ')}`,
@@ -148,7 +162,7 @@ function renderStatus(document: StatusDocument): string[] {
         state.recorded?.relationshipStatus ?? '-',
         state.recorded?.lastAction ?? '-',
         shortTime(state.recorded?.at),
-        state.verdict ? VERDICT_LABELS[state.verdict] : '?',
+        state.verdict ? paint(VERDICT_STYLES[state.verdict], VERDICT_LABELS[state.verdict]) : paint('red', '?'),
       ]);
       if (state.recorded?.lastError) {
         problems.push(`  ${account.accountId} ${state.region} ${state.recorded.lastAction ?? ''}: ${safeText(state.recorded.lastError)}`);
@@ -156,7 +170,7 @@ function renderStatus(document: StatusDocument): string[] {
     }
   }
   lines.push(document.accounts.length > 0 ? renderTable(rows) : 'The desired table is empty: add accounts with `enroll` or `import`.');
-  if (problems.length > 0) lines.push('', 'Last errors recorded by the reconciler:', ...problems);
+  if (problems.length > 0) lines.push('', paint('red', 'Last errors recorded by the reconciler:'), ...problems);
 
   const statuses = OBSERVED_STATUSES.filter((status) =>
     document.managedRegions.some((region) => (document.countsByStatus[region]?.[status] ?? 0) > 0),
@@ -187,14 +201,14 @@ function renderStatus(document: StatusDocument): string[] {
   }
 
   if (document.unobserved.length > 0) {
-    lines.push('', 'Not observed (shown as ? above):');
+    lines.push('', paint('red', 'Not observed (shown as ? above):'));
     for (const entry of document.unobserved) {
       lines.push(`  ${entry.region} ${entry.accountId ?? '(every account)'}: ${entry.operation} ${entry.code}: ${safeText(entry.message)}`);
     }
   }
 
   if (document.corruptRows.length > 0) {
-    lines.push('', 'Corrupt rows (not reconciled until fixed in the table):', ...document.corruptRows.map(corruptRowLine));
+    lines.push('', paint('red', 'Corrupt rows (not reconciled until fixed in the table):'), ...document.corruptRows.map(corruptRowLine));
   }
 
   lines.push(
@@ -204,7 +218,11 @@ function renderStatus(document: StatusDocument): string[] {
       ['QUEUE', 'MESSAGES', 'URL'],
       ...document.queues.map((queue) => [
         QUEUE_LABELS[queue.queue],
-        queue.messages !== null ? String(queue.messages) : `? (${queue.error?.code}: ${safeText(queue.error?.message ?? '')})`,
+        queue.messages !== null
+          ? queue.queue !== 'requests' && queue.messages > 0
+            ? paint('red', String(queue.messages))
+            : String(queue.messages)
+          : paint('red', `? (${queue.error?.code}: ${safeText(queue.error?.message ?? '')})`),
         queue.url,
       ]),
     ]),

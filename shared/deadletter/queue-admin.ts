@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -13,6 +14,13 @@ export interface QueuedMessage {
   messageId: string;
   body: string;
   receiptHandle: string;
+}
+
+export interface PeekedMessage {
+  messageId: string;
+  body: string;
+  /** When SQS received it (on a dead-letter queue fed by a redrive policy: when it first reached the source queue). */
+  sentAt?: string;
 }
 
 /**
@@ -79,6 +87,64 @@ export class QueueAdmin {
       }
     }
     return messages;
+  }
+
+  /**
+   * Reads up to `limit` messages without removing them. SQS has no peek: each message is received
+   * (hidden for `visibilitySeconds`, long enough to page through the queue without meeting it
+   * again) and then made visible again at once, so the next reader (or redrive) sees it as before.
+   * What another consumer holds in flight is not seen. A receive counts towards a queue's own
+   * redrive `maxReceiveCount`: peek dead-letter queues, which have none, not work queues.
+   */
+  async peek(queueUrl: string, limit: number, visibilitySeconds = 30): Promise<PeekedMessage[]> {
+    const seen = new Map<string, PeekedMessage>();
+    const handles: string[] = [];
+    try {
+      while (seen.size < limit) {
+        const { Messages: batch = [] } = await callAws('ReceiveMessage', () =>
+          this.sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: queueUrl,
+              MaxNumberOfMessages: Math.min(10, limit - seen.size),
+              VisibilityTimeout: visibilitySeconds,
+              WaitTimeSeconds: 1,
+              MessageSystemAttributeNames: ['SentTimestamp'],
+            }),
+          ),
+        );
+        let added = 0;
+        for (const message of batch) {
+          if (message.ReceiptHandle) handles.push(message.ReceiptHandle);
+          if (!message.MessageId || message.Body === undefined || seen.has(message.MessageId)) continue;
+          const sent = Number(message.Attributes?.SentTimestamp);
+          seen.set(message.MessageId, {
+            messageId: message.MessageId,
+            body: message.Body,
+            ...(Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent).toISOString() } : {}),
+          });
+          added += 1;
+        }
+        if (added === 0) break;
+      }
+    } finally {
+      await this.release(queueUrl, handles);
+    }
+    return [...seen.values()];
+  }
+
+  /** Makes received messages visible again now. */
+  private async release(queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+    for (let start = 0; start < receiptHandles.length; start += 10) {
+      const handles = receiptHandles.slice(start, start + 10);
+      await callAws('ChangeMessageVisibilityBatch', () =>
+        this.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: handles.map((handle, index) => ({ Id: String(index), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+          }),
+        ),
+      );
+    }
   }
 
   /**

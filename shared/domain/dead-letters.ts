@@ -215,3 +215,65 @@ function primitiveJson(data: unknown): string | undefined {
   if (typeof data === 'boolean') return String(data);
   return undefined;
 }
+
+/**
+ * What an operator needs to know of one message on a dead-letter queue, read from its body:
+ * - `letter`: a dead letter this service wrote (a request plus why it failed);
+ * - `lambda-failure`: Lambda's failure record of an onboarding event (reason `lambda-failure`,
+ *   the account taken from the event when it names one);
+ * - `unreadable`: anything else (not JSON, not an object); shown as it is.
+ */
+export interface DeadLetterSummary {
+  kind: 'letter' | 'lambda-failure' | 'unreadable';
+  accountId?: string;
+  action?: string;
+  email?: string;
+  reason: string;
+  operation?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  region?: string;
+  attempts?: number;
+  at?: string;
+}
+
+export function summarizeDeadLetter(body: string, context: RequestContext & { eventSource: string }): DeadLetterSummary {
+  let message: unknown;
+  try {
+    message = JSON.parse(body);
+  } catch {
+    return { kind: 'unreadable', reason: 'unreadable' };
+  }
+  if (!isObject(message)) return { kind: 'unreadable', reason: 'unreadable' };
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const event = eventOfLambdaFailureRecord(message);
+  if (event !== undefined) {
+    const intent = classifyOnboardingEvent(event, context);
+    const response = isObject(message.responsePayload) ? message.responsePayload : {};
+    const requestContext = message.requestContext as Record<string, unknown>;
+    return {
+      kind: 'lambda-failure',
+      accountId: intent.kind === 'enroll' || intent.kind === 'remove' ? intent.accountId : undefined,
+      action: intent.kind === 'enroll' || intent.kind === 'remove' ? intent.kind : undefined,
+      reason: 'lambda-failure',
+      operation: text(requestContext.condition),
+      errorCode: text(response.errorType),
+      errorMessage: text(response.errorMessage) && maskEmailsIn(text(response.errorMessage)!),
+      attempts: typeof requestContext.approximateInvokeCount === 'number' ? requestContext.approximateInvokeCount : undefined,
+      at: text(message.timestamp),
+    };
+  }
+  return {
+    kind: 'letter',
+    accountId: text(message.accountId),
+    action: text(message.action),
+    email: text(message.email),
+    reason: text(message.reason) ?? 'unknown',
+    operation: text(message.operation),
+    errorCode: text(message.errorCode),
+    errorMessage: text(message.errorMessage),
+    region: text(message.region),
+    attempts: typeof message.attempts === 'number' ? message.attempts : undefined,
+    at: text(message.at),
+  };
+}

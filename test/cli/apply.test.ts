@@ -16,7 +16,7 @@ afterAll(() => cli?.sandbox.close());
 describe('apply', () => {
   it('reconciles every desired account, with progress lines on a non-interactive stderr, and a summary', async () => {
     const { terminal, stdout, stderr } = captureTerminal();
-    const exitCode = await runApply({ runtime: cli.runtime, terminal });
+    const exitCode = await runApply({ runtime: cli.runtime, yes: true, terminal });
 
     // Some demo accounts cannot be enrolled (missing role, another administrator, suspended).
     expect(exitCode).toBe(1);
@@ -72,7 +72,7 @@ describe('apply', () => {
       requestedAt: new Date().toISOString(),
     });
     const { terminal, stdout, stderr } = captureTerminal();
-    const exitCode = await runApply({ runtime: cli.runtime, terminal, json: true, accountIds: ['222222222202'] });
+    const exitCode = await runApply({ runtime: cli.runtime, yes: true, terminal, json: true, accountIds: ['222222222202'] });
 
     expect(exitCode).toBe(0);
     expect(stderr()).toContain('apply: 100% (2/2) 2 changed, 0 failed');

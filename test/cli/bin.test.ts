@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { PlanDocument } from '#cli/commands/plan';
@@ -8,11 +11,11 @@ import type { PlanDocument } from '#cli/commands/plan';
 const BIN = fileURLToPath(new URL('../../bin/macie-members.mjs', import.meta.url));
 const CONFIGURATION = /^(MACIE_|MANAGED_REGIONS|DESIRED_MEMBERS_TABLE|DEAD_LETTER_QUEUE_URL|REQUEST_QUEUE_URL|MEMBER_ROLE_|AWS_|POWERTOOLS_)/;
 
-function runBin(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+function runBin(args: string[], { cwd, script = BIN }: { cwd?: string; script?: string } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   // A clean environment: nothing from this test process's configuration or credentials.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CONFIGURATION.test(name)));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 25_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [script, ...args], { env, cwd, timeout: 25_000 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') reject(error);
       else resolve({ exitCode: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
     });
@@ -20,6 +23,27 @@ function runBin(args: string[]): Promise<{ exitCode: number; stdout: string; std
 }
 
 describe('bin/macie-members.mjs', () => {
+  it('runs from any directory, directly and through a symlink as `npm link` installs it, whatever package.json and tsconfig.json are there', async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), 'operator-'));
+    try {
+      // A directory that is some other project: its own package, imports map and tsconfig must not matter.
+      await writeFile(join(elsewhere, 'package.json'), JSON.stringify({ name: 'macie-members', type: 'commonjs', imports: { '#cli/*': './nothing/*.js' } }));
+      await writeFile(join(elsewhere, 'tsconfig.json'), JSON.stringify({ compilerOptions: { verbatimModuleSyntax: false, jsx: 'react' } }));
+      await mkdir(join(elsewhere, 'bin'));
+      await symlink(BIN, join(elsewhere, 'bin', 'macie-members'));
+
+      for (const script of [BIN, join(elsewhere, 'bin', 'macie-members')]) {
+        const { exitCode, stdout, stderr } = await runBin(['--help'], { cwd: elsewhere, script });
+        expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: '' });
+        expect(stdout).toContain('Usage: macie-members [options] [command]');
+        expect(stdout).toContain('dead-letters');
+        expect(stdout).not.toMatch(/\x1b\[/);
+      }
+    } finally {
+      await rm(elsewhere, { recursive: true });
+    }
+  });
+
   it('plans the demo organization on --local: exit code 2 (drift) and one JSON document on stdout', async () => {
     const { exitCode, stdout, stderr } = await runBin(['plan', '--local', '--json']);
 

@@ -118,9 +118,15 @@ describe('enroll', () => {
 });
 
 describe('remove', () => {
-  it('records the account as desired absent and leaves the member in Macie until a reconciliation', async () => {
+  it('refuses an account the table has no row for, and records nothing', async () => {
+    const run = runRemove({ runtime: cli.runtime, terminal: captureTerminal().terminal, accountId: LEAVING.accountId, user: 'alice', now });
+    await expect(run).rejects.toThrow('222222222202 is not in the desired table: nothing recorded.');
+    expect((await cli.runtime.store.getMany([LEAVING.accountId])).rows).toEqual([]);
+  });
+
+  it('with --force, records an unmanaged member as desired absent and leaves it in Macie until a reconciliation', async () => {
     const { terminal, stdout } = captureTerminal();
-    expect(await runRemove({ runtime: cli.runtime, terminal, accountId: LEAVING.accountId, user: 'alice', now })).toBe(0);
+    expect(await runRemove({ runtime: cli.runtime, terminal, accountId: LEAVING.accountId, force: true, user: 'alice', now })).toBe(0);
 
     expect(stdout()).toBe(
       [

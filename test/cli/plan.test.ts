@@ -72,6 +72,7 @@ describe('plan', () => {
       'unobserved',
       'corruptRows',
       'notPlanned',
+      'notInTable',
     ]);
     expect(document).toMatchObject({
       schemaVersion: 1,
@@ -117,6 +118,20 @@ describe('plan', () => {
     const all = captureTerminal();
     expect(await runPlan({ runtime: cli.runtime, terminal: all.terminal, accountIds: ['222222222201'], all: true })).toBe(0);
     expect(all.stdout()).toContain('  = 222222222201 us-east-1, eu-west-1: Enabled -> member (in sync)');
+  });
+
+  it('says so for an --account the table does not have, instead of "No changes", and exits 1', async () => {
+    const { terminal, stdout } = captureTerminal();
+    expect(await runPlan({ runtime: cli.runtime, terminal, accountIds: ['999999999999'] })).toBe(1);
+    expect(stdout()).toContain('Not in the desired table, so nothing is planned for it: 999999999999');
+    expect(stdout()).toContain('Nothing planned: none of the accounts asked for is in the desired table.');
+    expect(stdout()).not.toContain('No changes');
+
+    const mixed = captureTerminal();
+    expect(await runPlan({ runtime: cli.runtime, terminal: mixed.terminal, accountIds: ['222222222201', '999999999999'], json: true })).toBe(1);
+    const document = JSON.parse(mixed.stdout()) as PlanDocument;
+    expect(document.notInTable).toEqual(['999999999999']);
+    expect(document.items.map((item) => item.accountId)).toEqual(['222222222201', '222222222201']);
   });
 
   it('reports what it could not observe and exits 1: the plan is incomplete', async () => {

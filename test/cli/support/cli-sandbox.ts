@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { parseConfig } from '#shared/config';
@@ -39,14 +39,14 @@ export async function putRawRow(cli: CliSandbox, item: Record<string, unknown> &
   };
 }
 
-/** A terminal whose output the test reads back; `tty` makes stderr look interactive. */
+/** A terminal whose output the test reads back; `tty` makes stderr look interactive, `color` turns colour on for both streams. */
 export interface CapturedTerminal {
   terminal: Terminal;
   stdout(): string;
   stderr(): string;
 }
 
-export function captureTerminal(options: { tty?: boolean } = {}): CapturedTerminal {
+export function captureTerminal(options: { tty?: boolean; color?: boolean; answer?: string } = {}): CapturedTerminal {
   const out: string[] = [];
   const err: string[] = [];
   const sink = (chunks: string[]) =>
@@ -58,7 +58,10 @@ export function captureTerminal(options: { tty?: boolean } = {}): CapturedTermin
     });
   const stderr = sink(err);
   if (options.tty) Object.assign(stderr, { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
-  return { terminal: { stdout: sink(out), stderr }, stdout: () => out.join(''), stderr: () => err.join('') };
+  const colors = options.color ? { colors: { stdout: true, stderr: true } } : {};
+  // `answer`: stdin is a terminal on which the operator types this line.
+  const stdin = options.answer !== undefined ? { stdin: Object.assign(Readable.from([`${options.answer}\n`]), { isTTY: true }) } : {};
+  return { terminal: { stdout: sink(out), stderr, ...colors, ...stdin }, stdout: () => out.join(''), stderr: () => err.join('') };
 }
 
 const READ_OPERATIONS = new Set([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterBody, requestFromInvalidInput, type DeadLetter } from '#shared/domain/dead-letters';
+import { deadLetterBody, requestFromInvalidInput, summarizeDeadLetter, type DeadLetter } from '#shared/domain/dead-letters';
 
 const letter = (overrides: Partial<DeadLetter> = {}): DeadLetter => ({
   request: { action: 'enroll', accountId: '222222222201', email: 'owner@example.com', tags: { Owner: 'platform' } },
@@ -99,5 +99,58 @@ describe('requestFromInvalidInput without recursion', () => {
     expect(kept).toEqual(input);
     const body = JSON.parse(deadLetterBody(letter({ request: kept, reason: 'invalid-request' }))) as Record<string, unknown>;
     expect(depthOf(body.nested)).toBe(7_000);
+  });
+});
+
+describe('summarizeDeadLetter', () => {
+  const context = { administratorAccountId: '111111111111', managedRegions: ['us-east-1'], eventSource: 'macie.membership' };
+
+  it("reads a letter's account, reason and failure", () => {
+    const body = deadLetterBody({
+      request: { action: 'enroll', accountId: '222222222201', email: 'a@example.com' },
+      reason: 'action-failed',
+      operation: 'CreateMember',
+      errorCode: 'ThrottlingException',
+      errorMessage: 'Rate exceeded',
+      region: 'us-east-1',
+      attempts: 3,
+      at: '2026-11-30T10:00:00.000Z',
+    });
+    expect(summarizeDeadLetter(body, context)).toEqual({
+      kind: 'letter',
+      accountId: '222222222201',
+      action: 'enroll',
+      email: 'a@example.com',
+      reason: 'action-failed',
+      operation: 'CreateMember',
+      errorCode: 'ThrottlingException',
+      errorMessage: 'Rate exceeded',
+      region: 'us-east-1',
+      attempts: 3,
+      at: '2026-11-30T10:00:00.000Z',
+    });
+  });
+
+  it("reads Lambda's failure record as reason lambda-failure, with its condition and error, masking emails", () => {
+    const record = {
+      timestamp: '2026-11-30T10:00:00.000Z',
+      requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestPayload: { source: 'aws.organizations' },
+      responsePayload: { errorType: 'Error', errorMessage: 'failed for owner@example.com' },
+    };
+    expect(summarizeDeadLetter(JSON.stringify(record), context)).toMatchObject({
+      kind: 'lambda-failure',
+      reason: 'lambda-failure',
+      operation: 'RetriesExhausted',
+      errorCode: 'Error',
+      errorMessage: 'failed for o***@example.com',
+      attempts: 3,
+      at: '2026-11-30T10:00:00.000Z',
+    });
+  });
+
+  it('calls anything else unreadable', () => {
+    expect(summarizeDeadLetter('not json', context)).toEqual({ kind: 'unreadable', reason: 'unreadable' });
+    expect(summarizeDeadLetter('[1]', context)).toEqual({ kind: 'unreadable', reason: 'unreadable' });
   });
 });
