@@ -4,6 +4,7 @@ export const DEFAULT_KNOBS: Readonly<FaultKnobs> = Object.freeze({
   latencyMs: 0,
   throttle: null,
   serverErrorRate: 0,
+  throttledCallRate: 0,
   unprocessedInternalErrorRate: 0,
   invitationDelayMs: 0,
   emailVerificationMs: 0,
@@ -29,6 +30,7 @@ export function validateKnobs(knobs: Partial<FaultKnobs>): void {
   if (knobs.invitationDelayMs !== undefined) requireNonNegative('invitationDelayMs', knobs.invitationDelayMs);
   if (knobs.emailVerificationMs !== undefined) requireNonNegative('emailVerificationMs', knobs.emailVerificationMs);
   if (knobs.serverErrorRate !== undefined) requireRate('serverErrorRate', knobs.serverErrorRate);
+  if (knobs.throttledCallRate !== undefined) requireRate('throttledCallRate', knobs.throttledCallRate);
   if (knobs.unprocessedInternalErrorRate !== undefined) {
     requireRate('unprocessedInternalErrorRate', knobs.unprocessedInternalErrorRate);
   }
@@ -222,10 +224,11 @@ export class FaultInjector {
     race!.move();
   }
 
-  /** True when the call must be answered with a throttling error. */
+  /** True when the call must be answered with a throttling error: its bucket is empty, or the seeded draw says so. */
   throttles(key: string, now: number): boolean {
     const limit = this.current.throttle;
-    return limit !== null && !this.buckets.take(key, limit, now);
+    if (limit !== null && !this.buckets.take(key, limit, now)) return true;
+    return this.current.throttledCallRate > 0 && this.random.next() < this.current.throttledCallRate;
   }
 
   // The PRNG is consulted only when a rate is set, so turning one fault on does not shift another's sequence.

@@ -57,6 +57,11 @@ export interface FaultKnobs {
   throttle: { ratePerSecond: number; burst: number } | null;
   /** Probability (0..1) that a call answers a 500. */
   serverErrorRate: number;
+  /**
+   * Probability (0..1) that a call answers a throttling error whatever the bucket holds: throttling
+   * that fires however fast or slow the machine sends (a bucket only fires when calls come quickly).
+   */
+  throttledCallRate: number;
   /** Probability (0..1), per account in `CreateInvitations`, of an `InternalError` unprocessed entry. */
   unprocessedInternalErrorRate: number;
   /** Time after `CreateInvitations` before the member can see the invitation. */

@@ -412,7 +412,7 @@ describe('reliability: storage faults', () => {
           .map((summary) => summary.deadLettersUnsent)
           .join('+')} | recovered mid-run: refusedAttempts=${recovering.fired()} sent=${recovered.summary?.deadLettered}`,
     );
-  }, 30_000);
+  });
 
   it('(c) observations cannot be recorded after Macie changed: the run reports, then fails; requests stay on the queue; nothing is done twice', async () => {
     const scheduledCast = casts.cScheduled;
@@ -478,7 +478,7 @@ describe('reliability: storage faults', () => {
         `| while unwritable: ${figures(duringFault)} scheduledRun=${scheduled.error} requestMessagesKept=${delivery.retried.size}/${everyone(requestedCast).length} ` +
         `refusedWrites=${unwritable.fired()} | createdOnce=${successes('CreateMember')} acceptedOnce=${successes('AcceptInvitation')}`,
     );
-  }, 30_000);
+  });
 
   const refusals: Array<{
     shape: string;
@@ -588,7 +588,7 @@ describe('reliability: storage faults', () => {
         `| scheduled: unsentReported=1+1 refusedCalls=${refusedScheduled} othersSent=${brokenLetters}+0 (known episode), sent on run 3, not again on run 4 ` +
         `| requests while refused: ${figures(duringFault)} refusedCalls=${refusedRequested}`,
     );
-  }, 30_000);
+  });
 
   // Last: its throttles leave the service's DynamoDB client sending slowly for a few seconds (see
   // THROTTLED_SHARE_LIMIT), which would slow whatever scenario came next.
@@ -668,5 +668,5 @@ describe('reliability: storage faults', () => {
         `| while throttled (1 delivery, 1 scheduled run): ${figures(duringFault)} throttledAnswers=${throttledAnswers}/${dynamoCalls} ` +
         `(hot key ${hotKey.fired()}, scan ${scan.fired()}, share ${shareFired}) requestMessagesKept=${throttled.retried.size} scheduledRun=${failedRun.error} runsReported=${reported(mark).length}`,
     );
-  }, 30_000);
+  });
 });

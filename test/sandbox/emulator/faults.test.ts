@@ -73,6 +73,19 @@ describe('throttling', () => {
     expect(emulator.control.calls().map((c) => c.statusCode)).toEqual([200, 200, 200, 429, 200, 200]);
   });
 
+  it('throttles a seeded share of calls whatever their pace, with throttledCallRate', async () => {
+    emulator.control.setKnobs({ throttledCallRate: 0.5, randomSeed: 7 });
+    const client = macieAs(emulator, ADMIN, { maxAttempts: 1 });
+    const answers: string[] = [];
+    for (let call = 0; call < 40; call++) {
+      answers.push(await client.send(new GetMacieSessionCommand({})).then(() => 'ok', (error: { name: string }) => error.name));
+    }
+    const throttled = answers.filter((name) => name === 'ThrottlingException').length;
+    expect(throttled).toBeGreaterThan(5);
+    expect(throttled).toBeLessThan(35);
+    expect(answers.filter((name) => name !== 'ThrottlingException' && name !== 'ok')).toEqual([]);
+  });
+
   it('refills the bucket over time', async () => {
     emulator.control.setKnobs({ throttle: { ratePerSecond: 20, burst: 1 } });
     const client = macieAs(emulator, ADMIN);
