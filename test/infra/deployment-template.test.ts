@@ -33,7 +33,7 @@ describe('functions', () => {
       Architectures: ['arm64'],
       Handler: `functions/${name}/handler.handler`,
       FunctionName: `${SERVICE}-${PACKAGE_STAGE}-${name}`,
-      Role: { 'Fn::GetAtt': [`${LOGICAL[name]}Role`, 'Arn'] },
+      Role: { 'Fn::Sub': `\${${LOGICAL[name]}Role.Arn}` },
     });
     expect(cfn.resolve(properties.Role)).toBe(`arn:aws:iam::${TEST_STACK.accountId}:role/${SERVICE}-${PACKAGE_STAGE}-${name}`);
   });
@@ -183,12 +183,11 @@ describe('the desired-membership table', () => {
     });
   });
 
-  it('has deletion protection exactly in the prod stage', () => {
-    expect(table().Properties!.DeletionProtectionEnabled).toEqual({ 'Fn::If': ['IsProductionStage', true, false] });
-    expect(cfn.template.Conditions!.IsProductionStage).toEqual({ 'Fn::Equals': [PACKAGE_STAGE, 'prod'] });
-    expect(cfn.resolve(table().Properties!.DeletionProtectionEnabled)).toBe(false);
-    const prod = new TemplateReader({ ...cfn.template, Conditions: { ...cfn.template.Conditions, IsProductionStage: { 'Fn::Equals': ['prod', 'prod'] } } });
-    expect(prod.resolve(table().Properties!.DeletionProtectionEnabled)).toBe(true);
+  it('has deletion protection exactly in the prod stage', async () => {
+    expect(table().Properties!.DeletionProtectionEnabled).toBe(false);
+    const serverlessYml = load(await readFile(`${PROJECT_ROOT}serverless.yml`, 'utf8')) as { params: Record<string, Record<string, unknown>> };
+    expect(serverlessYml.params.default).toMatchObject({ tableDeletionProtection: false });
+    expect(serverlessYml.params.prod).toMatchObject({ tableDeletionProtection: true });
   });
 
   it('is deleted with a dev stack, and retained by the prod stage', async () => {
@@ -245,16 +244,19 @@ describe('alarms', () => {
   });
 
   it('notifies the alarm topic parameter, and nobody when it is empty', () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:security-alerts';
+    const withTopic = new TemplateReader(cfn.template, { ...TEST_STACK, parameters: { AlarmTopicArn: topic } });
+    expect(cfn.template.Parameters!.AlarmTopicArn).toMatchObject({ Type: 'String', Default: '' });
     for (const [, alarm] of alarms()) {
       for (const key of ['AlarmActions', 'OKActions']) {
-        expect(alarm.Properties![key]).toEqual({ 'Fn::If': ['HasAlarmTopic', [''], { Ref: 'AWS::NoValue' }] });
+        expect(alarm.Properties![key]).toEqual({ 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] });
       }
       // Packaged with the default (empty) topic: the resolved alarm has no actions at all.
       const resolved = cfn.resolve(alarm.Properties) as Record<string, unknown>;
       expect(resolved).not.toHaveProperty('AlarmActions');
       expect(resolved).not.toHaveProperty('OKActions');
+      expect(withTopic.resolve(alarm.Properties)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
-    expect(cfn.template.Conditions!.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
   });
 });
 
