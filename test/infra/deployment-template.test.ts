@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '#shared/config';
+import { parseConfig, parseTelemetryConfig } from '#shared/config';
 import { asList, TemplateReader, TEST_STACK, type PolicyStatement } from './support/cloudformation';
 import { FUNCTION_NAMES, PACKAGE_PARAMS, PACKAGE_STAGE, PROJECT_ROOT, packageService, type FunctionName } from './support/packaged-service';
 
@@ -59,6 +59,10 @@ describe('functions', () => {
       eventSource: SERVICE,
     });
     expect(environment.NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(parseTelemetryConfig({ ...environment, AWS_LAMBDA_FUNCTION_NAME: String(fn(name).Properties!.FunctionName) })).toEqual({
+      metricsNamespace: 'MacieMembershipReconciler',
+      functionName: `${SERVICE}-${PACKAGE_STAGE}-${name}`,
+    });
   });
 
   it('sets only variables that shared/config.ts (or Node and Powertools) read', async () => {
