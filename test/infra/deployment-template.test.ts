@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, parseTelemetryConfig } from '#shared/config';
+import { serviceName } from '#shared/powertools';
 import { asList, TemplateReader, TEST_STACK, type PolicyStatement } from './support/cloudformation';
 import { FUNCTION_NAMES, PACKAGE_PARAMS, PACKAGE_STAGE, PROJECT_ROOT, packageService, type FunctionName } from './support/packaged-service';
 
@@ -228,11 +229,15 @@ describe('queues', () => {
   });
 });
 
+const alarms = () => cfn.resourcesOfType('AWS::CloudWatch::Alarm');
+const NAMESPACE = 'MacieMembershipReconciler';
+const functionName = (name: FunctionName) => `${SERVICE}-${PACKAGE_STAGE}-${name}`;
+
 describe('alarms', () => {
-  const alarms = () => cfn.resourcesOfType('AWS::CloudWatch::Alarm');
+  const alarmsOn = (namespace: string) => alarms().filter(([, alarm]) => alarm.Properties!.Namespace === namespace);
 
   it('watches the depth of both dead-letter queues', () => {
-    const watched = alarms().map(([, alarm]) => {
+    const watched = alarmsOn('AWS/SQS').map(([, alarm]) => {
       expect(alarm.Properties).toMatchObject({
         Namespace: 'AWS/SQS',
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -245,6 +250,100 @@ describe('alarms', () => {
       return cfn.resolve(dimension!.Value);
     });
     expect(watched.sort()).toEqual([`${SERVICE}-${PACKAGE_STAGE}-dead-letters`, `${SERVICE}-${PACKAGE_STAGE}-requests-dlq`]);
+  });
+
+  it.each(FUNCTION_NAMES)("watches the %s function's errors and throttles", (name) => {
+    const watched = alarmsOn('AWS/Lambda')
+      .map(([, alarm]) => cfn.resolve(alarm.Properties) as Record<string, unknown>)
+      .filter((alarm) => (alarm.Dimensions as Array<{ Value: unknown }>)[0]!.Value === functionName(name));
+    expect(watched.map((alarm) => alarm.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+    for (const alarm of watched) {
+      expect(alarm).toMatchObject({
+        Dimensions: [{ Name: 'FunctionName', Value: functionName(name) }],
+        Statistic: 'Sum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  /** The dimensions a function's metrics carry in Lambda (shared/powertools.ts, configured as the template configures it). */
+  const emittedDimensions = (name: FunctionName) => {
+    const telemetry = parseTelemetryConfig({ ...environmentOf(name), AWS_LAMBDA_FUNCTION_NAME: String(fn(name).Properties!.FunctionName) });
+    expect(telemetry.metricsNamespace).toBe(NAMESPACE);
+    return [
+      { Name: 'service', Value: serviceName },
+      { Name: 'function', Value: telemetry.functionName },
+    ];
+  };
+
+  it.each([
+    ['FailuresNew', 'account-regions-failing'],
+    ['Unobserved', 'memberships-unobserved'],
+    ['DeadLettersUnsent', 'dead-letters-unsent'],
+  ])("alarms on any %s, summed over the three functions' own metrics", (metricName, alarmName) => {
+    const [alarm, ...others] = alarms()
+      .map(([, candidate]) => cfn.resolve(candidate.Properties) as { AlarmName: string; Metrics?: Array<Record<string, unknown>> })
+      .filter((candidate) => candidate.Metrics?.some((query) => (query.MetricStat as { Metric: { MetricName: string } } | undefined)?.Metric.MetricName === metricName));
+    expect(others).toEqual([]);
+    expect(alarm).toMatchObject({ AlarmName: `${SERVICE}-${PACKAGE_STAGE}-${alarmName}`, ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
+    const queries = alarm!.Metrics!;
+    expect(queries.filter((query) => query.ReturnData)).toEqual([expect.objectContaining({ Expression: 'SUM([reconcile, onboard, requests])' })]);
+    for (const name of FUNCTION_NAMES) {
+      expect(queries).toContainEqual({
+        Id: name,
+        ReturnData: false,
+        MetricStat: { Stat: 'Sum', Period: 300, Metric: { Namespace: NAMESPACE, MetricName: metricName, Dimensions: emittedDimensions(name) } },
+      });
+    }
+  });
+
+  it('alarms on metrics the functions emit', async () => {
+    const runtime = await readFile(`${PROJECT_ROOT}shared/lambda/runtime.ts`, 'utf8');
+    const emitted = new Set([...runtime.matchAll(/addMetric\('(\w+)'/g)].map((match) => match[1]));
+    for (const metricName of ['FailuresNew', 'Unobserved', 'DeadLettersUnsent']) expect(emitted).toContain(metricName);
+  });
+});
+
+describe('the dashboard', () => {
+  type Widget = { properties: { title: string; region: string; metrics: unknown[][] } };
+  const widgets = () => {
+    const dashboards = cfn.resourcesOfType('AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const properties = cfn.resolve(dashboards[0]![1].Properties) as { DashboardName: string; DashboardBody: string };
+    expect(properties.DashboardName).toBe(`${SERVICE}-${PACKAGE_STAGE}`);
+    return (JSON.parse(properties.DashboardBody) as { widgets: Widget[] }).widgets;
+  };
+
+  it('shows runs, convergence, dead letters and throttling, in the stack region', () => {
+    const titles = widgets().map((widget) => widget.properties.title.split(':')[0]);
+    expect(titles).toEqual(['Runs', 'Convergence', 'Dead letters', 'Throttling and errors per function']);
+    for (const widget of widgets()) expect(widget.properties.region).toBe(TEST_STACK.region);
+  });
+
+  it("graphs the service's metrics with the dimensions they are emitted with, and the stack's functions and queues", async () => {
+    const runtime = await readFile(`${PROJECT_ROOT}shared/lambda/runtime.ts`, 'utf8');
+    const emitted = new Set([...runtime.matchAll(/addMetric\('(\w+)'/g)].map((match) => match[1]));
+    const functions = new Set(FUNCTION_NAMES.map(functionName));
+    const queues = new Set([cfn.resolve({ 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] }), cfn.resolve({ 'Fn::GetAtt': ['RequestDeadLetterQueue', 'QueueName'] })]);
+    const graphed = widgets().flatMap((widget) => widget.properties.metrics);
+    expect(graphed.length).toBeGreaterThan(0);
+    for (const row of graphed) {
+      const [namespace, metricName, ...rest] = row as string[];
+      const dimensions = rest.filter((item) => typeof item === 'string');
+      if (namespace === NAMESPACE) {
+        expect(emitted, metricName).toContain(metricName);
+        expect(dimensions.slice(0, 3)).toEqual(['service', serviceName, 'function']);
+        expect(functions).toContain(dimensions[3]);
+      } else if (namespace === 'AWS/Lambda') {
+        expect(dimensions[0]).toBe('FunctionName');
+        expect(functions).toContain(dimensions[1]);
+      } else {
+        expect(namespace).toBe('AWS/SQS');
+        expect(queues).toContain(dimensions[1]);
+      }
+    }
   });
 
   it('notifies the alarm topic parameter, and nobody when it is empty', () => {

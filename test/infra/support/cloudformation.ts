@@ -118,6 +118,8 @@ export class TemplateReader {
         return `https://sqs.${this.stack.region}.amazonaws.com/${this.stack.accountId}/${String(properties.QueueName)}`;
       case 'AWS::IAM::Role':
         return properties.RoleName;
+      case 'AWS::Lambda::Function':
+        return properties.FunctionName;
       default:
         return name;
     }
