@@ -415,6 +415,25 @@ describe('IAM', () => {
     }
   });
 
+  const assumeStatements = (reader: TemplateReader, name: FunctionName) =>
+    reader.roleStatements(`${LOGICAL[name]}Role`).filter((statement) => asList(statement.Action).includes('sts:AssumeRole'));
+
+  it.each(FUNCTION_NAMES)("the %s role may assume member roles only in the organization's accounts, when organizationId is set", (name) => {
+    expect(cfn.template.Parameters!.OrganizationId).toMatchObject({ Type: 'String', Default: '' });
+    // Packaged with the default (empty) organization: no condition, any account's role of that name.
+    expect(assumeStatements(cfn, name)).toEqual([expect.not.objectContaining({ Condition: expect.anything() })]);
+    const inOrganization = new TemplateReader(cfn.template, { ...TEST_STACK, parameters: { OrganizationId: 'o-a1b2c3d4e5' } });
+    expect(assumeStatements(inOrganization, name)).toEqual([
+      {
+        Sid: 'AssumeMemberRole',
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole'],
+        Resource: 'arn:aws:iam::*:role/MacieMembershipAcceptor',
+        Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
+      },
+    ]);
+  });
+
   it.each(FUNCTION_NAMES)('the %s role may call Macie only in the managed regions', (name) => {
     for (const statement of cfn.roleStatements(`${LOGICAL[name]}Role`)) {
       const macie = asList(statement.Action).some((action) => action.startsWith('macie2:'));
