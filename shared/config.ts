@@ -80,6 +80,37 @@ const environmentSchema = z.object({
   EVENT_SOURCE: withDefault(z.string({ error: 'must be a string' }).check(z.minLength(1, 'must not be empty')), 'macie-membership-reconciler'),
 });
 
+// What the functions' metrics are filed under. Read apart from the service configuration: the
+// shared Powertools emitter is built when a module imports it, before (and without) the rest.
+const telemetrySchema = z.object({
+  // Powertools' own variable; this project passes it to Powertools explicitly, with its default.
+  POWERTOOLS_METRICS_NAMESPACE: withDefault(
+    z.string({ error: 'must be a string' }).check(z.regex(/^[\w.\-/#: ]{1,255}$/, 'must be a CloudWatch namespace (1-255 of letters, digits, spaces and .-_/#:)')),
+    'MacieMembershipReconciler',
+  ),
+  // Lambda sets it; unset outside Lambda (tests, the CLI, the sandbox).
+  AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string({ error: 'must be a string' }).check(z.minLength(1, 'must not be empty'))),
+});
+
+/** Where metrics go: the CloudWatch namespace, and the Lambda function that emits them (none outside Lambda). */
+export interface TelemetryConfig {
+  metricsNamespace: string;
+  functionName: string | undefined;
+}
+
+export function parseTelemetryConfig(environment: Record<string, string | undefined>): Readonly<TelemetryConfig> {
+  const parsed = z.safeParse(telemetrySchema, environment);
+  if (!parsed.success) {
+    throw new ConfigurationError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
+  }
+  return Object.freeze({ metricsNamespace: parsed.data.POWERTOOLS_METRICS_NAMESPACE, functionName: parsed.data.AWS_LAMBDA_FUNCTION_NAME });
+}
+
+/** The process's telemetry settings (see parseTelemetryConfig). */
+export function getTelemetryConfig(): Readonly<TelemetryConfig> {
+  return parseTelemetryConfig(process.env);
+}
+
 export interface ServiceConfig {
   /** Where the service's own table and queues live (the Lambda's region). */
   homeRegion: string;

@@ -1,13 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { getTelemetryConfig, type TelemetryConfig } from '#shared/config';
 import { maskEmailsIn } from '#shared/domain/rules';
 
 /**
  * One logger and one metrics emitter for every function, so all logs and metrics carry the same
- * service name and keys. Log level and namespace come from Powertools' own standard variables
- * (`POWERTOOLS_LOG_LEVEL`, `POWERTOOLS_METRICS_NAMESPACE`, ...).
+ * service name and keys. The log level comes from Powertools' own `POWERTOOLS_LOG_LEVEL`; the
+ * metrics namespace from Powertools' `POWERTOOLS_METRICS_NAMESPACE`, read by shared/config.ts.
  */
-const serviceName = 'macie-membership-reconciler';
+export const serviceName = 'macie-membership-reconciler';
 
 /**
  * Emails are personal data, and they reach log lines by many roads (a validation issue's path, an
@@ -24,4 +25,16 @@ export function maskEmailsInLog(_key: string, value: unknown): unknown {
 
 export const logger = new Logger({ serviceName, jsonReplacerFn: maskEmailsInLog });
 
-export const metrics = new Metrics({ serviceName, namespace: 'MacieMembershipReconciler' });
+/**
+ * Every metric carries the `service` dimension and, in Lambda, a `function` dimension (the
+ * function's name), so the three functions' runs can be told apart and alarmed on one by one.
+ */
+export function createMetrics({ metricsNamespace, functionName }: TelemetryConfig): Metrics {
+  return new Metrics({
+    serviceName,
+    namespace: metricsNamespace,
+    ...(functionName === undefined ? {} : { functionName, defaultDimensions: { function: functionName } }),
+  });
+}
+
+export const metrics = createMetrics(getTelemetryConfig());

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '#shared/config';
+import { parseConfig, parseTelemetryConfig } from '#shared/config';
+import { serviceName } from '#shared/powertools';
 import { asList, TemplateReader, TEST_STACK, type PolicyStatement } from './support/cloudformation';
 import { FUNCTION_NAMES, PACKAGE_PARAMS, PACKAGE_STAGE, PROJECT_ROOT, packageService, type FunctionName } from './support/packaged-service';
 
@@ -33,7 +34,7 @@ describe('functions', () => {
       Architectures: ['arm64'],
       Handler: `functions/${name}/handler.handler`,
       FunctionName: `${SERVICE}-${PACKAGE_STAGE}-${name}`,
-      Role: { 'Fn::GetAtt': [`${LOGICAL[name]}Role`, 'Arn'] },
+      Role: { 'Fn::Sub': `\${${LOGICAL[name]}Role.Arn}` },
     });
     expect(cfn.resolve(properties.Role)).toBe(`arn:aws:iam::${TEST_STACK.accountId}:role/${SERVICE}-${PACKAGE_STAGE}-${name}`);
   });
@@ -59,6 +60,10 @@ describe('functions', () => {
       eventSource: SERVICE,
     });
     expect(environment.NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(parseTelemetryConfig({ ...environment, AWS_LAMBDA_FUNCTION_NAME: String(fn(name).Properties!.FunctionName) })).toEqual({
+      metricsNamespace: 'MacieMembershipReconciler',
+      functionName: `${SERVICE}-${PACKAGE_STAGE}-${name}`,
+    });
   });
 
   it('sets only variables that shared/config.ts (or Node and Powertools) read', async () => {
@@ -183,12 +188,11 @@ describe('the desired-membership table', () => {
     });
   });
 
-  it('has deletion protection exactly in the prod stage', () => {
-    expect(table().Properties!.DeletionProtectionEnabled).toEqual({ 'Fn::If': ['IsProductionStage', true, false] });
-    expect(cfn.template.Conditions!.IsProductionStage).toEqual({ 'Fn::Equals': [PACKAGE_STAGE, 'prod'] });
-    expect(cfn.resolve(table().Properties!.DeletionProtectionEnabled)).toBe(false);
-    const prod = new TemplateReader({ ...cfn.template, Conditions: { ...cfn.template.Conditions, IsProductionStage: { 'Fn::Equals': ['prod', 'prod'] } } });
-    expect(prod.resolve(table().Properties!.DeletionProtectionEnabled)).toBe(true);
+  it('has deletion protection exactly in the prod stage', async () => {
+    expect(table().Properties!.DeletionProtectionEnabled).toBe(false);
+    const serverlessYml = load(await readFile(`${PROJECT_ROOT}serverless.yml`, 'utf8')) as { params: Record<string, Record<string, unknown>> };
+    expect(serverlessYml.params.default).toMatchObject({ tableDeletionProtection: false });
+    expect(serverlessYml.params.prod).toMatchObject({ tableDeletionProtection: true });
   });
 
   it('is deleted with a dev stack, and retained by the prod stage', async () => {
@@ -225,11 +229,15 @@ describe('queues', () => {
   });
 });
 
+const alarms = () => cfn.resourcesOfType('AWS::CloudWatch::Alarm');
+const NAMESPACE = 'MacieMembershipReconciler';
+const functionName = (name: FunctionName) => `${SERVICE}-${PACKAGE_STAGE}-${name}`;
+
 describe('alarms', () => {
-  const alarms = () => cfn.resourcesOfType('AWS::CloudWatch::Alarm');
+  const alarmsOn = (namespace: string) => alarms().filter(([, alarm]) => alarm.Properties!.Namespace === namespace);
 
   it('watches the depth of both dead-letter queues', () => {
-    const watched = alarms().map(([, alarm]) => {
+    const watched = alarmsOn('AWS/SQS').map(([, alarm]) => {
       expect(alarm.Properties).toMatchObject({
         Namespace: 'AWS/SQS',
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -244,17 +252,114 @@ describe('alarms', () => {
     expect(watched.sort()).toEqual([`${SERVICE}-${PACKAGE_STAGE}-dead-letters`, `${SERVICE}-${PACKAGE_STAGE}-requests-dlq`]);
   });
 
+  it.each(FUNCTION_NAMES)("watches the %s function's errors and throttles", (name) => {
+    const watched = alarmsOn('AWS/Lambda')
+      .map(([, alarm]) => cfn.resolve(alarm.Properties) as Record<string, unknown>)
+      .filter((alarm) => (alarm.Dimensions as Array<{ Value: unknown }>)[0]!.Value === functionName(name));
+    expect(watched.map((alarm) => alarm.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+    for (const alarm of watched) {
+      expect(alarm).toMatchObject({
+        Dimensions: [{ Name: 'FunctionName', Value: functionName(name) }],
+        Statistic: 'Sum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  /** The dimensions a function's metrics carry in Lambda (shared/powertools.ts, configured as the template configures it). */
+  const emittedDimensions = (name: FunctionName) => {
+    const telemetry = parseTelemetryConfig({ ...environmentOf(name), AWS_LAMBDA_FUNCTION_NAME: String(fn(name).Properties!.FunctionName) });
+    expect(telemetry.metricsNamespace).toBe(NAMESPACE);
+    return [
+      { Name: 'service', Value: serviceName },
+      { Name: 'function', Value: telemetry.functionName },
+    ];
+  };
+
+  it.each([
+    ['FailuresNew', 'account-regions-failing'],
+    ['Unobserved', 'memberships-unobserved'],
+    ['DeadLettersUnsent', 'dead-letters-unsent'],
+  ])("alarms on any %s, summed over the three functions' own metrics", (metricName, alarmName) => {
+    const [alarm, ...others] = alarms()
+      .map(([, candidate]) => cfn.resolve(candidate.Properties) as { AlarmName: string; Metrics?: Array<Record<string, unknown>> })
+      .filter((candidate) => candidate.Metrics?.some((query) => (query.MetricStat as { Metric: { MetricName: string } } | undefined)?.Metric.MetricName === metricName));
+    expect(others).toEqual([]);
+    expect(alarm).toMatchObject({ AlarmName: `${SERVICE}-${PACKAGE_STAGE}-${alarmName}`, ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
+    const queries = alarm!.Metrics!;
+    expect(queries.filter((query) => query.ReturnData)).toEqual([expect.objectContaining({ Expression: 'SUM([reconcile, onboard, requests])' })]);
+    for (const name of FUNCTION_NAMES) {
+      expect(queries).toContainEqual({
+        Id: name,
+        ReturnData: false,
+        MetricStat: { Stat: 'Sum', Period: 300, Metric: { Namespace: NAMESPACE, MetricName: metricName, Dimensions: emittedDimensions(name) } },
+      });
+    }
+  });
+
+  it('alarms on metrics the functions emit', async () => {
+    const runtime = await readFile(`${PROJECT_ROOT}shared/lambda/runtime.ts`, 'utf8');
+    const emitted = new Set([...runtime.matchAll(/addMetric\('(\w+)'/g)].map((match) => match[1]));
+    for (const metricName of ['FailuresNew', 'Unobserved', 'DeadLettersUnsent']) expect(emitted).toContain(metricName);
+  });
+});
+
+describe('the dashboard', () => {
+  type Widget = { properties: { title: string; region: string; metrics: unknown[][] } };
+  const widgets = () => {
+    const dashboards = cfn.resourcesOfType('AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const properties = cfn.resolve(dashboards[0]![1].Properties) as { DashboardName: string; DashboardBody: string };
+    expect(properties.DashboardName).toBe(`${SERVICE}-${PACKAGE_STAGE}`);
+    return (JSON.parse(properties.DashboardBody) as { widgets: Widget[] }).widgets;
+  };
+
+  it('shows runs, convergence, dead letters and throttling, in the stack region', () => {
+    const titles = widgets().map((widget) => widget.properties.title.split(':')[0]);
+    expect(titles).toEqual(['Runs', 'Convergence', 'Dead letters', 'Throttling and errors per function']);
+    for (const widget of widgets()) expect(widget.properties.region).toBe(TEST_STACK.region);
+  });
+
+  it("graphs the service's metrics with the dimensions they are emitted with, and the stack's functions and queues", async () => {
+    const runtime = await readFile(`${PROJECT_ROOT}shared/lambda/runtime.ts`, 'utf8');
+    const emitted = new Set([...runtime.matchAll(/addMetric\('(\w+)'/g)].map((match) => match[1]));
+    const functions = new Set(FUNCTION_NAMES.map(functionName));
+    const queues = new Set([cfn.resolve({ 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] }), cfn.resolve({ 'Fn::GetAtt': ['RequestDeadLetterQueue', 'QueueName'] })]);
+    const graphed = widgets().flatMap((widget) => widget.properties.metrics);
+    expect(graphed.length).toBeGreaterThan(0);
+    for (const row of graphed) {
+      const [namespace, metricName, ...rest] = row as string[];
+      const dimensions = rest.filter((item) => typeof item === 'string');
+      if (namespace === NAMESPACE) {
+        expect(emitted, metricName).toContain(metricName);
+        expect(dimensions.slice(0, 3)).toEqual(['service', serviceName, 'function']);
+        expect(functions).toContain(dimensions[3]);
+      } else if (namespace === 'AWS/Lambda') {
+        expect(dimensions[0]).toBe('FunctionName');
+        expect(functions).toContain(dimensions[1]);
+      } else {
+        expect(namespace).toBe('AWS/SQS');
+        expect(queues).toContain(dimensions[1]);
+      }
+    }
+  });
+
   it('notifies the alarm topic parameter, and nobody when it is empty', () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:security-alerts';
+    const withTopic = new TemplateReader(cfn.template, { ...TEST_STACK, parameters: { AlarmTopicArn: topic } });
+    expect(cfn.template.Parameters!.AlarmTopicArn).toMatchObject({ Type: 'String', Default: '' });
     for (const [, alarm] of alarms()) {
       for (const key of ['AlarmActions', 'OKActions']) {
-        expect(alarm.Properties![key]).toEqual({ 'Fn::If': ['HasAlarmTopic', [''], { Ref: 'AWS::NoValue' }] });
+        expect(alarm.Properties![key]).toEqual({ 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] });
       }
       // Packaged with the default (empty) topic: the resolved alarm has no actions at all.
       const resolved = cfn.resolve(alarm.Properties) as Record<string, unknown>;
       expect(resolved).not.toHaveProperty('AlarmActions');
       expect(resolved).not.toHaveProperty('OKActions');
+      expect(withTopic.resolve(alarm.Properties)).toMatchObject({ AlarmActions: [topic], OKActions: [topic] });
     }
-    expect(cfn.template.Conditions!.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
   });
 });
 
@@ -308,6 +413,25 @@ describe('IAM', () => {
         .flatMap((statement) => asList(statement.Resource));
       expect(resources, action).toEqual(expectedResources(name, action));
     }
+  });
+
+  const assumeStatements = (reader: TemplateReader, name: FunctionName) =>
+    reader.roleStatements(`${LOGICAL[name]}Role`).filter((statement) => asList(statement.Action).includes('sts:AssumeRole'));
+
+  it.each(FUNCTION_NAMES)("the %s role may assume member roles only in the organization's accounts, when organizationId is set", (name) => {
+    expect(cfn.template.Parameters!.OrganizationId).toMatchObject({ Type: 'String', Default: '' });
+    // Packaged with the default (empty) organization: no condition, any account's role of that name.
+    expect(assumeStatements(cfn, name)).toEqual([expect.not.objectContaining({ Condition: expect.anything() })]);
+    const inOrganization = new TemplateReader(cfn.template, { ...TEST_STACK, parameters: { OrganizationId: 'o-a1b2c3d4e5' } });
+    expect(assumeStatements(inOrganization, name)).toEqual([
+      {
+        Sid: 'AssumeMemberRole',
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole'],
+        Resource: 'arn:aws:iam::*:role/MacieMembershipAcceptor',
+        Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' } },
+      },
+    ]);
   });
 
   it.each(FUNCTION_NAMES)('the %s role may call Macie only in the managed regions', (name) => {

@@ -13,6 +13,7 @@ const STACK_PARAMETERS = {
   AdministratorAccountId: ADMINISTRATOR,
   ReconcilerRolePrefix: 'macie-membership-reconciler-dev',
   ExternalId: 'an-external-id',
+  ManagedRegions: 'us-east-1,eu-west-1',
 };
 
 let memberTemplate: CloudFormationTemplate;
@@ -29,7 +30,7 @@ const role = () => member.resource('MemberRole');
 
 describe('member-account role', () => {
   it('takes the administrator account, the reconciler role prefix, its own name and the ExternalId as parameters', () => {
-    expect(Object.keys(memberTemplate.Parameters ?? {}).sort()).toEqual(['AdministratorAccountId', 'ExternalId', 'ReconcilerRolePrefix', 'RoleName']);
+    expect(Object.keys(memberTemplate.Parameters ?? {}).sort()).toEqual(['AdministratorAccountId', 'ExternalId', 'ManagedRegions', 'ReconcilerRolePrefix', 'RoleName']);
     expect(memberTemplate.Parameters!.RoleName!.Default).toBe('MacieMembershipAcceptor');
   });
 
@@ -85,6 +86,19 @@ describe('member-account role', () => {
       expect(statement.Effect).toBe('Allow');
       for (const action of asList(statement.Action)) expect(action).not.toContain('*');
     }
+  });
+
+  it('may call Macie only in the managed regions (its ManagedRegions parameter)', () => {
+    expect(memberTemplate.Parameters!.ManagedRegions).toMatchObject({ Type: 'CommaDelimitedList' });
+    expect(memberTemplate.Parameters!.ManagedRegions).not.toHaveProperty('Default');
+    const macie = member.roleStatements('MemberRole').filter((statement) => asList(statement.Action).some((action) => action.startsWith('macie2:')));
+    expect(macie).toHaveLength(1);
+    expect(macie[0]!.Condition).toEqual({ StringEquals: { 'aws:RequestedRegion': ['us-east-1', 'eu-west-1'] } });
+  });
+
+  it("is given the reconciler's own managed regions", () => {
+    const environment = (reconciler.resolve(reconciler.resource('ReconcileLambdaFunction').Properties!.Environment) as { Variables: Record<string, string> }).Variables;
+    expect(environment.MANAGED_REGIONS).toBe(STACK_PARAMETERS.ManagedRegions);
   });
 
   it('may create only the Macie service-linked role', () => {

@@ -78,8 +78,9 @@ let memberRole: TemplateReader;
 let runtime: ReturnType<typeof import('#shared/lambda/runtime').getLambdaRuntime>;
 /** Every call each function made across its scenarios. */
 const calls: Record<FunctionName, SandboxCall[]> = { reconcile: [], onboard: [], requests: [] };
-/** The regions of the administrator's own Macie calls. */
+/** The regions of the administrator's own Macie calls, and of the calls made with the member role. */
 const macieRegions = new Set<string>();
+const memberMacieRegions = new Set<string>();
 
 beforeAll(async () => {
   const [packaged] = await Promise.all([
@@ -97,7 +98,7 @@ beforeAll(async () => {
     accountId: scenarios.reconcile.newcomer.accountId,
     region: REGIONS[0]!,
     partition: 'aws',
-    parameters: { AdministratorAccountId: sandbox.administrator.accountId, ExternalId: sandbox.memberRole.externalId },
+    parameters: { AdministratorAccountId: sandbox.administrator.accountId, ExternalId: sandbox.memberRole.externalId, ManagedRegions: REGIONS.join(',') },
   });
   runtime = (await import('#shared/lambda/runtime')).getLambdaRuntime();
 }, 180_000);
@@ -110,7 +111,7 @@ async function recorded<T>(name: FunctionName, invoke: () => Promise<T>): Promis
   const result = await invoke();
   calls[name].push(...sandbox.calls());
   for (const record of sandbox.emulator.control.calls()) {
-    if (record.service === 'macie2' && !record.assumedRole) macieRegions.add(record.region);
+    if (record.service === 'macie2') (record.assumedRole ? memberMacieRegions : macieRegions).add(record.region);
   }
   return result;
 }
@@ -287,6 +288,15 @@ describe('the IAM policies match the calls', () => {
         const regions = asList(statement.Condition?.StringEquals?.['aws:RequestedRegion'] as string | string[] | undefined);
         for (const region of macieRegions) expect(regions, `${name} ${statement.Sid}`).toContain(region);
       }
+    }
+  });
+
+  it("the member role's Macie calls all went to regions its region condition allows", () => {
+    expect(memberMacieRegions.size).toBeGreaterThan(0);
+    for (const statement of memberRole.roleStatements('MemberRole')) {
+      if (!asList(statement.Action).some((action) => action.startsWith('macie2:'))) continue;
+      const regions = asList(statement.Condition?.StringEquals?.['aws:RequestedRegion'] as string | string[] | undefined);
+      for (const region of memberMacieRegions) expect(regions, statement.Sid).toContain(region);
     }
   });
 

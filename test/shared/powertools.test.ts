@@ -1,5 +1,7 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '#shared/powertools';
+import { ConfigurationError, parseTelemetryConfig } from '#shared/config';
+import { createMetrics, logger } from '#shared/powertools';
 
 /** What reaches the function's log stream, through the real Powertools logger. */
 function captureLog(write: () => void): string {
@@ -41,5 +43,42 @@ describe('the shared logger', () => {
   it('leaves text without an address as it is', () => {
     const line = captureLog(() => logger.warn('Reconciliation run finished', { accountId: '222222222201', region: 'us-east-1' }));
     expect(JSON.parse(line)).toMatchObject({ message: 'Reconciliation run finished', accountId: '222222222201', region: 'us-east-1' });
+  });
+});
+
+/** The CloudWatch embedded-metric-format documents a run's metrics are published as. */
+function captureMetrics(environment: Record<string, string | undefined>): Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } }> {
+  const metrics = createMetrics(parseTelemetryConfig(environment));
+  metrics.addMetric('FailuresNew', MetricUnit.Count, 2);
+  const output = captureLog(() => metrics.publishStoredMetrics());
+  return output
+    .split('\n')
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line));
+}
+
+describe('the shared metrics', () => {
+  it("files a Lambda function's metrics under the namespace and dimensions service and function", () => {
+    const [document] = captureMetrics({ AWS_LAMBDA_FUNCTION_NAME: 'macie-membership-reconciler-prod-reconcile' });
+    expect(document).toMatchObject({ service: 'macie-membership-reconciler', function: 'macie-membership-reconciler-prod-reconcile', FailuresNew: 2 });
+    expect(document!._aws.CloudWatchMetrics).toEqual([
+      expect.objectContaining({ Namespace: 'MacieMembershipReconciler', Dimensions: [['service', 'function']] }),
+    ]);
+  });
+
+  it('takes the namespace from POWERTOOLS_METRICS_NAMESPACE', () => {
+    const [document] = captureMetrics({ POWERTOOLS_METRICS_NAMESPACE: 'Security/Macie', AWS_LAMBDA_FUNCTION_NAME: 'onboard' });
+    expect(document!._aws.CloudWatchMetrics[0]!.Namespace).toBe('Security/Macie');
+  });
+
+  it('has no function dimension outside Lambda', () => {
+    const [document] = captureMetrics({});
+    expect(document).not.toHaveProperty('function');
+    expect(document!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service']]);
+  });
+
+  it('refuses a namespace CloudWatch would refuse, naming the variable', () => {
+    expect(() => parseTelemetryConfig({ POWERTOOLS_METRICS_NAMESPACE: '' })).toThrow(ConfigurationError);
+    expect(() => parseTelemetryConfig({ POWERTOOLS_METRICS_NAMESPACE: 'bad!' })).toThrow(/POWERTOOLS_METRICS_NAMESPACE must be a CloudWatch namespace/);
   });
 });

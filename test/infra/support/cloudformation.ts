@@ -108,7 +108,7 @@ export class TemplateReader {
         return NO_VALUE;
     }
     const parameter = this.parameter(name);
-    if (parameter !== undefined) return parameter;
+    if (parameter !== undefined) return this.template.Parameters?.[name]?.Type === 'CommaDelimitedList' ? parameter.split(',') : parameter;
     const resource = this.resource(name);
     const properties = resource.Properties ?? {};
     switch (resource.Type) {
@@ -118,6 +118,8 @@ export class TemplateReader {
         return `https://sqs.${this.stack.region}.amazonaws.com/${this.stack.accountId}/${String(properties.QueueName)}`;
       case 'AWS::IAM::Role':
         return properties.RoleName;
+      case 'AWS::Lambda::Function':
+        return properties.FunctionName;
       default:
         return name;
     }
