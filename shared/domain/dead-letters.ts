@@ -1,6 +1,6 @@
 import { ENROLL_REQUEST_FIELDS, REMOVE_REQUEST_FIELDS } from '#shared/domain/desired-row';
 import { classifyOnboardingEvent } from '#shared/domain/events';
-import type { RequestContext } from '#shared/domain/requests';
+import type { DeadLetterDetails, RequestContext } from '#shared/domain/requests';
 import { maskEmailsIn } from '#shared/domain/rules';
 import type { DesiredMember } from '#shared/domain/types';
 
@@ -223,18 +223,12 @@ function primitiveJson(data: unknown): string | undefined {
  *   the account taken from the event when it names one);
  * - `unreadable`: anything else (not JSON, not an object); shown as it is.
  */
-export interface DeadLetterSummary {
+export interface DeadLetterSummary extends Partial<DeadLetterDetails> {
   kind: 'letter' | 'lambda-failure' | 'unreadable';
   accountId?: string;
   action?: string;
   email?: string;
   reason: string;
-  operation?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  region?: string;
-  attempts?: number;
-  at?: string;
 }
 
 export function summarizeDeadLetter(body: string, context: RequestContext & { eventSource: string }): DeadLetterSummary {
