@@ -136,6 +136,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const administrator = { accountId: administratorAccountId, ...emulator.control.credentialsFor(administratorAccountId) };
     const environment = (): Record<string, string> => ({
       AWS_REGION: homeRegion,
+      // The AWS CLI v1 reads only this one.
+      AWS_DEFAULT_REGION: homeRegion,
       AWS_ACCESS_KEY_ID: administrator.accessKeyId,
       AWS_SECRET_ACCESS_KEY: administrator.secretAccessKey,
       AWS_ENDPOINT_URL_MACIE2: endpoints.macie2,
