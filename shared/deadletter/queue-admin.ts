@@ -69,24 +69,37 @@ export class QueueAdmin {
   async receive(queueUrl: string, limit: number, visibilitySeconds = 30, waitSeconds = 1): Promise<QueuedMessage[]> {
     const messages: QueuedMessage[] = [];
     while (messages.length < limit) {
-      const { Messages: batch = [] } = await callAws('ReceiveMessage', () =>
-        this.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: Math.min(10, limit - messages.length),
-            VisibilityTimeout: Math.max(1, visibilitySeconds),
-            WaitTimeSeconds: waitSeconds,
-          }),
-        ),
-      );
+      const batch = await this.receiveBatch(queueUrl, limit - messages.length, visibilitySeconds, waitSeconds);
       if (batch.length === 0) break;
-      for (const message of batch) {
-        if (message.MessageId && message.Body !== undefined && message.ReceiptHandle) {
-          messages.push({ messageId: message.MessageId, body: message.Body, receiptHandle: message.ReceiptHandle });
-        }
-      }
+      messages.push(...batch.map(({ messageId, body, receiptHandle }) => ({ messageId, body, receiptHandle })));
     }
     return messages;
+  }
+
+  /** One ReceiveMessage: at most 10 messages, each with its handle and the time SQS took it. */
+  private async receiveBatch(
+    queueUrl: string,
+    max: number,
+    visibilitySeconds: number,
+    waitSeconds: number,
+  ): Promise<Array<QueuedMessage & { sentAt?: string }>> {
+    const { Messages: batch = [] } = await callAws('ReceiveMessage', () =>
+      this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(10, max),
+          VisibilityTimeout: Math.max(1, visibilitySeconds),
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ['SentTimestamp'],
+        }),
+      ),
+    );
+    return batch.flatMap((message) => {
+      if (!message.MessageId || message.Body === undefined || !message.ReceiptHandle) return [];
+      const sent = Number(message.Attributes?.SentTimestamp);
+      const sentAt = Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent).toISOString() } : {};
+      return [{ messageId: message.MessageId, body: message.Body, receiptHandle: message.ReceiptHandle, ...sentAt }];
+    });
   }
 
   /**
@@ -101,30 +114,11 @@ export class QueueAdmin {
     const handles: string[] = [];
     try {
       while (seen.size < limit) {
-        const { Messages: batch = [] } = await callAws('ReceiveMessage', () =>
-          this.sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl: queueUrl,
-              MaxNumberOfMessages: Math.min(10, limit - seen.size),
-              VisibilityTimeout: visibilitySeconds,
-              WaitTimeSeconds: 1,
-              MessageSystemAttributeNames: ['SentTimestamp'],
-            }),
-          ),
-        );
-        let added = 0;
-        for (const message of batch) {
-          if (message.ReceiptHandle) handles.push(message.ReceiptHandle);
-          if (!message.MessageId || message.Body === undefined || seen.has(message.MessageId)) continue;
-          const sent = Number(message.Attributes?.SentTimestamp);
-          seen.set(message.MessageId, {
-            messageId: message.MessageId,
-            body: message.Body,
-            ...(Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent).toISOString() } : {}),
-          });
-          added += 1;
-        }
-        if (added === 0) break;
+        const batch = await this.receiveBatch(queueUrl, limit - seen.size, visibilitySeconds, 1);
+        handles.push(...batch.map((message) => message.receiptHandle));
+        const fresh = batch.filter((message) => !seen.has(message.messageId));
+        for (const { receiptHandle: _handle, ...message } of fresh) seen.set(message.messageId, message);
+        if (fresh.length === 0) break;
       }
     } finally {
       await this.release(queueUrl, handles);
