@@ -6,6 +6,7 @@
  */
 import type {
   DesiredMember,
+  MembershipType,
   DesiredState,
   MemberStatus,
   MembershipAction,
@@ -15,12 +16,15 @@ import type {
   ObservedMember,
   ObservedStatus,
   PlannedMembership,
+  PlannedOrganizationSetting,
   PlanVerdict,
   Tags,
   Unobserved,
 } from '#shared/domain/types';
 import { PLAN_VERDICTS, UNRECOGNIZED_STATUS, zeroCounts } from '#shared/domain/types';
 import { maskEmail } from '#shared/domain/rules';
+import type { MembershipMode, OrganizationView } from '#shared/domain/organization';
+import { enrollmentWay, membershipTypeOf } from '#shared/domain/organization';
 
 export interface PlanningPolicy {
   administratorAccountId: string;
@@ -30,6 +34,12 @@ export interface PlanningPolicy {
   invitationMessage?: string;
   /** When set, plan only these accounts (targeted reconcile for onboarding/SQS): no unmanaged report, observed members of other accounts ignored. */
   onlyAccounts?: ReadonlySet<string>;
+  /** Each account's way (`auto`, the default), or one way forced for all (README, Membership modes). */
+  membershipMode?: MembershipMode;
+  /** What the run read of the organization; without it every account is enrolled by invitation. */
+  organization?: OrganizationView;
+  /** Macie's `autoEnable` wanted in every administered region; left as it is when undefined. */
+  autoEnable?: boolean;
 }
 
 /**
@@ -46,7 +56,13 @@ const ASSOCIATED_STATUSES: ReadonlySet<MemberStatus> = new Set(['Invited', 'Enab
 const step = {
   disassociate: (): MembershipAction => ({ kind: 'disassociateMember', leaves: 'Removed' }),
   delete: (): MembershipAction => ({ kind: 'deleteMember', leaves: 'NotListed' }),
-  create: (email: string, tags: Tags): MembershipAction => ({ kind: 'createMember', email, tags: { ...tags }, leaves: 'Created' }),
+  create: (email: string, tags: Tags, via: MembershipType): MembershipAction => ({
+    kind: 'createMember',
+    email,
+    tags: { ...tags },
+    via,
+    leaves: via === 'organization' ? 'Enabled' : 'Created',
+  }),
   invite: (message: string | undefined): MembershipAction =>
     message === undefined ? { kind: 'invite', leaves: 'Invited' } : { kind: 'invite', message, leaves: 'Invited' },
   accept: (): MembershipAction => ({ kind: 'accept', leaves: 'Enabled' }),
@@ -111,6 +127,11 @@ interface PlanningContext {
   invitationMessage: string | undefined;
 }
 
+/** What an Organizations enrollment knows beyond that: the email Organizations holds for the account. */
+interface OrganizationContext extends PlanningContext {
+  organizationEmail: string;
+}
+
 /** invite (with the row's message, or the configured one), then accept when the reconciler accepts on the member's behalf. */
 function inviteSteps(row: DesiredMember, context: PlanningContext): MembershipAction[] {
   const invite = step.invite(row.invitationMessage ?? context.invitationMessage);
@@ -130,7 +151,7 @@ function createSteps(row: DesiredMember, context: PlanningContext, before: Membe
   }
   return verdict('change', `${why}: ${before.length > 0 ? 'delete it, ' : ''}create the member, invite it, ${acceptNote(row)}`, [
     ...before,
-    step.create(row.email, row.tags),
+    step.create(row.email, row.tags, 'invitation'),
     ...inviteSteps(row, context),
   ]);
 }
@@ -165,6 +186,35 @@ function enrolledSteps(row: DesiredMember, member: ObservedMember): Verdict {
   if (untaggable) return verdict('skipped', `${member.relationshipStatus} member: ${reasons.join('; ')}`);
   const state = member.relationshipStatus === 'Paused' ? 'paused as desired' : 'enabled';
   return verdict('inSync', `member is ${state} and its tags match`);
+}
+
+/**
+ * An account the delegated administrator enrolls through Organizations (README, Reconciliation
+ * rules): `CreateMember` alone makes it `Enabled`. What is left of an invitation membership that
+ * never completed (created, email checks, resigned, removed) is deleted and the account re-added
+ * through Organizations; a pending invitation is still accepted, which enrolls it just as well.
+ */
+function planOrganizationMember(row: DesiredMember, context: OrganizationContext, member: ObservedMember | undefined): Verdict {
+  // CreateMember requires an email even here; Organizations knows it when the row does not.
+  const email = row.email.trim() === '' ? context.organizationEmail : row.email;
+  const create = (before: MembershipAction[], why: string): Verdict =>
+    verdict('change', `${why}: ${before.length > 0 ? 'delete it, ' : ''}add it through Organizations (no invitation)`, [
+      ...before,
+      step.create(email, row.tags, 'organization'),
+    ]);
+  if (!member) return create([], 'not a Macie member yet');
+  switch (member.relationshipStatus) {
+    case 'Created':
+    case 'EmailVerificationInProgress':
+    case 'EmailVerificationFailed':
+      return create([step.delete()], `an invitation membership that never started (${member.relationshipStatus}), and the account is in the organization`);
+    case 'Removed':
+      return create([step.delete()], 'the association was removed');
+    case 'Resigned':
+      return create([step.delete()], 'the member account resigned, and the account is in the organization');
+    default:
+      return planMember(row, context, member);
+  }
 }
 
 /** Macie reported a status this version does not know: acting on a guess could undo what AWS just did. */
@@ -292,6 +342,7 @@ export function planMemberships(
   }
   const accountIds = [...rows.keys()].sort();
 
+  const mode = policy.membershipMode ?? 'auto';
   const items: PlannedMembership[] = [];
   for (const accountId of accountIds) {
     const row = rows.get(accountId) as DesiredMember;
@@ -300,14 +351,23 @@ export function planMemberships(
       const member = observedByKey.get(observedKey(region, accountId));
       const desiredState = desiredStateIn(row, region);
       const context: PlanningContext = { region, invitationMessage: policy.invitationMessage };
-      const outcome =
-        accountId === administratorAccountId
-          ? verdict('skipped', `${accountId} is the Macie administrator account itself: it is never planned as a member`)
-          : desiredState === 'member'
-            ? planMember(row, context, member)
-            : planAbsent(row, region, member);
+      const way = enrollmentWay(accountId, region, mode, policy.organization);
+      let outcome: Verdict;
+      if (accountId === administratorAccountId) {
+        outcome = verdict('skipped', `${accountId} is the Macie administrator account itself: it is never planned as a member`);
+      } else if (desiredState === 'absent') {
+        outcome = planAbsent(row, region, member);
+      } else if (way.way === 'none') {
+        outcome = verdict('skipped', `${way.reason}: nothing is planned for it`);
+      } else if (way.way === 'organization') {
+        const organizationEmail = policy.organization?.activeAccounts.get(accountId) ?? '';
+        outcome = planOrganizationMember(row, { ...context, organizationEmail }, member);
+      } else {
+        outcome = planMember(row, context, member);
+      }
       const observedStatus: ObservedStatus = member?.relationshipStatus ?? 'NotListed';
-      items.push({ accountId, region, desiredState, observedStatus, ...outcome, row });
+      const membershipType = member ? membershipTypeOf(member) : desiredState === 'member' && way.way !== 'none' ? way.way : undefined;
+      items.push({ accountId, region, desiredState, observedStatus, ...outcome, row, ...(membershipType ? { membershipType } : {}) });
     }
   }
 
@@ -329,12 +389,47 @@ export function planMemberships(
     accountId,
     reason: `the desired row of ${accountId} is corrupt: nothing is planned for the account until the row is fixed`,
   }));
-  return { items, unmanaged, notPlanned: [...unobserved.map(notPlannedFor), ...unreadableRows] };
+  return {
+    items,
+    unmanaged,
+    notPlanned: [...unobserved.map(notPlannedFor), ...unreadableRows],
+    organizationSettings: planOrganizationSettings(regions, policy),
+  };
+}
+
+/**
+ * `autoEnable` in each region where the administrator is the delegated one, when it is configured:
+ * Macie then adds the accounts that join the organization by itself, and the next run finds them enrolled.
+ */
+export function planOrganizationSettings(regions: readonly string[], policy: Pick<PlanningPolicy, 'organization' | 'autoEnable'>): PlannedOrganizationSetting[] {
+  const { organization, autoEnable } = policy;
+  if (autoEnable === undefined || !organization) return [];
+  return regions.flatMap((region) => {
+    const observed = organization.administeredRegions.get(region);
+    if (!observed) return [];
+    const inSync = observed.autoEnable === autoEnable;
+    const wanted = autoEnable ? 'on' : 'off';
+    return [
+      {
+        region,
+        observed: { autoEnable: observed.autoEnable },
+        desired: { autoEnable },
+        verdict: inSync ? ('inSync' as const) : ('change' as const),
+        reason: inSync ? `autoEnable is ${wanted}, as configured` : `autoEnable is ${observed.autoEnable ? 'on' : 'off'} but configured ${wanted}: update the organization configuration`,
+      },
+    ];
+  });
 }
 
 /** An unmanaged member: removed when pruning is on, otherwise only reported. */
 function planUnmanaged(member: ObservedMember, prune: boolean): PlannedMembership {
-  const base = { accountId: member.accountId, region: member.region, desiredState: 'absent' as const, observedStatus: member.relationshipStatus };
+  const base = {
+    accountId: member.accountId,
+    region: member.region,
+    desiredState: 'absent' as const,
+    observedStatus: member.relationshipStatus,
+    membershipType: membershipTypeOf(member),
+  };
   if (member.relationshipStatus === UNRECOGNIZED_STATUS) return { ...base, ...unrecognized(member) };
   if (!prune) return { ...base, ...verdict('skipped', 'unmanaged member: reported, never touched (pruning is off)') };
   return { ...base, ...verdict('change', 'unmanaged member, pruning is on', removalActions(member.relationshipStatus)) };
@@ -372,7 +467,10 @@ export function describeAction(action: MembershipAction): string {
       return 'delete the member association';
     case 'createMember': {
       const tagCount = Object.keys(action.tags).length;
-      return `create the member with email ${maskEmail(action.email)} and ${tagCount} tag${tagCount === 1 ? '' : 's'}`;
+      const tags = `${tagCount} tag${tagCount === 1 ? '' : 's'}`;
+      return action.via === 'organization'
+        ? `add the member through Organizations (enabled at once) with ${tags}`
+        : `create the member with email ${maskEmail(action.email)} and ${tags}`;
     }
     case 'invite':
       return 'send a Macie membership invitation';
@@ -394,7 +492,8 @@ export function describeAction(action: MembershipAction): string {
 export function hasDrift(plan: MembershipPlan): boolean {
   return (
     plan.items.some((item) => hasWork(item) || item.verdict === 'deadLetter') ||
-    plan.unmanaged.some(hasWork)
+    plan.unmanaged.some(hasWork) ||
+    plan.organizationSettings.some((setting) => setting.verdict === 'change')
   );
 }
 

@@ -38,6 +38,10 @@ export type ObservedStatus = (typeof OBSERVED_STATUSES)[number];
 
 export type DesiredState = 'member' | 'absent';
 
+export const MEMBERSHIP_TYPES = ['organization', 'invitation'] as const;
+/** How an account is, or will be, a member: through Organizations, or by invitation. */
+export type MembershipType = (typeof MEMBERSHIP_TYPES)[number];
+
 export type Tags = Record<string, string>;
 
 /** One observation recorded back into the table after a run, per region. */
@@ -110,7 +114,8 @@ export interface Unobserved {
 export type MembershipAction =
   | { kind: 'disassociateMember'; leaves: ObservedStatus }
   | { kind: 'deleteMember'; leaves: ObservedStatus }
-  | { kind: 'createMember'; email: string; tags: Tags; leaves: ObservedStatus }
+  /** `via: 'organization'`: the delegated administrator adds an account of its organization, `Enabled` at once. */
+  | { kind: 'createMember'; email: string; tags: Tags; via: MembershipType; leaves: ObservedStatus }
   | { kind: 'invite'; message?: string; leaves: ObservedStatus }
   | { kind: 'accept'; leaves: ObservedStatus }
   | { kind: 'updateMemberSession'; status: 'ENABLED' | 'PAUSED'; leaves: ObservedStatus }
@@ -141,6 +146,20 @@ export interface PlannedMembership {
   actions: MembershipAction[];
   /** The desired row this item was planned from; absent for an unmanaged member (Macie lists it, the table does not). */
   row?: DesiredMember;
+  /** How the account is a member (as Macie lists it), or will be (as planned); absent when it is neither. */
+  membershipType?: MembershipType;
+}
+
+/**
+ * Macie's organization configuration in one region where the administrator is the delegated one:
+ * `autoEnable` as observed and as configured, and the update that makes them equal.
+ */
+export interface PlannedOrganizationSetting {
+  region: Region;
+  observed: { autoEnable: boolean };
+  desired: { autoEnable: boolean };
+  verdict: 'inSync' | 'change';
+  reason: string;
 }
 
 /** What the planner left out (a membership it could not see, a row it could not read), and why. */
@@ -161,6 +180,8 @@ export interface MembershipPlan {
    */
   unmanaged: PlannedMembership[];
   notPlanned: NotPlanned[];
+  /** One per administered region when `autoEnable` is configured; empty otherwise. */
+  organizationSettings: PlannedOrganizationSetting[];
 }
 
 /** A count for every member of a closed set of names, starting at zero. */

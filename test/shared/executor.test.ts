@@ -15,7 +15,7 @@ const settings: ExecutionSettings = {
   concurrency: { administratorCallsPerRegion: 2, memberAccounts: 4 },
 };
 
-const createMember: MembershipAction = { kind: 'createMember', email: 'a@example.com', tags: {}, leaves: 'Created' };
+const createMember: MembershipAction = { kind: 'createMember', email: 'a@example.com', tags: {}, via: 'invitation', leaves: 'Created' };
 const invite: MembershipAction = { kind: 'invite', leaves: 'Invited' };
 const accept: MembershipAction = { kind: 'accept', leaves: 'Enabled' };
 const disassociateMember: MembershipAction = { kind: 'disassociateMember', leaves: 'Removed' };
@@ -26,7 +26,7 @@ function item(accountId: string, actions: MembershipAction[] = onboard, region =
   return { accountId, region, desiredState: 'member', observedStatus: 'NotListed', verdict: 'change', reason: 'test', actions };
 }
 
-const plan = (...items: PlannedMembership[]): MembershipPlan => ({ items, unmanaged: [], notPlanned: [] });
+const plan = (...items: PlannedMembership[]): MembershipPlan => ({ items, unmanaged: [], notPlanned: [], organizationSettings: [] });
 const ids = (count: number) => Array.from({ length: count }, (_, index) => `2222222222${String(index).padStart(2, '0')}`);
 
 class RecordingMacie implements MacieAdministrator {

@@ -31,7 +31,7 @@ function item(overrides: Partial<PlannedMembership> = {}): PlannedMembership {
     verdict: 'change',
     reason: 'not a member yet',
     actions: [
-      { kind: 'createMember', email: 'owner@example.com', tags: {}, leaves: 'Created' },
+      { kind: 'createMember', email: 'owner@example.com', tags: {}, via: 'invitation', leaves: 'Created' },
       { kind: 'invite', leaves: 'Invited' },
       { kind: 'accept', leaves: 'Enabled' },
     ],

@@ -96,12 +96,12 @@ describe('planMemberships: desired member (README, Reconciliation rules: desired
 
   it('creates the member with the desired email and tags', () => {
     const item = planOne(row({ tags: { Owner: 'payments', Env: 'prod' } }), []);
-    expect(item.actions[0]).toEqual({ kind: 'createMember', email: EMAIL, tags: { Owner: 'payments', Env: 'prod' }, leaves: 'Created' });
+    expect(item.actions[0]).toEqual({ kind: 'createMember', email: EMAIL, tags: { Owner: 'payments', Env: 'prod' }, via: 'invitation', leaves: 'Created' });
   });
 
   it('re-creates a failed-email member with the new desired email', () => {
     const item = planOne(row({ email: 'fixed@example.com' }), [seen('EmailVerificationFailed', { email: 'typo@exmaple.com' })]);
-    expect(item.actions[1]).toEqual({ kind: 'createMember', email: 'fixed@example.com', tags: { Owner: 'platform' }, leaves: 'Created' });
+    expect(item.actions[1]).toEqual({ kind: 'createMember', email: 'fixed@example.com', tags: { Owner: 'platform' }, via: 'invitation', leaves: 'Created' });
     expect(item.reason).not.toContain('fixed@example.com');
     expect(item.reason).toContain('f***@example.com');
   });
@@ -378,7 +378,7 @@ describe('planMemberships: the administrator, unmanaged members, scoping and ord
 
 describe('plan helpers', () => {
   it('describes each action in one line, masking the email', () => {
-    expect(describeAction({ kind: 'createMember', email: EMAIL, tags: { Owner: 'x' }, leaves: 'Created' })).toBe(
+    expect(describeAction({ kind: 'createMember', email: EMAIL, tags: { Owner: 'x' }, via: 'invitation', leaves: 'Created' })).toBe(
       'create the member with email o***@example.com and 1 tag',
     );
     expect(describeAction({ kind: 'updateTags', arn: ARN, tagsToSet: { Owner: 'x', Env: 'y' }, tagKeysToRemove: ['Old'], leaves: 'Enabled' })).toBe(

@@ -1,0 +1,91 @@
+/**
+ * Organizations membership, the domain's side: which way each account is enrolled, what kind of
+ * member Macie lists, and what the organization's answers mean. Pure.
+ *
+ * A delegated Macie administrator adds an active account of its organization with `CreateMember`
+ * alone: the account is `Enabled` at once, with no invitation and no acceptance. Any other account
+ * (outside the organization, or with an administrator that is not the delegated one) is enrolled by
+ * invitation. Both kinds can be members of one administrator at once (README, Membership modes).
+ */
+import type { AccountId, MembershipType, MemberStatus, ObservedMember, Region } from '#shared/domain/types';
+import { MEMBERSHIP_TYPES } from '#shared/domain/types';
+
+/** The setting: pick each account's way (`auto`), or force one way for every account. */
+export const MEMBERSHIP_MODES = ['auto', ...MEMBERSHIP_TYPES] as const;
+export type MembershipMode = (typeof MEMBERSHIP_MODES)[number];
+
+/** Macie's organization configuration in one region, as its delegated administrator reads it. */
+export interface OrganizationConfiguration {
+  autoEnable: boolean;
+}
+
+/** What a run knows of the organization, read once per run. */
+export interface OrganizationView {
+  /**
+   * The regions where the administrator is the organization's delegated Macie administrator, with
+   * Macie's organization configuration there. A region that is absent is not delegated.
+   */
+  administeredRegions: ReadonlyMap<Region, OrganizationConfiguration>;
+  /** The organization's active accounts, with the email Organizations holds for each. */
+  activeAccounts: ReadonlyMap<AccountId, string>;
+}
+
+export type EnrollmentWay =
+  | { way: MembershipType }
+  /** The mode forces Organizations membership, but this account cannot have it here. */
+  | { way: 'none'; reason: string };
+
+/** The way an account is enrolled in a region (README, Membership modes). */
+export function enrollmentWay(accountId: AccountId, region: Region, mode: MembershipMode, organization: OrganizationView | undefined): EnrollmentWay {
+  if (mode === 'invitation') return { way: 'invitation' };
+  const administered = organization?.administeredRegions.has(region) ?? false;
+  const active = organization?.activeAccounts.has(accountId) ?? false;
+  if (administered && active) return { way: 'organization' };
+  if (mode === 'auto') return { way: 'invitation' };
+  const why = !administered
+    ? `the administrator is not the organization's delegated Macie administrator in ${region}`
+    : `${accountId} is not an active account of the organization`;
+  return { way: 'none', reason: `the membership mode is "organization", but ${why}` };
+}
+
+// Statuses an invitation member has before (or without) any invitation: a null `invitedAt` says
+// nothing about its type there.
+const BEFORE_INVITATION: ReadonlySet<MemberStatus> = new Set(['Created', 'EmailVerificationInProgress', 'EmailVerificationFailed']);
+
+/**
+ * The type of a member Macie lists. `ListMembers` has no type field: Organizations members are
+ * listed with a null email and were never invited. Either sign is read as Organizations, so that a
+ * listing that does carry an email (AWS documents neither way) is still read right from `invitedAt`.
+ */
+export function membershipTypeOf(member: Pick<ObservedMember, 'email' | 'invitedAt' | 'relationshipStatus'>): MembershipType {
+  if (member.email === undefined || member.email === '') return 'organization';
+  return member.invitedAt === undefined && !BEFORE_INVITATION.has(member.relationshipStatus) ? 'organization' : 'invitation';
+}
+
+/** Organizations' status of an account that can be a member: closed and suspended ones cannot. */
+export function isActiveAccount(status: string | undefined): boolean {
+  return status === 'ACTIVE';
+}
+
+/**
+ * Macie's answer to `DescribeOrganizationConfiguration` from an account that is not the
+ * organization's delegated administrator in that region ("...you must be the Macie administrator
+ * for an organization"): a plain answer, not a failure.
+ */
+export function isNotOrganizationAdministrator(code: string): boolean {
+  return code === 'AccessDeniedException';
+}
+
+/**
+ * Organizations' answers that mean "there is no organization to read from here": the account is in
+ * none, or may not read it. Membership then goes by invitation; anything else (throttling, a
+ * server error) leaves the organization unknown, and nothing is planned on a guess.
+ */
+export function isOrganizationUnavailable(code: string): boolean {
+  return code === 'AWSOrganizationsNotInUseException' || code === 'AccessDeniedException' || code === 'AccessDeniedForDependencyException';
+}
+
+/** `DescribeAccount` of an account that is not in the organization. */
+export function isOutsideOrganization(code: string): boolean {
+  return code === 'AccountNotFoundException';
+}
