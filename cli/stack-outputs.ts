@@ -33,11 +33,13 @@ export class CloudFormationStacks {
       const { Stacks: stacks = [] } = await this.client.send(new DescribeStacksCommand({ StackName: name }));
       const stack = stacks[0];
       if (!stack) return undefined;
+      const outputs = (stack.Outputs ?? []).flatMap(({ OutputKey: key, OutputValue: value }) => (key && value !== undefined ? [[key, value] as const] : []));
       return {
         name: stack.StackName ?? name,
+        // The model requires a status; an answer without one is no usable stack either.
         status: stack.StackStatus ?? 'UNKNOWN',
         ...(stack.StackStatusReason ? { statusReason: stack.StackStatusReason } : {}),
-        outputs: Object.fromEntries((stack.Outputs ?? []).flatMap(({ OutputKey, OutputValue }) => (OutputKey && OutputValue !== undefined ? [[OutputKey, OutputValue]] : []))),
+        outputs: Object.fromEntries(outputs),
       };
     } catch (error) {
       if (isNoSuchStack(error)) return undefined;
