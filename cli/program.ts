@@ -35,7 +35,9 @@ const ENVIRONMENT_HELP = `
 Configuration comes from the same environment variables as the Lambda functions
 (MACIE_ADMINISTRATOR_ACCOUNT_ID, MANAGED_REGIONS, DESIRED_MEMBERS_TABLE, DEAD_LETTER_QUEUE_URL,
 REQUEST_QUEUE_URL, MEMBER_ROLE_NAME, MEMBER_ROLE_EXTERNAL_ID, ...) plus the standard AWS settings
-(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_*). --local runs against an in-process sandbox instead.
+(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_*). --stack NAME takes the settings the deployment
+decides from the stack's outputs instead (explicit flags > stack outputs > environment).
+--local runs against an in-process sandbox instead.
 
 Exit codes: 0 success (plan: no drift), 2 plan found drift, 1 error or something needs attention.`;
 
@@ -53,6 +55,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
     .option('--local', 'run against an in-process sandbox seeded with the demo organization (discarded at exit)')
     .option('--profile <name>', 'AWS profile to use (sets AWS_PROFILE)')
     .option('--region <region>', 'home region of the table and queues (sets AWS_REGION; default: AWS_REGION, else the first managed region)')
+    .option('--stack <name>', "take the configuration from this deployed CloudFormation stack's outputs (e.g. macie-membership-reconciler-prod), looked up in --region, else AWS_REGION or the profile's region")
     .addHelpText('after', ENVIRONMENT_HELP)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -64,13 +67,13 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
 
   /** Opens the session for the global options, runs a command in it, and always closes it. */
   const inSession = async (run: (session: CliSession) => Promise<number>): Promise<void> => {
-    const globals = program.opts<{ local?: boolean; profile?: string; region?: string }>();
+    const globals = program.opts<{ local?: boolean; profile?: string; region?: string; stack?: string }>();
     let session: CliSession | undefined;
     try {
       if (globals.region !== undefined && !REGION_PATTERN.test(globals.region)) {
         throw new CliError(`--region must be an AWS region name such as us-east-1, got ${describeValue(globals.region)}`);
       }
-      session = await open({ local: globals.local, profile: globals.profile, region: globals.region }, terminal);
+      session = await open({ local: globals.local, profile: globals.profile, region: globals.region, stack: globals.stack }, terminal);
       exitCode = await run(session);
     } catch (error) {
       exitCode = reportError(error, terminal);

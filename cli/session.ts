@@ -1,7 +1,8 @@
 /**
  * What a command runs against: the service runtime (the same wiring the Lambda functions use),
- * configured from the same environment variables, plus the queues. With `--local` an in-process
- * sandbox holding the demo organization stands in for AWS.
+ * configured from the same environment variables, plus the queues. With `--stack` the deployed
+ * stack's outputs supply the configuration; with `--local` an in-process sandbox holding the demo
+ * organization stands in for AWS.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -14,6 +15,8 @@ import type { Sandbox } from '#sandbox/index';
 import { CliError } from '#cli/errors';
 import { writeLine, type Terminal } from '#cli/format';
 import { ServiceQueues } from '#cli/queues';
+import { layerSettings, settingsFromStack, type Settings } from '#cli/stack-config';
+import { CloudFormationStacks } from '#cli/stack-outputs';
 
 /** The service runtime plus the organization directory, which `import --organizations` reads. */
 export interface CliRuntime extends ServiceRuntime {
@@ -40,7 +43,12 @@ export interface SessionOptions {
   profile?: string;
   /** The home region of the table and queues (sets AWS_REGION). */
   region?: string;
+  /** A deployed stack whose outputs supply the configuration, over the environment. */
+  stack?: string;
 }
+
+// One lookup while the operator waits: a few attempts, not the service's patient retries.
+const STACK_LOOKUP_ATTEMPTS = 3;
 
 // Settings that would steer the SDK away from the sandbox: a profile wins over the sandbox's static
 // keys, a real session token would be sent along with them, and this one turns endpoint URLs off.
@@ -49,7 +57,8 @@ const SETTINGS_THAT_DEFEAT_THE_SANDBOX = ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'A
 /**
  * Opens a session. The CLI's process environment plays the part of the Lambda environment: it is
  * written here (sandbox endpoints, profile) before the configuration is parsed and the SDK
- * clients are built, and read only through `parseConfig`.
+ * clients are built, and read only through `parseConfig`. A stack's outputs are laid over it for
+ * that parse, not written into it: they configure the service, not the SDK.
  */
 export async function openSession(options: SessionOptions, terminal: Terminal): Promise<CliSession> {
   if (options.local && options.profile) {
@@ -58,11 +67,15 @@ export async function openSession(options: SessionOptions, terminal: Terminal): 
   if (options.local && options.region) {
     throw new CliError('--local and --region cannot be combined: the sandbox has its own home region.');
   }
+  if (options.local && options.stack) {
+    throw new CliError('--local and --stack cannot be combined: the sandbox configures the CLI itself.');
+  }
   if (options.profile) process.env.AWS_PROFILE = options.profile;
   if (options.region) process.env.AWS_REGION = options.region;
   if (!options.local) {
     checkProfileExists(process.env, options.profile ? '--profile' : 'AWS_PROFILE');
-    const runtime = createCliRuntime(parseConfig(process.env));
+    const stack = options.stack ? await readStackSettings(options.stack, options.region) : {};
+    const runtime = createCliRuntime(parseConfig(layerSettings({ environment: process.env, stack, flags: { AWS_REGION: options.region } })));
     return { runtime, queues: new ServiceQueues(runtime.config), close: async () => {} };
   }
 
@@ -85,6 +98,20 @@ export async function openSession(options: SessionOptions, terminal: Terminal): 
   } catch (error) {
     await sandbox.close();
     throw error;
+  }
+}
+
+/** The settings of a deployed stack, looked up in --region, else the SDK's region (AWS_REGION, the profile's). */
+async function readStackSettings(name: string, region: string | undefined): Promise<Settings> {
+  const stacks = new CloudFormationStacks({ region, maxAttempts: STACK_LOOKUP_ATTEMPTS });
+  try {
+    const lookupRegion = await stacks.region();
+    if (!lookupRegion) {
+      throw new CliError(`--stack needs a region to find stack "${name}" in.`, ['Pass --region, set AWS_REGION, or use a profile that names a region.']);
+    }
+    return settingsFromStack({ name, region: lookupRegion, stack: await stacks.describe(name) });
+  } finally {
+    stacks.close();
   }
 }
 

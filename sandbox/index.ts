@@ -5,12 +5,14 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import dynalite from 'dynalite';
 import { createSqsServer } from 'local-aws-sqs';
 import { DESIRED_MEMBERS_KEY_SCHEMA } from '#shared/store/desired-members';
+import { startCloudFormation, type SandboxCloudFormation } from '#sandbox/cloudformation';
 import { startAwsEmulator, type AwsEmulator, type FaultKnobs, type SeedAccount } from '#sandbox/emulator/index';
 
 /**
- * The local sandbox: DynamoDB (dynalite, in memory), SQS (local-aws-sqs) and the project's own
- * Macie/STS/Organizations emulator, each on a free loopback port, in this process. The real AWS
- * SDK clients reach it through the standard `AWS_ENDPOINT_URL_*` settings from `environment()`.
+ * The local sandbox: DynamoDB (dynalite, in memory), SQS (local-aws-sqs), the project's own
+ * Macie/STS/Organizations emulator and a CloudFormation that describes the sandbox as a deployed
+ * stack, each on a free loopback port, in this process. The real AWS SDK clients reach it through
+ * the standard `AWS_ENDPOINT_URL_*` settings from `environment()`.
  */
 
 export interface SandboxOptions {
@@ -21,6 +23,8 @@ export interface SandboxOptions {
   memberRole?: { name: string; externalId: string };
   knobs?: Partial<FaultKnobs>;
   tableName?: string;
+  /** The name of the stack CloudFormation describes the sandbox as. */
+  stackName?: string;
 }
 
 export interface SandboxEndpoints {
@@ -29,11 +33,12 @@ export interface SandboxEndpoints {
   organizations: string;
   dynamodb: string;
   sqs: string;
+  cloudformation: string;
 }
 
 /** One API call the sandbox answered, from any of its services. */
 export interface SandboxCall {
-  service: 'macie2' | 'sts' | 'organizations' | 'dynamodb' | 'sqs';
+  service: 'macie2' | 'sts' | 'organizations' | 'dynamodb' | 'sqs' | 'cloudformation';
   operation: string;
   /** The calling account where the service knows it (the emulated ones), else undefined. */
   accountId?: string;
@@ -52,6 +57,10 @@ export interface Sandbox {
   requestQueueUrl: string;
   requestDeadLetterQueueUrl: string;
   deadLetterQueueUrl: string;
+  /** A stack in the home region whose outputs are this sandbox's table, queues, regions... as serverless.yml declares them. */
+  stackName: string;
+  /** Registers more stacks (or replaces the sandbox's), e.g. a failed one. */
+  cloudFormation: Pick<SandboxCloudFormation, 'putStack'>;
   emulator: AwsEmulator;
   /** Every call the sandbox answered since it started or since `clearCalls()`, in order. */
   calls(): SandboxCall[];
@@ -66,6 +75,8 @@ export const SANDBOX_DEFAULTS = {
   regions: ['us-east-1', 'eu-west-1'],
   memberRole: { name: 'MacieMembershipAcceptor', externalId: 'sandbox-external-id' },
   tableName: 'macie-desired-members',
+  // What `osls deploy --stage sandbox` would name it.
+  stackName: 'macie-membership-reconciler-sandbox',
 } as const;
 
 const LOOPBACK = '127.0.0.1';
@@ -78,6 +89,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const homeRegion = regions[0]!;
   const memberRole = options.memberRole ?? { ...SANDBOX_DEFAULTS.memberRole };
   const tableName = options.tableName ?? SANDBOX_DEFAULTS.tableName;
+  const stackName = options.stackName ?? SANDBOX_DEFAULTS.stackName;
   const accounts = options.accounts ?? [];
 
   const closers: Array<() => Promise<void>> = [];
@@ -88,8 +100,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve, reject) => dynamo.once('error', reject).listen(0, LOOPBACK, () => resolve()));
     closers.push(() => closeServer(dynamo));
-    const storageCalls: SandboxCall[] = [];
-    recordTargets(dynamo, 'dynamodb', storageCalls);
+    // Calls to the services besides the emulator's (it keeps its own log).
+    const localServiceCalls: SandboxCall[] = [];
+    recordTargets(dynamo, 'dynamodb', localServiceCalls);
 
     const sqsServer = await createSqsServer({
       port: 0,
@@ -99,7 +112,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       emulateQueueCreationLifecycle: false,
     });
     closers.push(() => closeServer(sqsServer));
-    recordTargets(sqsServer, 'sqs', storageCalls);
+    recordTargets(sqsServer, 'sqs', localServiceCalls);
 
     const emulator = await startAwsEmulator({
       host: LOOPBACK,
@@ -109,12 +122,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     closers.push(() => emulator.close());
 
+    const cloudFormation = await startCloudFormation({
+      host: LOOPBACK,
+      accountId: administratorAccountId,
+      onCall: (operation) => localServiceCalls.push({ service: 'cloudformation', operation, assumedRole: false }),
+    });
+    closers.push(() => cloudFormation.close());
+
     const endpoints: SandboxEndpoints = {
       macie2: emulator.url,
       sts: emulator.url,
       organizations: emulator.url,
       dynamodb: `http://${LOOPBACK}:${(dynamo.address() as AddressInfo).port}`,
       sqs: `http://${LOOPBACK}:${(sqsServer.address() as AddressInfo).port}`,
+      cloudformation: cloudFormation.url,
     };
 
     const ddb = new DynamoDBClient({ region: homeRegion, endpoint: endpoints.dynamodb, credentials: ANY_CREDENTIALS });
@@ -133,6 +154,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     sqs.destroy();
 
+    cloudFormation.putStack({
+      name: stackName,
+      region: homeRegion,
+      status: 'CREATE_COMPLETE',
+      outputs: {
+        HomeRegion: homeRegion,
+        AdministratorAccountId: administratorAccountId,
+        ManagedRegions: regions.join(','),
+        DesiredMembersTableName: tableName,
+        RequestQueueUrl: requestQueueUrl,
+        RequestDeadLetterQueueUrl: requestDeadLetterQueueUrl,
+        DeadLetterQueueUrl: deadLetterQueueUrl,
+        MemberRoleName: memberRole.name,
+        MemberRoleExternalId: memberRole.externalId,
+        // serverless.yml's defaults (no invitation message: no InvitationMessage output).
+        PruneUnmanaged: 'false',
+        SendInvitationEmail: 'false',
+        EventSource: 'macie-membership-reconciler',
+        AdminConcurrency: '8',
+        MemberConcurrency: '16',
+      },
+    });
+
     const administrator = { accountId: administratorAccountId, ...emulator.control.credentialsFor(administratorAccountId) };
     const environment = (): Record<string, string> => ({
       AWS_REGION: homeRegion,
@@ -145,6 +189,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_ORGANIZATIONS: endpoints.organizations,
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: endpoints.cloudformation,
       MACIE_ADMINISTRATOR_ACCOUNT_ID: administratorAccountId,
       MANAGED_REGIONS: regions.join(','),
       DESIRED_MEMBERS_TABLE: tableName,
@@ -165,14 +210,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       requestQueueUrl,
       requestDeadLetterQueueUrl,
       deadLetterQueueUrl,
+      stackName,
+      cloudFormation: { putStack: (stack) => cloudFormation.putStack(stack) },
       emulator,
       calls: () => [
         ...emulator.control.calls().map(({ service, operation, accountId, assumedRole }) => ({ service, operation, accountId, assumedRole })),
-        ...storageCalls,
+        ...localServiceCalls,
       ],
       clearCalls: () => {
         emulator.control.clearCalls();
-        storageCalls.length = 0;
+        localServiceCalls.length = 0;
       },
       environment,
       close,

@@ -1,8 +1,9 @@
 /**
  * `npm run sandbox`: starts the local sandbox in the foreground, prints ONE line of JSON with
  * everything a client needs (endpoints, regions, the administrator's credentials, the seeded
- * accounts, the member role), then serves until SIGINT or SIGTERM. The demo organization is
- * seeded in Macie and in the desired-membership table.
+ * accounts, the member role, the stack that describes it for `macie-members --stack`), then
+ * serves until SIGINT or SIGTERM. The demo organization is seeded in Macie and in the
+ * desired-membership table.
  */
 import { DEMO_KNOBS, demoAccounts, seedDemoOrganization } from '#sandbox/demo-organization';
 import { DynamoDesiredMembershipStore } from '#shared/store/desired-members';
@@ -45,6 +46,7 @@ process.stdout.write(
       requestsDeadLetter: sandbox.requestDeadLetterQueueUrl,
       deadLetters: sandbox.deadLetterQueueUrl,
     },
+    stackName: sandbox.stackName,
     environment: sandbox.environment(),
   })}\n`,
 );

@@ -23,7 +23,8 @@ const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
 export const SERVICE_USER_AGENT = 'macie-membership-reconciler/0.1.0';
 
 export interface ClientOptionsInput {
-  region: string;
+  /** Undefined leaves it to the SDK (AWS_REGION, else the profile's region): the CLI's `--stack` lookup. */
+  region: string | undefined;
   maxAttempts: number;
 }
 

@@ -80,6 +80,13 @@ describe('function artifacts', () => {
     expect(code.includes('com.amazonaws.organizations')).toBe(name === 'onboard');
   });
 
+  it.each(FUNCTION_NAMES)("%s carries no CloudFormation client (the CLI's --stack is the only reader of stacks)", async (name) => {
+    const bundle = readZip(await readFile(service.artifact(name)));
+    expect(bundle.get(bundlePath(name))!.toString('utf8')).not.toContain('com.amazonaws.cloudformation');
+    const map = JSON.parse(bundle.get(`${bundlePath(name)}.map`)!.toString('utf8')) as { sources: string[] };
+    expect(map.sources.filter((source) => source.includes('/client-cloudformation/') || /(^|\/)cli\/[\w-]+\.ts$/.test(source))).toEqual([]);
+  });
+
   it.each(FUNCTION_NAMES)('%s maps back to the TypeScript sources', async (name) => {
     const map = JSON.parse(readZip(await readFile(service.artifact(name))).get(`${bundlePath(name)}.map`)!.toString('utf8')) as {
       sources: string[];

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { settingsFromStack, STACK_OUTPUTS } from '#cli/stack-config';
 import { parseConfig, parseTelemetryConfig } from '#shared/config';
 import { serviceName } from '#shared/powertools';
 import { asList, TemplateReader, TEST_STACK, type PolicyStatement } from './support/cloudformation';
@@ -95,6 +96,46 @@ describe('functions', () => {
     const logGroup = cfn.resource(`${LOGICAL[name]}LogGroup`);
     expect(logGroup.Properties).toEqual({ LogGroupName: `/aws/lambda/${SERVICE}-${PACKAGE_STAGE}-${name}`, RetentionInDays: 30 });
     expect(asList(fn(name).DependsOn)).toContain(`${LOGICAL[name]}LogGroup`);
+  });
+});
+
+describe('outputs', () => {
+  /** The outputs a stack deployed from this template would have, as DescribeStacks lists them. */
+  const outputsOf = (reader: TemplateReader) =>
+    Object.fromEntries(
+      Object.entries(reader.template.Outputs ?? {})
+        .filter(([, output]) => output.Condition === undefined || reader.condition(output.Condition))
+        .map(([key, output]) => [key, String(reader.resolve(output.Value))]),
+    );
+  const configFromOutputs = (reader: TemplateReader) =>
+    parseConfig(settingsFromStack({ name: 'stack', region: TEST_STACK.region, stack: { name: 'stack', status: 'CREATE_COMPLETE', outputs: outputsOf(reader) } }));
+  const functionConfig = (reader: TemplateReader, name: FunctionName) => {
+    const variables = reader.resolve((fn(name).Properties!.Environment as { Variables: unknown }).Variables) as Record<string, string>;
+    // Each function has its own deadline margin; it is no setting of the CLI's.
+    const { deadlineSafetyMs: _, ...config } = parseConfig({ ...variables, AWS_REGION: TEST_STACK.region });
+    return config;
+  };
+
+  it('declare every output `--stack` reads, described', () => {
+    const outputs = cfn.template.Outputs!;
+    for (const { output } of STACK_OUTPUTS) {
+      expect(outputs, output).toHaveProperty(output);
+      expect(outputs[output]!.Description, output).toMatch(/\w/);
+    }
+    expect(outputs).toHaveProperty('RequestDeadLetterQueueUrl');
+    expect(outputs).toHaveProperty('FunctionRolePrefix');
+  });
+
+  it.each(FUNCTION_NAMES)('give `--stack` the configuration %s runs with', (name) => {
+    expect(configFromOutputs(cfn)).toMatchObject(functionConfig(cfn, name));
+  });
+
+  it('carry the invitation message exactly when there is one (CloudFormation has no empty output)', () => {
+    expect(outputsOf(cfn)).not.toHaveProperty('InvitationMessage');
+    const withMessage = new TemplateReader(cfn.template, { ...TEST_STACK, parameters: { InvitationMessage: 'Welcome to Macie' } });
+    expect(outputsOf(withMessage)).toMatchObject({ InvitationMessage: 'Welcome to Macie' });
+    expect(configFromOutputs(withMessage).invitation.message).toBe('Welcome to Macie');
+    for (const name of FUNCTION_NAMES) expect(configFromOutputs(withMessage)).toMatchObject(functionConfig(withMessage, name));
   });
 });
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { startSandbox } from '#sandbox/index';
 
 describe('startSandbox', () => {
-  it('serves DynamoDB, SQS, Macie and STS on loopback ports, and environment() points any SDK client at them', async () => {
+  it('serves DynamoDB, SQS, Macie, STS and CloudFormation on loopback ports, and environment() points any SDK client at them', async () => {
     const sandbox = await startSandbox({ accounts: [{ accountId: '222222222201', email: 'a@example.com' }] });
     try {
       const env = sandbox.environment();
@@ -17,6 +17,7 @@ describe('startSandbox', () => {
         AWS_ENDPOINT_URL_MACIE2: sandbox.endpoints.macie2,
         AWS_ENDPOINT_URL_DYNAMODB: sandbox.endpoints.dynamodb,
         AWS_ENDPOINT_URL_SQS: sandbox.endpoints.sqs,
+        AWS_ENDPOINT_URL_CLOUDFORMATION: sandbox.endpoints.cloudformation,
         MACIE_ADMINISTRATOR_ACCOUNT_ID: '111111111111',
         MANAGED_REGIONS: 'us-east-1,eu-west-1',
       });
@@ -75,7 +76,11 @@ describe('npm run sandbox', () => {
       administrator: { accountId: '111111111111', accessKeyId: expect.any(String), secretAccessKey: expect.any(String) },
       memberRole: { name: 'MacieMembershipAcceptor', externalId: expect.any(String) },
       endpoints: { macie2: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/), dynamodb: expect.any(String), sqs: expect.any(String) },
+      stackName: 'macie-membership-reconciler-sandbox',
     });
+    const { endpoints, environment } = printed as { endpoints: Record<string, string>; environment: Record<string, string> };
+    expect(endpoints.cloudformation).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(environment.AWS_ENDPOINT_URL_CLOUDFORMATION).toBe(endpoints.cloudformation);
     expect((printed.members as unknown[]).length).toBeGreaterThanOrEqual(20);
     expect(elapsedMs).toBeLessThan(15_000);
 

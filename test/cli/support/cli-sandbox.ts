@@ -75,6 +75,7 @@ const READ_OPERATIONS = new Set([
   'GetQueueUrl',
   'ListAccounts',
   'DescribeAccount',
+  'DescribeStacks',
 ]);
 
 /** Every call the sandbox answered that is not a read. */

@@ -17,7 +17,7 @@ export interface CloudFormationTemplate {
   Parameters?: Record<string, { Type: string; Default?: unknown }>;
   Conditions?: Record<string, unknown>;
   Resources: Record<string, CloudFormationResource>;
-  Outputs?: Record<string, { Value: unknown }>;
+  Outputs?: Record<string, { Value: unknown; Condition?: string; Description?: string }>;
 }
 
 export interface StackContext {

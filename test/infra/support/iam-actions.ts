@@ -20,6 +20,7 @@ const IAM_PREFIX: Readonly<Record<SandboxCall['service'], string>> = {
   organizations: 'organizations',
   dynamodb: 'dynamodb',
   sqs: 'sqs',
+  cloudformation: 'cloudformation',
 };
 
 export function iamActionsOf(call: Pick<SandboxCall, 'service' | 'operation'>): readonly string[] {
