@@ -94,7 +94,7 @@ describe('plan', () => {
       reason: 'the association was removed: delete it, create the member, invite it, accept it from the member account',
       actions: [
         { kind: 'deleteMember', leaves: 'NotListed' },
-        { kind: 'createMember', email: 'aws+member20@example.com', tags: {}, leaves: 'Created' },
+        { kind: 'createMember', email: 'aws+member20@example.com', tags: {}, via: 'invitation', leaves: 'Created' },
         { kind: 'invite', leaves: 'Invited' },
         { kind: 'accept', leaves: 'Enabled' },
       ],
