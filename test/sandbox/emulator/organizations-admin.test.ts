@@ -211,7 +211,8 @@ describe('organization configuration', () => {
     await admin.send(new UpdateOrganizationConfigurationCommand({ autoEnable: true }));
     expect((await admin.send(new DescribeOrganizationConfigurationCommand({}))).autoEnable).toBe(true);
     expect((await macie(ADMIN, OTHER_REGION).send(new DescribeOrganizationConfigurationCommand({}))).autoEnable).toBe(false);
-    await expectAwsError(admin.send(new UpdateOrganizationConfigurationCommand({} as never)), {
+    // The SDK does not check required members, so a request without autoEnable reaches the service.
+    await expectAwsError(admin.send(new UpdateOrganizationConfigurationCommand({} as { autoEnable: boolean })), {
       name: 'ValidationException',
       status: 400,
       message: 'autoEnable is required and must be a boolean',
