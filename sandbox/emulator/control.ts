@@ -163,6 +163,7 @@ export function createControl(deps: ControlDependencies): EmulatorControl {
       if (accounts.leave(accounts.require(accountId))) organizations.accountLeft(accountId, clock());
     },
     closeAccount: (accountId) => {
+      if (accountId === accounts.managementAccountId()) throw new Error(`account ${accountId} is the management account; CloseAccount can't close it`);
       // CloseAccount: PENDING_CLOSURE for moments, then SUSPENDED for the 90-day post-closure period, still in the
       // organization. The emulator skips the transient state; Macie shows AccountSuspended to any administrator.
       accounts.require(accountId).status = 'SUSPENDED';

@@ -284,8 +284,9 @@ describe('the organization changes', () => {
     await expectAwsError(admin.send(new DescribeOrganizationConfigurationCommand({})), { name: 'AccessDeniedException', status: 403 });
   });
 
-  it('never lets the management account leave, and rejoining is a no-op for an account already in', () => {
+  it('never lets the management account leave or close, and rejoining is a no-op for an account already in', () => {
     expect(() => emulator.control.leaveOrganization(MANAGEMENT)).toThrow(/management account and cannot leave/);
+    expect(() => emulator.control.closeAccount(MANAGEMENT)).toThrow(/CloseAccount can't close it/);
     emulator.control.joinOrganization(memberId(1));
     expect(emulator.control.organizationAccounts().filter((account) => account.accountId === memberId(1))).toHaveLength(1);
   });
