@@ -176,7 +176,8 @@ export class MacieOrganizations {
     this.checkCanAssociate(administratorAccountId, accountId, region, existing);
     const record = this.newMember(administratorAccountId, accountId, region, now, email, tags);
     this.store.add(record);
-    this.sessions.ensure(accountId, region, now);
+    // An opt-in region the account has not enabled has no Macie to turn on; the member shows RegionDisabled.
+    if (!this.accounts.get(accountId)?.disabledRegions.has(region)) this.sessions.ensure(accountId, region, now);
     return record;
   }
 

@@ -3,6 +3,7 @@ import {
   CreateMemberCommand,
   DeleteMemberCommand,
   DescribeOrganizationConfigurationCommand,
+  DisableOrganizationAdminAccountCommand,
   DisassociateFromAdministratorAccountCommand,
   DisassociateFromMasterAccountCommand,
   DisassociateMemberCommand,
@@ -152,6 +153,7 @@ describe('quotas', () => {
   it('defaults to AWS figures: 10,000 Organizations members and 1,000 invitation members', () => {
     expect(emulator.control.knobs()).toMatchObject({ organizationMemberQuota: 10_000, memberQuota: 1000, organizationAdminDisablingMs: 0 });
     expect(() => emulator.control.setKnobs({ organizationMemberQuota: -1 })).toThrow('knob organizationMemberQuota must be an integer >= 0, got -1');
+    expect(() => emulator.control.setKnobs({ organizationAdminDisablingMs: -1 })).toThrow(/organizationAdminDisablingMs/);
   });
 });
 
@@ -282,6 +284,22 @@ describe('the organization changes', () => {
     // Its Organizations members are no longer its members (the designation's removal disassociates them).
     expect(viewOf(memberId(1))).toBeUndefined();
     await expectAwsError(admin.send(new DescribeOrganizationConfigurationCommand({})), { name: 'AccessDeniedException', status: 403 });
+  });
+
+  it('removing the designation ends its Organizations memberships in that region only; invitation members and Macie stay', async () => {
+    await createMember(memberId(1));
+    await createMember(memberId(1), macie(ADMIN, OTHER_REGION));
+    await createMember(OUTSIDER);
+    await admin.send(new UpdateOrganizationConfigurationCommand({ autoEnable: true }));
+    await macie(MANAGEMENT).send(new DisableOrganizationAdminAccountCommand({ adminAccountId: ADMIN }));
+
+    expect(viewOf(memberId(1))).toBeUndefined();
+    expect(viewOf(OUTSIDER)).toMatchObject({ via: 'invitation', relationshipStatus: 'Created' });
+    expect(viewOf(memberId(1), ADMIN, OTHER_REGION)?.relationshipStatus).toBe('Enabled');
+    expect(emulator.control.macieEnabled(memberId(1), REGION)).toBe(true);
+    // Designated again, it starts with autoEnable off.
+    emulator.control.designateMacieAdministrator(ADMIN, REGION);
+    expect((await admin.send(new DescribeOrganizationConfigurationCommand({}))).autoEnable).toBe(false);
   });
 
   it('never lets the management account leave or close, and rejoining is a no-op for an account already in', () => {
