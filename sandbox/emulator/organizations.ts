@@ -131,7 +131,7 @@ export class OrganizationsFrontend implements ServiceFrontend {
     const last = page.at(-1);
     return {
       DelegatedAdministrators: page.map(({ delegated: entry, account }) => ({
-        ...(account ? (this.accountJson(account) as Record<string, unknown>) : { Id: entry.accountId }),
+        ...(account ? this.accountJson(account) : { Id: entry.accountId }),
         DelegationEnabledDate: entry.since / 1000,
       })),
       NextToken: rest.length > page.length && last ? encodePageToken('ListDelegatedAdministrators', last.delegated.accountId) : undefined,
@@ -169,7 +169,7 @@ export class OrganizationsFrontend implements ServiceFrontend {
     };
   }
 
-  private accountJson(account: AccountRecord): unknown {
+  private accountJson(account: AccountRecord): Record<string, unknown> {
     const management = this.accounts.managementAccountId() ?? account.accountId;
     return {
       Id: account.accountId,
