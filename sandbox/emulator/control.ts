@@ -8,10 +8,12 @@ import type { CallLog } from '#sandbox/emulator/call-log';
 import type { FaultInjector } from '#sandbox/emulator/faults';
 import type { CredentialStore } from '#sandbox/emulator/identity';
 import type { MacieService } from '#sandbox/emulator/macie';
+import type { MacieOrganizations } from '#sandbox/emulator/macie-organizations';
 import type { MacieSessions } from '#sandbox/emulator/macie-sessions';
 import type { MembershipStage, MemberRecord } from '#sandbox/emulator/membership-state';
 import { memberArn } from '#sandbox/emulator/membership-state';
 import type { MembershipStore } from '#sandbox/emulator/membership-store';
+import type { OrganizationAdmins } from '#sandbox/emulator/organization-admins';
 import { type EmulatorControl, RELATIONSHIP_STATUSES, type RelationshipStatus, type SeedMembership } from '#sandbox/emulator/types';
 
 export interface ControlDependencies {
@@ -21,6 +23,8 @@ export interface ControlDependencies {
   sessions: MacieSessions;
   store: MembershipStore;
   macie: MacieService;
+  organizations: MacieOrganizations;
+  admins: OrganizationAdmins;
   calls: CallLog;
   clock: () => number;
 }
@@ -40,7 +44,7 @@ const STAGE_FOR: Record<RelationshipStatus, MembershipStage> = {
 };
 
 export function createControl(deps: ControlDependencies): EmulatorControl {
-  const { accounts, credentials, faults, sessions, store, macie, calls, clock } = deps;
+  const { accounts, credentials, faults, sessions, store, macie, organizations, admins, calls, clock } = deps;
 
   function seedMembership(m: SeedMembership): void {
     const status = m.relationshipStatus;
@@ -81,6 +85,7 @@ export function createControl(deps: ControlDependencies): EmulatorControl {
       accountId: member.accountId,
       region: m.region,
       arn: memberArn(m.region, administrator.accountId, member.accountId),
+      via: 'invitation',
       email: m.email ?? member.email,
       tags: { ...m.tags },
       stage,
@@ -102,7 +107,17 @@ export function createControl(deps: ControlDependencies): EmulatorControl {
   }
 
   return {
-    seedAccounts: (seeds) => accounts.seed(seeds, clock()),
+    seedAccounts: (seeds) => {
+      // Seeding into (or out of) the organization is joining (or leaving) it, with the same effects on Macie.
+      const now = clock();
+      const before = new Map(seeds.map((seed) => [seed.accountId, accounts.get(seed.accountId)?.inOrganization]));
+      accounts.seed(seeds, now);
+      for (const [accountId, wasIn] of before) {
+        const isIn = accounts.get(accountId)?.inOrganization ?? false;
+        if (isIn && wasIn !== true) organizations.accountJoined(accountId, now);
+        if (!isIn && wasIn === true) organizations.accountLeft(accountId, now);
+      }
+    },
     seedMembership,
     credentialsFor: (accountId) => credentials.credentialsFor(accountId),
     setKnobs: (knobs) => faults.set(knobs),
@@ -123,6 +138,7 @@ export function createControl(deps: ControlDependencies): EmulatorControl {
       return store.sortedMembers(administratorAccountId, region).map((record) => ({
         accountId: record.accountId,
         email: record.email,
+        via: record.via,
         relationshipStatus: macie.statusOf(record, now),
         tags: { ...record.tags },
         arn: record.arn,
@@ -132,5 +148,28 @@ export function createControl(deps: ControlDependencies): EmulatorControl {
     macieEnabled: (accountId, region) => sessions.get(accountId, region) !== undefined,
     calls: () => calls.all(),
     clearCalls: () => calls.clear(),
+    organizationAccounts: () =>
+      accounts.organizationAccounts().map((account) => ({
+        accountId: account.accountId,
+        status: account.status,
+        management: account.accountId === accounts.managementAccountId(),
+      })),
+    managementAccountId: () => accounts.managementAccountId(),
+    joinOrganization: (accountId) => {
+      const now = clock();
+      if (accounts.join(accounts.require(accountId), now)) organizations.accountJoined(accountId, now);
+    },
+    leaveOrganization: (accountId) => {
+      if (accounts.leave(accounts.require(accountId))) organizations.accountLeft(accountId, clock());
+    },
+    closeAccount: (accountId) => {
+      if (accountId === accounts.managementAccountId()) throw new Error(`account ${accountId} is the management account; CloseAccount can't close it`);
+      // CloseAccount: PENDING_CLOSURE for moments, then SUSPENDED for the 90-day post-closure period, still in the
+      // organization. The emulator skips the transient state; Macie shows AccountSuspended to any administrator.
+      accounts.require(accountId).status = 'SUSPENDED';
+    },
+    designateMacieAdministrator: (accountId, region) => organizations.designate(accounts.require(accountId).accountId, region, clock()),
+    macieAdministrator: (region) => admins.adminOf(region),
+    setAutoEnable: (region, autoEnable) => admins.setAutoEnable(region, autoEnable),
   };
 }

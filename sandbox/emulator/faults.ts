@@ -10,6 +10,8 @@ export const DEFAULT_KNOBS: Readonly<FaultKnobs> = Object.freeze({
   emailVerificationMs: 0,
   bouncingEmails: [],
   memberQuota: 1000,
+  organizationMemberQuota: 10_000,
+  organizationAdminDisablingMs: 0,
   randomSeed: 1,
   failingCalls: [],
 });
@@ -37,6 +39,13 @@ export function validateKnobs(knobs: Partial<FaultKnobs>): void {
   if (knobs.memberQuota !== undefined && (!Number.isInteger(knobs.memberQuota) || knobs.memberQuota < 0)) {
     throw new Error(`knob memberQuota must be an integer >= 0, got ${knobs.memberQuota}`);
   }
+  if (
+    knobs.organizationMemberQuota !== undefined &&
+    (!Number.isInteger(knobs.organizationMemberQuota) || knobs.organizationMemberQuota < 0)
+  ) {
+    throw new Error(`knob organizationMemberQuota must be an integer >= 0, got ${knobs.organizationMemberQuota}`);
+  }
+  if (knobs.organizationAdminDisablingMs !== undefined) requireNonNegative('organizationAdminDisablingMs', knobs.organizationAdminDisablingMs);
   if (knobs.randomSeed !== undefined && !Number.isInteger(knobs.randomSeed)) {
     throw new Error(`knob randomSeed must be an integer, got ${knobs.randomSeed}`);
   }
@@ -180,6 +189,14 @@ export class FaultInjector {
 
   get memberQuota(): number {
     return this.current.memberQuota;
+  }
+
+  get organizationMemberQuota(): number {
+    return this.current.organizationMemberQuota;
+  }
+
+  get organizationAdminDisablingMs(): number {
+    return this.current.organizationAdminDisablingMs;
   }
 
   get invitationDelayMs(): number {

@@ -11,8 +11,10 @@ import { Endpoint, listen } from '#sandbox/emulator/http';
 import { CredentialStore } from '#sandbox/emulator/identity';
 import { MacieService } from '#sandbox/emulator/macie';
 import { MacieFrontend } from '#sandbox/emulator/macie-http';
+import { MacieOrganizations } from '#sandbox/emulator/macie-organizations';
 import { MacieSessions } from '#sandbox/emulator/macie-sessions';
 import { MembershipStore } from '#sandbox/emulator/membership-store';
+import { OrganizationAdmins } from '#sandbox/emulator/organization-admins';
 import { OrganizationsFrontend } from '#sandbox/emulator/organizations';
 import { StsFrontend } from '#sandbox/emulator/sts';
 import type { AwsEmulator, AwsEmulatorOptions } from '#sandbox/emulator/types';
@@ -26,6 +28,8 @@ export type {
   FaultKnobs,
   MemberRoleSetup,
   MemberView,
+  MembershipVia,
+  OrganizationAccountView,
   RelationshipStatus,
   SeedAccount,
   SeedMembership,
@@ -44,14 +48,16 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
   const faults = new FaultInjector(options.knobs);
   const sessions = new MacieSessions(accounts);
   const store = new MembershipStore();
-  const macie = new MacieService(accounts, sessions, store, faults);
+  const admins = new OrganizationAdmins();
+  const organizations = new MacieOrganizations(accounts, sessions, store, faults, admins);
+  const macie = new MacieService(accounts, sessions, store, faults, organizations);
   const calls = new CallLog();
 
   const endpoint = new Endpoint({
     frontends: {
       macie2: new MacieFrontend(macie),
       sts: new StsFrontend(accounts, credentials, memberRole),
-      organizations: new OrganizationsFrontend(accounts),
+      organizations: new OrganizationsFrontend(accounts, admins),
     },
     credentials,
     faults,
@@ -64,7 +70,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<Aws
   return {
     url: running.url,
     port: running.port,
-    control: createControl({ accounts, credentials, faults, sessions, store, macie, calls, clock }),
+    control: createControl({ accounts, credentials, faults, sessions, store, macie, organizations, admins, calls, clock }),
     // Idempotent: suites and scripts often close in both a finally block and a signal handler.
     close: () => (closing ??= running.close()),
   };

@@ -22,21 +22,27 @@ export const MACIE_ROUTES: readonly MacieRoute[] = [
   { operation: 'DeclineInvitations', method: 'POST', requestUri: '/invitations/decline', responseCode: 200 },
   { operation: 'DeleteInvitations', method: 'POST', requestUri: '/invitations/delete', responseCode: 200 },
   { operation: 'DeleteMember', method: 'DELETE', requestUri: '/members/{id}', responseCode: 200 },
+  { operation: 'DescribeOrganizationConfiguration', method: 'GET', requestUri: '/admin/configuration', responseCode: 200 },
   { operation: 'DisableMacie', method: 'DELETE', requestUri: '/macie', responseCode: 200 },
+  { operation: 'DisableOrganizationAdminAccount', method: 'DELETE', requestUri: '/admin', responseCode: 200 },
   { operation: 'DisassociateFromAdministratorAccount', method: 'POST', requestUri: '/administrator/disassociate', responseCode: 200 },
+  { operation: 'DisassociateFromMasterAccount', method: 'POST', requestUri: '/master/disassociate', responseCode: 200 },
   { operation: 'DisassociateMember', method: 'POST', requestUri: '/members/disassociate/{id}', responseCode: 200 },
   { operation: 'EnableMacie', method: 'POST', requestUri: '/macie', responseCode: 200 },
+  { operation: 'EnableOrganizationAdminAccount', method: 'POST', requestUri: '/admin', responseCode: 200 },
   { operation: 'GetAdministratorAccount', method: 'GET', requestUri: '/administrator', responseCode: 200 },
   { operation: 'GetInvitationsCount', method: 'GET', requestUri: '/invitations/count', responseCode: 200 },
   { operation: 'GetMacieSession', method: 'GET', requestUri: '/macie', responseCode: 200 },
   { operation: 'GetMember', method: 'GET', requestUri: '/members/{id}', responseCode: 200 },
   { operation: 'ListInvitations', method: 'GET', requestUri: '/invitations', responseCode: 200 },
   { operation: 'ListMembers', method: 'GET', requestUri: '/members', responseCode: 200 },
+  { operation: 'ListOrganizationAdminAccounts', method: 'GET', requestUri: '/admin', responseCode: 200 },
   { operation: 'ListTagsForResource', method: 'GET', requestUri: '/tags/{resourceArn}', responseCode: 200 },
   { operation: 'TagResource', method: 'POST', requestUri: '/tags/{resourceArn}', responseCode: 204 },
   { operation: 'UntagResource', method: 'DELETE', requestUri: '/tags/{resourceArn}', responseCode: 204 },
   { operation: 'UpdateMacieSession', method: 'PATCH', requestUri: '/macie', responseCode: 200 },
   { operation: 'UpdateMemberSession', method: 'PATCH', requestUri: '/macie/members/{id}', responseCode: 200 },
+  { operation: 'UpdateOrganizationConfiguration', method: 'PATCH', requestUri: '/admin/configuration', responseCode: 200 },
 ];
 
 interface CompiledRoute extends MacieRoute {
@@ -116,7 +122,10 @@ export class MacieFrontend implements ServiceFrontend {
     } catch {
       return subjects;
     }
-    const { account, accountIds, administratorAccountId } = body;
+    const adminInQuery = request.query.get('adminAccountId');
+    if (adminInQuery) subjects.push(adminInQuery);
+    const { account, accountIds, administratorAccountId, adminAccountId } = body;
+    if (typeof adminAccountId === 'string') subjects.push(adminAccountId);
     if (isJsonObject(account) && typeof account.accountId === 'string') subjects.push(account.accountId);
     if (Array.isArray(accountIds)) subjects.push(...accountIds.filter((item): item is string => typeof item === 'string'));
     if (typeof administratorAccountId === 'string') subjects.push(administratorAccountId);

@@ -10,6 +10,7 @@ import type { AccountRegistry } from '#sandbox/emulator/accounts';
 import { AwsError, INVALID_SECURITY_TOKEN, MACIE_NOT_ENABLED, NO_PENDING_INVITATION, macieError } from '#sandbox/emulator/errors';
 import type { FaultInjector } from '#sandbox/emulator/faults';
 import type { Principal } from '#sandbox/emulator/identity';
+import type { MacieOrganizations } from '#sandbox/emulator/macie-organizations';
 import type { MacieSession, MacieSessions } from '#sandbox/emulator/macie-sessions';
 import { FINDING_PUBLISHING_FREQUENCIES, MACIE_STATUSES } from '#sandbox/emulator/macie-sessions';
 import {
@@ -65,21 +66,27 @@ export const MACIE_OPERATIONS = [
   'DeclineInvitations',
   'DeleteInvitations',
   'DeleteMember',
+  'DescribeOrganizationConfiguration',
   'DisableMacie',
+  'DisableOrganizationAdminAccount',
   'DisassociateFromAdministratorAccount',
+  'DisassociateFromMasterAccount',
   'DisassociateMember',
   'EnableMacie',
+  'EnableOrganizationAdminAccount',
   'GetAdministratorAccount',
   'GetInvitationsCount',
   'GetMacieSession',
   'GetMember',
   'ListInvitations',
   'ListMembers',
+  'ListOrganizationAdminAccounts',
   'ListTagsForResource',
   'TagResource',
   'UntagResource',
   'UpdateMacieSession',
   'UpdateMemberSession',
+  'UpdateOrganizationConfiguration',
 ] as const;
 export type MacieOperationName = (typeof MACIE_OPERATIONS)[number];
 
@@ -101,6 +108,7 @@ export class MacieService {
     private readonly sessions: MacieSessions,
     private readonly store: MembershipStore,
     private readonly faults: FaultInjector,
+    private readonly organizations: MacieOrganizations,
   ) {
     this.operations = {
       AcceptInvitation: (call) => this.acceptInvitation(call),
@@ -109,21 +117,28 @@ export class MacieService {
       DeclineInvitations: (call) => this.declineInvitations(call),
       DeleteInvitations: (call) => this.deleteInvitations(call),
       DeleteMember: (call) => this.deleteMember(call),
+      DescribeOrganizationConfiguration: (call) => organizations.describeOrganizationConfiguration(call),
       DisableMacie: (call) => this.disableMacie(call),
+      DisableOrganizationAdminAccount: (call) => organizations.disableOrganizationAdminAccount(call),
       DisassociateFromAdministratorAccount: (call) => this.disassociateFromAdministrator(call),
+      // The deprecated twin: same effect, kept because older SDKs and scripts still call it.
+      DisassociateFromMasterAccount: (call) => this.disassociateFromAdministrator(call),
       DisassociateMember: (call) => this.disassociateMember(call),
       EnableMacie: (call) => this.enableMacie(call),
+      EnableOrganizationAdminAccount: (call) => organizations.enableOrganizationAdminAccount(call),
       GetAdministratorAccount: (call) => this.getAdministratorAccount(call),
       GetInvitationsCount: (call) => this.getInvitationsCount(call),
       GetMacieSession: (call) => this.getMacieSession(call),
       GetMember: (call) => this.getMember(call),
       ListInvitations: (call) => this.listInvitations(call),
       ListMembers: (call) => this.listMembers(call),
+      ListOrganizationAdminAccounts: (call) => organizations.listOrganizationAdminAccounts(call),
       ListTagsForResource: (call) => ({ tags: { ...this.taggedMember(call).tags } }),
       TagResource: (call) => this.tagResource(call),
       UntagResource: (call) => this.untagResource(call),
       UpdateMacieSession: (call) => this.updateMacieSession(call),
       UpdateMemberSession: (call) => this.updateMemberSession(call),
+      UpdateOrganizationConfiguration: (call) => organizations.updateOrganizationConfiguration(call),
     };
   }
 
@@ -210,7 +225,8 @@ export class MacieService {
       accountId: record.accountId,
       administratorAccountId: record.administratorAccountId,
       arn: record.arn,
-      email: record.email,
+      // Macie lists Organizations members with a null email (they are never invited).
+      email: record.via === 'organization' ? undefined : record.email,
       invitedAt: record.invitation ? iso(record.invitation.sentAt) : undefined,
       masterAccountId: record.administratorAccountId,
       relationshipStatus: this.statusOf(record, now),
@@ -246,6 +262,9 @@ export class MacieService {
         `Your account is a member of Macie administrator account ${administration.administratorAccountId}; a member account can't add members`,
       );
     }
+    if (this.organizations.managesThroughOrganization(caller, accountId, call.region)) {
+      return { arn: this.organizations.createMember(caller, accountId, call.region, call.now, email, tags).arn };
+    }
     const existing = this.store.get(caller, call.region, accountId);
     // Strict on purpose: a second CreateMember does not update the email; DeleteMember + CreateMember does.
     if (existing) {
@@ -254,7 +273,8 @@ export class MacieService {
       );
     }
     const quota = this.faults.memberQuota;
-    if (this.store.memberCount(caller, call.region) >= quota) {
+    // Invitation members count apart from Organizations members, as Macie's two quotas do.
+    if (this.store.memberCountVia(caller, call.region, 'invitation') >= quota) {
       throw macieError.quotaExceeded(
         `Adding the account would exceed the quota of ${quota} member accounts for your administrator account in ${call.region}`,
       );
@@ -264,6 +284,7 @@ export class MacieService {
       accountId,
       region: call.region,
       arn: memberArn(call.region, caller, accountId),
+      via: 'invitation',
       email,
       tags,
       stage: 'Created',
@@ -542,6 +563,7 @@ export class MacieService {
     this.requireSession(call);
     const record = this.store.currentAdministration(call.principal.accountId, call.region);
     if (!record) throw macieError.notFound(`Your account isn't associated with a Macie administrator account in ${call.region}`);
+    this.organizations.refuseSelfDisassociation(record);
     moveTo(record, 'Resigned', call.now);
     return {};
   }

@@ -13,8 +13,11 @@
  *   Enabled|Paused|Invited --administrator disassociates--> Removed
  *   Resigned | EmailVerificationFailed | Invited --invite again--> Invited
  *   (AccountSuspended / RegionDisabled overlay any stage)
+ *
+ *   Organizations members (via `organization`): CreateMember --> Enabled <--> Paused; administrator
+ *   disassociates, or the account leaves the organization --> Removed; CreateMember again --> Enabled.
  */
-import type { RelationshipStatus } from '#sandbox/emulator/types';
+import type { MembershipVia, RelationshipStatus } from '#sandbox/emulator/types';
 
 export type MembershipStage = 'Created' | 'Invited' | 'Enabled' | 'Paused' | 'Removed' | 'Resigned';
 
@@ -36,6 +39,11 @@ export interface MemberRecord {
   readonly accountId: string;
   readonly region: string;
   readonly arn: string;
+  /**
+   * `organization`: created by the delegated administrator for an account of its organization; Enabled at once,
+   * never invited, listed with no email. Fixed for the record's life: re-creating makes a new record.
+   */
+  readonly via: MembershipVia;
   email: string;
   tags: Record<string, string>;
   stage: MembershipStage;

@@ -5,6 +5,8 @@ import { isAssociated } from '#sandbox/emulator/membership-state';
 interface AdministratorBook {
   readonly byAccount: Map<string, MemberRecord>;
   readonly sorted: MemberRecord[];
+  /** Records made through Organizations: Macie counts them against a quota of their own. */
+  organizationCount: number;
 }
 
 /** Index of the first record whose account ID is >= accountId. */
@@ -38,13 +40,14 @@ export class MembershipStore {
     const key = bookKey(record.administratorAccountId, record.region);
     let book = this.books.get(key);
     if (!book) {
-      book = { byAccount: new Map(), sorted: [] };
+      book = { byAccount: new Map(), sorted: [], organizationCount: 0 };
       this.books.set(key, book);
     }
     const previous = book.byAccount.get(record.accountId);
     if (previous) this.remove(previous);
     book.byAccount.set(record.accountId, record);
     book.sorted.splice(lowerBound(book.sorted, record.accountId), 0, record);
+    if (record.via === 'organization') book.organizationCount += 1;
     const ofMember = this.byMember.get(record.accountId);
     if (ofMember) ofMember.push(record);
     else this.byMember.set(record.accountId, [record]);
@@ -58,6 +61,7 @@ export class MembershipStore {
     book.byAccount.delete(record.accountId);
     const index = lowerBound(book.sorted, record.accountId);
     if (book.sorted[index] === record) book.sorted.splice(index, 1);
+    if (record.via === 'organization') book.organizationCount -= 1;
     const ofMember = this.byMember.get(record.accountId) ?? [];
     const remaining = ofMember.filter((candidate) => candidate !== record);
     if (remaining.length > 0) this.byMember.set(record.accountId, remaining);
@@ -73,8 +77,16 @@ export class MembershipStore {
     return this.books.get(bookKey(administratorAccountId, region))?.sorted ?? [];
   }
 
+  /** Every member of the administrator in the region, whatever its status or how it came. */
   memberCount(administratorAccountId: string, region: string): number {
     return this.books.get(bookKey(administratorAccountId, region))?.byAccount.size ?? 0;
+  }
+
+  /** Members of one kind, for the quota of that kind (Macie counts invitation and Organizations members apart). */
+  memberCountVia(administratorAccountId: string, region: string, via: MemberRecord['via']): number {
+    const book = this.books.get(bookKey(administratorAccountId, region));
+    if (!book) return 0;
+    return via === 'organization' ? book.organizationCount : book.byAccount.size - book.organizationCount;
   }
 
   /** Every relationship the account has as a member, in any region. */

@@ -33,6 +33,11 @@ export interface SeedAccount {
   status?: 'ACTIVE' | 'SUSPENDED';
   /** Opt-in regions this account has not enabled: its administrator sees `RegionDisabled` there. */
   disabledRegions?: string[];
+  /**
+   * Whether the account belongs to the emulator's one organization (default true). The first account seeded
+   * in the organization is its management account; accounts outside it get `AWSOrganizationsNotInUseException`.
+   */
+  inOrganization?: boolean;
 }
 
 /** A call that must fail: deterministic, unlike `serverErrorRate`, so a test can break exactly one account. */
@@ -70,8 +75,15 @@ export interface FaultKnobs {
   emailVerificationMs: number;
   /** Member emails whose invitation ends in `EmailVerificationFailed` (compared case-insensitively). */
   bouncingEmails: string[];
-  /** Members per administrator per region (Macie's quota for invitation-based members is 1,000). */
+  /** Invitation members per administrator per region (Macie's quota for invitation-based members is 1,000). */
   memberQuota: number;
+  /** Organizations members per delegated administrator per region (Macie's quota is 10,000), counted apart from `memberQuota`. */
+  organizationMemberQuota: number;
+  /**
+   * How long a removed delegated Macie administrator stays listed as `DISABLING_IN_PROGRESS` by
+   * `ListOrganizationAdminAccounts` (0 = it disappears at once). Nothing else waits for it.
+   */
+  organizationAdminDisablingMs: number;
   /** Seed of the PRNG behind every random fault, so fault runs are reproducible. */
   randomSeed: number;
   /** Calls that fail every time, in the service's own error shape. */
@@ -111,9 +123,14 @@ export interface SeedMembership {
   invitationVisible?: boolean;
 }
 
+/** How a member came to its administrator: `CreateMember` + invitation, or `CreateMember` by the delegated administrator. */
+export type MembershipVia = 'invitation' | 'organization';
+
 export interface MemberView {
   accountId: string;
+  /** As given to `CreateMember`; Macie itself lists Organizations members with no email. */
   email: string;
+  via: MembershipVia;
   relationshipStatus: RelationshipStatus;
   tags: Record<string, string>;
   arn: string;
@@ -142,6 +159,38 @@ export interface EmulatorControl {
   macieEnabled(accountId: string, region: string): boolean;
   calls(): CallRecord[];
   clearCalls(): void;
+
+  // ---- the organization (one per emulator) ----
+
+  /** Accounts in the organization, in the order Organizations lists them (joining order). */
+  organizationAccounts(): OrganizationAccountView[];
+  /** The organization's management account: the first account seeded in the organization. */
+  managementAccountId(): string | undefined;
+  /**
+   * The account (already seeded) joins the organization; where the delegated Macie administrator has
+   * `autoEnable` on, it becomes an Enabled Organizations member at once. No-op if already in.
+   */
+  joinOrganization(accountId: string): void;
+  /**
+   * The account leaves (or is removed from) the organization. Its Organizations memberships end (the
+   * administrator sees `Removed`); Macie stays enabled in it. A leaving delegated administrator loses the
+   * designation everywhere. The management account cannot leave.
+   */
+  leaveOrganization(accountId: string): void;
+  /** Closes the account: Organizations shows it SUSPENDED (it stays in the organization), Macie `AccountSuspended`. */
+  closeAccount(accountId: string): void;
+  /** Designates the delegated Macie administrator in a region as `EnableOrganizationAdminAccount` would, without the call. */
+  designateMacieAdministrator(accountId: string, region: string): void;
+  /** The delegated Macie administrator (status ENABLED) in the region. */
+  macieAdministrator(region: string): string | undefined;
+  /** Turns the delegated administrator's `autoEnable` on or off in the region, as `UpdateOrganizationConfiguration` would. */
+  setAutoEnable(region: string, autoEnable: boolean): void;
+}
+
+export interface OrganizationAccountView {
+  accountId: string;
+  status: 'ACTIVE' | 'SUSPENDED';
+  management: boolean;
 }
 
 export interface AwsEmulatorOptions {

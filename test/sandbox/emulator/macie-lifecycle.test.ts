@@ -32,7 +32,6 @@ import {
   macieAs,
   memberId,
   seedAccount,
-  sleep,
   startEmulator,
 } from './support/harness';
 
@@ -49,6 +48,14 @@ const REGION_DISABLED = memberId(91);
 const WITHOUT_MACIE = memberId(92);
 const SEEDED_STATUS_BASE = 100;
 
+// The emulator's clock runs ahead of the wall clock by `skew`: a test moves time on instead of sleeping,
+// so verification "finishes" exactly when the test says, however slow the machine is.
+let skew = 0;
+const advance = (ms: number) => {
+  skew += ms;
+};
+const VERIFICATION_MS = 60_000;
+
 beforeAll(async () => {
   emulator = await startEmulator([
     seedAccount(ADMIN),
@@ -58,7 +65,7 @@ beforeAll(async () => {
     seedAccount(REGION_DISABLED, { disabledRegions: [REGION] }),
     seedAccount(WITHOUT_MACIE, { macieEnabled: false }),
     ...RELATIONSHIP_STATUSES.map((_, i) => seedAccount(memberId(SEEDED_STATUS_BASE + i))),
-  ]);
+  ], {}, () => Date.now() + skew);
   admin = macieAs(emulator, ADMIN);
 });
 
@@ -90,7 +97,7 @@ describe('invitation-based membership', () => {
   it('walks a member from Created through EmailVerificationInProgress and Invited to Enabled', async () => {
     const accountId = memberId(1);
     const member = memberClient(accountId);
-    emulator.control.setKnobs({ emailVerificationMs: 80 });
+    emulator.control.setKnobs({ emailVerificationMs: VERIFICATION_MS });
 
     const created = await admin.send(
       new CreateMemberCommand({ account: { accountId, email: 'security+1@example.com' }, tags: { team: 'data' } }),
@@ -105,7 +112,7 @@ describe('invitation-based membership', () => {
     expect(verifying.invitedAt).toBeInstanceOf(Date);
     expect((await member.send(new ListInvitationsCommand({}))).invitations).toEqual([]);
 
-    await sleep(100);
+    advance(VERIFICATION_MS);
     expect(await statusOf(accountId)).toBe('Invited');
     const { invitations = [] } = await member.send(new ListInvitationsCommand({}));
     expect(invitations).toHaveLength(1);
@@ -237,16 +244,16 @@ describe('invitation-based membership', () => {
 
   it('ends verification of a bouncing address in EmailVerificationFailed, never shows it to the member, and lets a fixed address through', async () => {
     const accountId = memberId(10);
-    emulator.control.setKnobs({ emailVerificationMs: 30, bouncingEmails: [`AWS+${accountId}@example.com`] });
+    emulator.control.setKnobs({ emailVerificationMs: VERIFICATION_MS, bouncingEmails: [`AWS+${accountId}@example.com`] });
     await addAndInvite(accountId);
     expect(await statusOf(accountId)).toBe('EmailVerificationInProgress');
-    await sleep(50);
+    advance(VERIFICATION_MS);
     expect(await statusOf(accountId)).toBe('EmailVerificationFailed');
     expect((await memberClient(accountId).send(new ListInvitationsCommand({}))).invitations).toEqual([]);
 
     emulator.control.setKnobs({ bouncingEmails: [] });
     await admin.send(new CreateInvitationsCommand({ accountIds: [accountId] }));
-    await sleep(50);
+    advance(VERIFICATION_MS);
     expect(await statusOf(accountId)).toBe('Invited');
   });
 
