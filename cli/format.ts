@@ -5,7 +5,7 @@
  */
 import { styleText } from 'node:util';
 import type { CorruptRow } from '#shared/domain/desired-row';
-import type { PlanVerdict, PlannedMembership } from '#shared/domain/types';
+import type { MembershipType, PlanVerdict, PlannedMembership } from '#shared/domain/types';
 import { maskEmail, maskEmailsIn } from '#shared/domain/rules';
 
 /** Where a command writes: results on stdout, progress and diagnostics on stderr. */
@@ -110,6 +110,12 @@ export const VERDICT_LABELS: Record<PlanVerdict, string> = {
   pending: 'pending',
   skipped: 'skipped',
   deadLetter: 'needs operator',
+};
+
+/** How a member is (or will be) enrolled, in the operator's words. */
+export const MEMBERSHIP_TYPE_LABELS: Record<MembershipType, string> = {
+  organization: 'organization',
+  invitation: 'invitation',
 };
 
 /**

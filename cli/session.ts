@@ -8,8 +8,6 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type ServiceConfig } from '#shared/config';
-import { createOrganizationDirectory } from '#shared/organizations/accounts';
-import type { OrganizationDirectory } from '#shared/ports';
 import { createRuntime, type ServiceRuntime } from '#shared/runtime';
 import type { Sandbox } from '#sandbox/index';
 import { CliError } from '#cli/errors';
@@ -18,14 +16,11 @@ import { ServiceQueues } from '#cli/queues';
 import { layerSettings, settingsFromStack, type Settings } from '#cli/stack-config';
 import { CloudFormationStacks } from '#cli/stack-outputs';
 
-/** The service runtime plus the organization directory, which `import --organizations` reads. */
-export interface CliRuntime extends ServiceRuntime {
-  organizations: OrganizationDirectory;
-}
+/** The CLI runs on the very runtime the Lambda functions build. */
+export type CliRuntime = ServiceRuntime;
 
-/** The CLI's wiring: the same runtime the Lambda functions build, and the organization directory. */
 export function createCliRuntime(config: Readonly<ServiceConfig>): CliRuntime {
-  return { ...createRuntime(config), organizations: createOrganizationDirectory(config) };
+  return createRuntime(config);
 }
 
 export interface CliSession {

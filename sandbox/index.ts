@@ -18,8 +18,15 @@ import { startAwsEmulator, type AwsEmulator, type FaultKnobs, type SeedAccount }
 export interface SandboxOptions {
   administratorAccountId?: string;
   regions?: string[];
-  /** Accounts of the organization besides the administrator. */
+  /** Accounts besides the administrator: in the organization unless seeded with `inOrganization: false`. */
   accounts?: SeedAccount[];
+  /**
+   * The organization's management account, seeded first. Without it the administrator is the
+   * first account, and so the management account itself.
+   */
+  managementAccount?: SeedAccount;
+  /** Designate the administrator as the organization's delegated Macie administrator in every region. */
+  delegatedAdministrator?: boolean;
   memberRole?: { name: string; externalId: string };
   knobs?: Partial<FaultKnobs>;
   tableName?: string;
@@ -117,10 +124,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const emulator = await startAwsEmulator({
       host: LOOPBACK,
       memberRole,
-      accounts: [{ accountId: administratorAccountId, email: 'security-admin@example.com', name: 'Security' }, ...accounts],
+      accounts: [
+        ...(options.managementAccount ? [options.managementAccount] : []),
+        { accountId: administratorAccountId, email: 'security-admin@example.com', name: 'Security' },
+        ...accounts,
+      ],
       knobs: options.knobs,
     });
     closers.push(() => emulator.close());
+    if (options.delegatedAdministrator) {
+      for (const region of regions) emulator.control.designateMacieAdministrator(administratorAccountId, region);
+    }
 
     const cloudFormation = await startCloudFormation({
       host: LOOPBACK,

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { partitionOf } from '#shared/aws/partition';
+import { MEMBERSHIP_MODES, type MembershipMode } from '#shared/domain/organization';
 
 /**
  * The service's configuration, parsed from the environment once, validated and frozen.
@@ -21,10 +22,12 @@ const withDefault = <T, I>(schema: z.ZodMiniType<T, I>, fallback: T) =>
   z.pipe(z.optional(schema), z.transform((value: T | undefined) => value ?? fallback));
 
 const FLAG_VALUES = ['true', 'false', '1', '0', 'yes', 'no'] as const;
+type FlagValue = (typeof FLAG_VALUES)[number];
+const isTrue = (value: FlagValue) => value === 'true' || value === '1' || value === 'yes';
 const booleanFlag = (fallback: boolean) =>
   z.pipe(
     z.optional(z.enum(FLAG_VALUES, { error: 'must be true or false' })),
-    z.transform((value: (typeof FLAG_VALUES)[number] | undefined) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value))),
+    z.transform((value: FlagValue | undefined) => (value === undefined ? fallback : isTrue(value))),
   );
 
 const boundedInt = (fallback: number, min: number, max: number) =>
@@ -35,6 +38,14 @@ const boundedInt = (fallback: number, min: number, max: number) =>
     fallback,
   );
 const positiveInt = (fallback: number, max: number) => boundedInt(fallback, 1, max);
+// Empty or unset: no accounts. Deployment templates pass an empty parameter for "none".
+const accountList = z.pipe(
+  z.pipe(
+    z.optional(z.string({ error: 'must be a comma-separated list of account ids' })),
+    z.transform((value: string | undefined) => [...new Set((value ?? '').split(',').map((id) => id.trim()).filter(Boolean))]),
+  ),
+  z.array(z.string().check(z.regex(ACCOUNT_ID, 'must be 12-digit account ids, comma-separated'))),
+);
 const nonNegativeInt = (fallback: number, max: number) => boundedInt(fallback, 0, max);
 
 const environmentSchema = z.object({
@@ -77,6 +88,15 @@ const environmentSchema = z.object({
   LEASE_SECONDS: positiveInt(900, 86_400),
   // A failure that goes on (a missing member role, another administrator) is dead-lettered once a day, not every run.
   DEAD_LETTER_QUIET_HOURS: nonNegativeInt(24, 24 * 30),
+  ORGANIZATION_SYNC: booleanFlag(false),
+  SYNC_INCLUDE_ACCOUNTS: accountList,
+  SYNC_EXCLUDE_ACCOUNTS: accountList,
+  MEMBERSHIP_MODE: withDefault(z.enum(MEMBERSHIP_MODES, { error: `must be one of ${MEMBERSHIP_MODES.join(', ')}` }), 'auto'),
+  // Unset or empty (a deployment template's "no value"): Macie's setting is left as it is.
+  ORGANIZATION_AUTO_ENABLE: z.pipe(
+    z.transform((value: unknown) => (value === '' ? undefined : value)),
+    z.optional(z.enum(FLAG_VALUES, { error: 'must be true or false, or empty to leave it alone' })),
+  ),
   EVENT_SOURCE: withDefault(z.string({ error: 'must be a string' }).check(z.minLength(1, 'must not be empty')), 'macie-membership-reconciler'),
 });
 
@@ -133,6 +153,12 @@ export interface ServiceConfig {
   leaseSeconds: number;
   /** How long a failure that goes on waits before it is dead-lettered again. */
   deadLetterQuietHours: number;
+  /** Each account's way into membership (`auto`), or one way forced for all. */
+  membershipMode: MembershipMode;
+  /** Macie's `autoEnable` in the regions the administrator administers; undefined leaves it alone. */
+  organizationAutoEnable: boolean | undefined;
+  /** The table sync from the organization, before each scheduled run; off by default. */
+  organizationSync: { enabled: boolean; includeAccounts: readonly string[]; excludeAccounts: readonly string[] };
   eventSource: string;
 }
 
@@ -176,6 +202,13 @@ export function parseConfig(environment: Record<string, string | undefined>): Re
     deadlineSafetyMs: env.DEADLINE_SAFETY_MS,
     leaseSeconds: env.LEASE_SECONDS,
     deadLetterQuietHours: env.DEAD_LETTER_QUIET_HOURS,
+    membershipMode: env.MEMBERSHIP_MODE,
+    organizationAutoEnable: env.ORGANIZATION_AUTO_ENABLE === undefined ? undefined : isTrue(env.ORGANIZATION_AUTO_ENABLE),
+    organizationSync: Object.freeze({
+      enabled: env.ORGANIZATION_SYNC,
+      includeAccounts: Object.freeze(env.SYNC_INCLUDE_ACCOUNTS),
+      excludeAccounts: Object.freeze(env.SYNC_EXCLUDE_ACCOUNTS),
+    }),
     eventSource: env.EVENT_SOURCE,
   });
 }

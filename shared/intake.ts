@@ -9,6 +9,7 @@ import type { EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aw
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import { requestFromInvalidInput } from '#shared/domain/dead-letters';
 import { classifyOnboardingEvent } from '#shared/domain/events';
+import { leavesWithOrganization } from '#shared/domain/organization';
 import type { RunSummary } from '#shared/domain/outcomes';
 import { desiredMemberFromRequest, orderingTime, parseMembershipRequestBody, type MembershipRequest, type RequestIssue } from '#shared/domain/requests';
 import { describeValue, isRequestId, MAX_QUOTED_CHARS } from '#shared/domain/rules';
@@ -118,12 +119,15 @@ export async function takeInRequestBatch(event: SQSEvent, ports: IntakePorts, se
 export type OnboardingResult =
   | { outcome: 'ignored'; reason: string }
   | { outcome: 'invalid'; summary: string }
+  /** An account left the organization, and the table keeps it: it is reconciled as it stands (by invitation now). */
+  | { outcome: 'kept'; accountId: string; summary: RunSummary }
   | { outcome: 'dead-lettered'; accountId: string; errorCode: string }
   | { outcome: 'reconciled'; accountId: string; summary: RunSummary };
 
 const ONBOARDING_METRICS: Record<OnboardingResult['outcome'], string> = {
   ignored: 'OnboardingEventsIgnored',
   invalid: 'OnboardingEventsInvalid',
+  kept: 'OnboardingEventsKept',
   'dead-lettered': 'OnboardingEventsDeadLettered',
   reconciled: 'OnboardingEventsReconciled',
 };
@@ -164,7 +168,21 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
   // and the schedule converges the account in any case.
   let recorded: { row: DesiredMember; result: DesiredWriteResult };
   // What is known of the request so far: a letter for a failed write keeps a looked-up email.
-  let request: MembershipRequest | undefined = intent.request;
+  // A departure is decided by the account's row. Reading it may fail: the event then fails, and
+  // Lambda retries it and finally sends it to its failure destination (the dead-letter queue).
+  if (intent.kind === 'leave') {
+    const departure = await departureFromOrganization(store, intent.accountId);
+    if (departure.kind === 'notInTable') {
+      reporter.info('Event ignored', { reason: departure.reason, accountId: intent.accountId });
+      return { outcome: 'ignored', reason: departure.reason };
+    }
+    if (departure.kind === 'kept') {
+      reporter.info('Account left the organization; its row stays and it is invited from now on', { accountId: intent.accountId });
+      const { summary } = await reconciler.reconcile({ trigger: 'onboarding', accountIds: [intent.accountId], rows: [departure.row], budget: settings.budget });
+      return { outcome: 'kept', accountId: intent.accountId, summary };
+    }
+  }
+  let request: MembershipRequest | undefined = intent.kind === 'leave' ? undefined : intent.request;
   const requestedAt = orderingTime(event.time, ports.now().getTime());
   try {
     // Organizations and Control Tower events carry no email; the organization knows it.
@@ -184,6 +202,23 @@ async function onboard(event: EventBridgeEvent<string, unknown>, ports: Onboardi
   const { row } = recorded;
   const { summary } = await reconciler.reconcile({ trigger: 'onboarding', accountIds: [row.accountId], rows: [row], budget: settings.budget });
   return { outcome: 'reconciled', accountId: row.accountId, summary };
+}
+
+/**
+ * What an account's departure from the organization asks of the table: nothing when the table does
+ * not know the account; removal when the organization brought the row in; otherwise the row stays.
+ */
+async function departureFromOrganization(
+  store: DesiredMembershipStore,
+  accountId: string,
+): Promise<{ kind: 'notInTable'; reason: string } | { kind: 'kept'; row: DesiredMember } | { kind: 'remove' }> {
+  const {
+    rows: [row],
+    corrupt: [corrupt],
+  } = await store.getMany([accountId]);
+  if (corrupt) throw new CorruptRowError(corrupt);
+  if (!row) return { kind: 'notInTable', reason: `${accountId} left the organization, and the desired table does not know it: nothing to do` };
+  return leavesWithOrganization(row) ? { kind: 'remove' } : { kind: 'kept', row };
 }
 
 // A 256 KiB body can break 40,000 rules, and a log line naming each would be 6 MB.

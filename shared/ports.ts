@@ -6,6 +6,7 @@
  */
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import type { CorruptRow } from '#shared/domain/desired-row';
+import type { OrganizationConfiguration } from '#shared/domain/organization';
 import type { DesiredMember, ObservedMember, ObservedRegionState, Tags } from '#shared/domain/types';
 
 // ---- Macie, administrator side ----------------------------------------------------------------
@@ -34,6 +35,9 @@ export interface MacieAdministrator {
   updateMemberSession(region: string, accountId: string, status: 'ENABLED' | 'PAUSED'): Promise<void>;
   tagMember(region: string, arn: string, tags: Tags): Promise<void>;
   untagMember(region: string, arn: string, tagKeys: string[]): Promise<void>;
+  /** Macie's organization configuration; answers access-denied where the caller is not the delegated administrator. */
+  describeOrganizationConfiguration(region: string): Promise<OrganizationConfiguration>;
+  updateOrganizationConfiguration(region: string, autoEnable: boolean): Promise<void>;
 }
 
 // ---- Macie, member side -----------------------------------------------------------------------
@@ -137,8 +141,12 @@ export interface OrganizationAccount {
   status: string | undefined;
 }
 
-/** What the service needs from AWS Organizations: an account's email, and the list of accounts. */
+/**
+ * What the service needs from AWS Organizations: an account (its email, whether it is active;
+ * `AccountNotFoundException` when it is not in the organization), and the list of accounts.
+ */
 export interface OrganizationDirectory {
   describeAccount(accountId: string): Promise<OrganizationAccount>;
   listAccounts(): Promise<OrganizationAccount[]>;
+  describeOrganization(): Promise<{ organizationId: string; managementAccountId: string }>;
 }

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
+import type { OrganizationSettingOutcome } from '#shared/domain/outcomes';
 import { deadLettersFor, heldByAnotherRun, isKnownFailure, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
 import { hasWork, planMemberships } from '#shared/domain/plan';
-import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, Unobserved } from '#shared/domain/types';
+import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, PlannedOrganizationSetting, Unobserved } from '#shared/domain/types';
 import type { CorruptRow } from '#shared/domain/desired-row';
-import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows, UnsentLetter } from '#shared/ports';
+import type { MembershipMode, OrganizationConfiguration, OrganizationView } from '#shared/domain/organization';
+import { isActiveAccount, isNotOrganizationAdministrator, isOrganizationUnavailable, isOutsideOrganization } from '#shared/domain/organization';
+import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows, OrganizationDirectory, UnsentLetter } from '#shared/ports';
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
 import { executePlan } from '#shared/executor';
 import { toAwsCallError } from '#shared/errors';
@@ -14,6 +17,8 @@ import { toAwsCallError } from '#shared/errors';
 export interface ReconcilerPorts extends ExecutionPorts {
   store: DesiredMembershipStore;
   deadLetters: DeadLetterPublisher;
+  /** The organization, read to enroll its accounts through Organizations; without it, every account is invited. */
+  organization?: OrganizationDirectory;
   /** Where the run summary goes: logs and metrics in Lambda, the terminal in the CLI. */
   report?: (summary: RunSummary, unsent: readonly UnsentLetter[]) => void;
   now?: () => Date;
@@ -27,6 +32,9 @@ export interface ReconcilerSettings extends ExecutionSettings {
   /** A failure that goes on is dead-lettered again only after this long. */
   deadLetterQuietPeriodMs: number;
   invitation: ExecutionSettings['invitation'] & { message: string | undefined };
+  membershipMode: MembershipMode;
+  /** Macie's `autoEnable` wanted in every region the administrator administers; left alone when undefined. */
+  autoEnable: boolean | undefined;
 }
 
 export interface ReconcileOptions {
@@ -54,6 +62,8 @@ export interface PlanView {
   observed: ObservedMember[];
   /** What could not be read; the planner left it out (see `plan.notPlanned`). */
   unobserved: Unobserved[];
+  /** What the run read of the organization; absent when it did not (invitation mode, no directory, no organization). */
+  organization: OrganizationView | undefined;
   plan: MembershipPlan;
 }
 
@@ -63,6 +73,8 @@ export interface ReconcileReport extends PlanView {
   deadLetters: DeadLetter[];
   /** The letters the queue would not take: the next run writes them again (their items are not marked). */
   unsentDeadLetters: UnsentLetter[];
+  /** The organization configuration updates the run made or tried. */
+  organizationSettings: OrganizationSettingOutcome[];
   summary: RunSummary;
 }
 
@@ -79,10 +91,12 @@ export class Reconciler {
   /** The plan for every desired account (or the named ones, whose rows the caller may hold already), changing nothing. */
   async plan(accountIds?: readonly string[], knownRows?: readonly DesiredMember[]): Promise<PlanView> {
     const targeted = accountIds !== undefined;
-    const [{ rows, corrupt }, observation] = await Promise.all([
+    const [{ rows, corrupt }, members, organization] = await Promise.all([
       this.loadRows(accountIds, knownRows),
       targeted ? this.observeAccounts(accountIds) : this.observeAll(),
+      this.observeOrganization(accountIds),
     ]);
+    const observation = { members: members.members, unobserved: [...members.unobserved, ...organization.unobserved] };
     const plan = planMemberships(
       rows,
       observation.members,
@@ -92,10 +106,75 @@ export class Reconciler {
         pruneUnmanaged: this.settings.pruneUnmanaged,
         invitationMessage: this.settings.invitation.message,
         onlyAccounts: targeted ? new Set(accountIds) : undefined,
+        membershipMode: this.settings.membershipMode,
+        organization: organization.view,
+        autoEnable: this.settings.autoEnable,
       },
       { unobserved: observation.unobserved, corruptAccounts: corrupt.map((row) => row.accountId) },
     );
-    return { rows, corruptRows: corrupt, observed: observation.members, unobserved: observation.unobserved, plan };
+    return { rows, corruptRows: corrupt, observed: observation.members, unobserved: observation.unobserved, organization: organization.view, plan };
+  }
+
+  /**
+   * Where the administrator is the organization's delegated Macie administrator (asked per region:
+   * Macie answers access-denied elsewhere), and which accounts are active in the organization: the
+   * whole list for a full run, the named accounts for a targeted one. An answer that is not a plain
+   * "no" leaves what it covers unobserved: planning an account of the organization as an outsider
+   * would invite it.
+   */
+  private async observeOrganization(accountIds: readonly string[] | undefined): Promise<{ view?: OrganizationView; unobserved: Unobserved[] }> {
+    const directory = this.ports.organization;
+    if (this.settings.membershipMode === 'invitation' || !directory) return { unobserved: [] };
+    const unobserved: Unobserved[] = [];
+    const administeredRegions = new Map<string, OrganizationConfiguration>();
+    await Promise.all(
+      this.settings.managedRegions.map(async (region) => {
+        try {
+          administeredRegions.set(region, await this.ports.macie.describeOrganizationConfiguration(region));
+        } catch (error) {
+          const failure = toAwsCallError('DescribeOrganizationConfiguration', error);
+          if (!isNotOrganizationAdministrator(failure.code)) unobserved.push(unobservedFrom(region, undefined, failure));
+        }
+      }),
+    );
+    const activeAccounts = new Map<string, string>();
+    if (administeredRegions.size > 0) {
+      const unread = accountIds === undefined ? await this.readOrganization(directory, activeAccounts) : await this.readAccounts(directory, accountIds, activeAccounts);
+      for (const { accountId, error } of unread) {
+        for (const region of administeredRegions.keys()) unobserved.push(unobservedFrom(region, accountId, error));
+      }
+    }
+    return { view: { administeredRegions, activeAccounts }, unobserved };
+  }
+
+  /** Every active account; a failure that is not "no organization here" leaves every administered region unread. */
+  private async readOrganization(directory: OrganizationDirectory, active: Map<string, string>): Promise<Array<{ accountId?: string; error: unknown }>> {
+    try {
+      for (const account of await directory.listAccounts()) if (isActiveAccount(account.status)) active.set(account.accountId, account.email);
+      return [];
+    } catch (error) {
+      const failure = toAwsCallError('ListAccounts', error);
+      return isOrganizationUnavailable(failure.code) ? [] : [{ error: failure }];
+    }
+  }
+
+  private async readAccounts(directory: OrganizationDirectory, accountIds: readonly string[], active: Map<string, string>): Promise<Array<{ accountId?: string; error: unknown }>> {
+    const limit = pLimit(this.settings.concurrency.administratorCallsPerRegion);
+    const unread: Array<{ accountId?: string; error: unknown }> = [];
+    await Promise.all(
+      [...new Set(accountIds)].map((accountId) =>
+        limit(async () => {
+          try {
+            const account = await directory.describeAccount(accountId);
+            if (isActiveAccount(account.status)) active.set(accountId, account.email);
+          } catch (error) {
+            const failure = toAwsCallError('DescribeAccount', error);
+            if (!isOutsideOrganization(failure.code) && !isOrganizationUnavailable(failure.code)) unread.push({ accountId, error: failure });
+          }
+        }),
+      ),
+    );
+    return unread;
   }
 
   private async loadRows(accountIds: readonly string[] | undefined, knownRows: readonly DesiredMember[] | undefined): Promise<DesiredRows> {
@@ -143,6 +222,7 @@ export class Reconciler {
     const isHeldElsewhere = (item: PlannedMembership) => hasWork(item) && !leased.has(item.accountId);
     const held = view.plan.items.filter(isHeldElsewhere).map(heldByAnotherRun);
     for (const outcome of held) options.onOutcome?.(outcome);
+    const organizationSettings = await this.applyOrganizationSettings(view.plan.organizationSettings);
     const executed = await executePlan({ items: view.plan.items.filter((item) => !isHeldElsewhere(item)), unmanaged: view.plan.unmanaged }, this.ports, this.settings, {
       budget: options.budget,
       onOutcome: options.onOutcome,
@@ -170,13 +250,34 @@ export class Reconciler {
       deadLettered: deadLetters.length - unsent.length,
       deadLettersUnsent: unsent.length,
       knownFailures: outcomes.filter((outcome) => isKnownFailure(outcome, at, episodes)).length,
+      organizationSettings,
       durationMs: this.now().getTime() - started,
     });
     this.ports.report?.(summary, unsent);
     // The run is reported either way; a failure to keep its record is the run's failure.
     const notRecorded = recorded.find((result) => result.status === 'rejected');
     if (notRecorded) throw notRecorded.reason;
-    return { ...view, outcomes, deadLetters, unsentDeadLetters: unsent, summary };
+    return { ...view, outcomes, deadLetters, unsentDeadLetters: unsent, organizationSettings, summary };
+  }
+
+  /**
+   * One call per region whose setting drifted. A failure is reported (summary, logs, metric) and the
+   * next run plans the update again; it concerns no account, so there is no request to dead-letter.
+   */
+  private applyOrganizationSettings(settings: readonly PlannedOrganizationSetting[]): Promise<OrganizationSettingOutcome[]> {
+    return Promise.all(
+      settings
+        .filter((setting) => setting.verdict === 'change')
+        .map(async ({ region, desired: { autoEnable } }): Promise<OrganizationSettingOutcome> => {
+          try {
+            await this.ports.macie.updateOrganizationConfiguration(region, autoEnable);
+            return { region, autoEnable, status: 'done' };
+          } catch (error) {
+            const { code, message } = toAwsCallError('UpdateOrganizationConfiguration', error);
+            return { region, autoEnable, status: 'failed', code, message };
+          }
+        }),
+    );
   }
 
   private async observeAll(): Promise<Observation> {
@@ -240,6 +341,7 @@ interface Observation {
 }
 
 function unobservedFrom(region: string, accountId: string | undefined, error: unknown): Unobserved {
+  // An error already described keeps its operation (an organization read); others are the membership read's.
   const failure = toAwsCallError(accountId ? 'GetMember' : 'ListMembers', error);
   return { region, accountId, operation: failure.operation, code: failure.code, message: failure.message };
 }

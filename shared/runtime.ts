@@ -1,23 +1,22 @@
 import type { ServiceConfig } from '#shared/config';
 import { SqsDeadLetterPublisher } from '#shared/deadletter/publisher';
-import type { DeadLetterPublisher, DesiredMembershipStore, MacieAdministrator, MemberAccountAcceptor } from '#shared/ports';
+import type { DeadLetterPublisher, DesiredMembershipStore, MacieAdministrator, MemberAccountAcceptor, OrganizationDirectory } from '#shared/ports';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
 import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
+import { createOrganizationDirectory } from '#shared/organizations/accounts';
+import type { OrganizationSyncSettings } from '#shared/organization-sync';
 import { Reconciler, type ReconcilerPorts, type ReconcilerSettings } from '#shared/reconciler';
 import { DynamoDesiredMembershipStore } from '#shared/store/desired-members';
 
-/**
- * What every function and the CLI need, wired once from the configuration. The Organizations
- * directory is left out: only `onboard` and the CLI's `import` use it, and they build it with
- * `createOrganizationDirectory` (#shared/organizations/accounts), so that the other functions'
- * bundles do not carry the Organizations client.
- */
+/** What every function and the CLI need, wired once from the configuration. */
 export interface ServiceRuntime {
   config: Readonly<ServiceConfig>;
   store: DesiredMembershipStore;
   deadLetters: DeadLetterPublisher;
   macie: MacieAdministrator;
   acceptor: MemberAccountAcceptor;
+  /** The organization: which accounts Macie can add through Organizations, and new accounts' emails. */
+  organization: OrganizationDirectory;
   reconciler: Reconciler;
 }
 
@@ -31,8 +30,17 @@ export function createRuntime(config: Readonly<ServiceConfig>, report?: Reconcil
     maxAttempts: config.maxAttempts,
     polling: config.acceptPolling,
   });
-  const reconciler = new Reconciler({ store, deadLetters, macie, acceptor, report }, reconcilerSettings(config));
-  return { config, store, deadLetters, macie, acceptor, reconciler };
+  const organization = createOrganizationDirectory(config);
+  const reconciler = new Reconciler({ store, deadLetters, macie, acceptor, organization, report }, reconcilerSettings(config));
+  return { config, store, deadLetters, macie, acceptor, organization, reconciler };
+}
+
+/** The table sync's part of the configuration. */
+export function organizationSyncSettings(config: Readonly<ServiceConfig>): OrganizationSyncSettings {
+  return {
+    administratorAccountId: config.administratorAccountId,
+    scope: { includeAccounts: new Set(config.organizationSync.includeAccounts), excludeAccounts: new Set(config.organizationSync.excludeAccounts) },
+  };
 }
 
 /** The reconciler's part of the configuration. */
@@ -45,5 +53,7 @@ export function reconcilerSettings(config: Readonly<ServiceConfig>): ReconcilerS
     deadLetterQuietPeriodMs: config.deadLetterQuietHours * 3_600_000,
     invitation: config.invitation,
     concurrency: config.concurrency,
+    membershipMode: config.membershipMode,
+    autoEnable: config.organizationAutoEnable,
   };
 }

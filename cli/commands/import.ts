@@ -7,7 +7,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import type { MembershipRequest, RequestIssue } from '#shared/domain/requests';
-import type { OrganizationDirectory } from '#shared/ports';
 import type { ServiceRuntime } from '#shared/runtime';
 import { parseAccountCsv } from '#cli/csv';
 import { CliError, ExitCode, describeError } from '#cli/errors';
@@ -18,7 +17,7 @@ import { renderTable } from '#shared/text/table';
 export type ImportSource = { kind: 'csv'; path: string } | { kind: 'organizations' };
 
 export interface ImportCommandOptions extends EnrollmentOptions {
-  runtime: Pick<ServiceRuntime, 'config' | 'store'> & { organizations: OrganizationDirectory };
+  runtime: Pick<ServiceRuntime, 'config' | 'store' | 'organization'>;
   terminal: Terminal;
   source: ImportSource;
   dryRun?: boolean;
@@ -71,7 +70,7 @@ export async function runImport(options: ImportCommandOptions): Promise<number> 
     );
     candidates = csv.accounts;
   } else {
-    const accounts = await runtime.organizations.listAccounts();
+    const accounts = await runtime.organization.listAccounts();
     const administrator = runtime.config.administratorAccountId;
     const active = accounts.filter((account) => account.status === 'ACTIVE' && account.accountId !== administrator);
     for (const account of accounts) {

@@ -10,14 +10,18 @@
  */
 import { describeAction, hasDrift, hasWork, summarizePlan, type PlanSummary } from '#shared/domain/plan';
 import type { CorruptRow } from '#shared/domain/desired-row';
-import type { MembershipAction, PlannedMembership, Unobserved } from '#shared/domain/types';
+import type { TableSyncChange } from '#shared/domain/table-sync';
+import type { MembershipAction, MembershipType, PlannedMembership, PlannedOrganizationSetting, Unobserved } from '#shared/domain/types';
+import { toAwsCallError } from '#shared/errors';
+import { planOrganizationSync } from '#shared/organization-sync';
 import type { PlanView } from '#shared/reconciler';
-import type { ServiceRuntime } from '#shared/runtime';
+import { organizationSyncSettings, type ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
 import {
   JSON_SCHEMA_VERSION,
   MARKER_STYLES,
+  MEMBERSHIP_TYPE_LABELS,
   VERDICT_LABELS,
   VERDICT_STYLES,
   paintFor,
@@ -36,7 +40,7 @@ import {
 import { savePlan } from '#cli/saved-plan';
 
 export interface PlanCommandOptions {
-  runtime: Pick<ServiceRuntime, 'config' | 'reconciler'>;
+  runtime: Pick<ServiceRuntime, 'config' | 'reconciler' | 'store' | 'organization'>;
   terminal: Terminal;
   /** Save the plan to this file, for `apply FILE`. */
   out?: string;
@@ -49,15 +53,15 @@ export interface PlanCommandOptions {
 }
 
 export async function runPlan({ runtime, terminal, json = false, accountIds, all = false, out, now = new Date() }: PlanCommandOptions): Promise<number> {
-  const view = await runtime.reconciler.plan(accountIds);
-  const drift = hasDrift(view.plan);
-  const complete = view.unobserved.length === 0 && view.corruptRows.length === 0;
+  const [view, sync] = await Promise.all([runtime.reconciler.plan(accountIds), syncPlanOf(runtime, accountIds)]);
+  const drift = hasDrift(view.plan) || (sync?.changes?.length ?? 0) > 0;
+  const complete = view.unobserved.length === 0 && view.corruptRows.length === 0 && sync?.error === undefined;
   const notInTable = accountsNotInTable(view, accountIds);
   // An account the operator named but the table lacks is most often a typo: "no drift" would hide it.
   const exitCode = !complete || notInTable.length > 0 ? ExitCode.failure : drift ? ExitCode.drift : ExitCode.ok;
-  const document = planDocument(view, runtime.config, { accountIds, drift, complete, notInTable });
+  const document = planDocument(view, runtime.config, { accountIds, drift, complete, notInTable, sync });
   if (json) writeJson(terminal.stdout, document);
-  else writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable, applyHint: out === undefined }, paintFor(terminal)));
+  else writeLines(terminal.stdout, renderPlan(view, runtime.config, { accountIds, drift, all, notInTable, sync, applyHint: out === undefined }, paintFor(terminal)));
   if (out !== undefined) {
     const notes = json ? terminal.stderr : terminal.stdout;
     if (!complete || notInTable.length > 0) {
@@ -69,6 +73,22 @@ export async function runPlan({ runtime, terminal, json = false, accountIds, all
     }
   }
   return exitCode;
+}
+
+/** What the table sync would change before the next scheduled run, when it is on (a full plan only). */
+export interface SyncPlan {
+  changes?: TableSyncChange[];
+  error?: { operation: string; code: string; message: string };
+}
+
+async function syncPlanOf(runtime: PlanCommandOptions['runtime'], accountIds: readonly string[] | undefined): Promise<SyncPlan | undefined> {
+  if (!runtime.config.organizationSync.enabled || accountIds !== undefined) return undefined;
+  try {
+    return { changes: await planOrganizationSync(runtime, organizationSyncSettings(runtime.config)) };
+  } catch (error) {
+    const { operation, code, message } = toAwsCallError('ListAccounts', error);
+    return { error: { operation, code, message } };
+  }
 }
 
 /** The `--account` accounts that have no row in the table (a corrupt row counts as a row). */
@@ -95,9 +115,15 @@ export interface PlanDocument {
     observedStatus: string;
     verdict: string;
     reason: string;
+    /** How the account is a member (as listed), or will be (as planned); `null` when neither. */
+    membershipType: MembershipType | null;
     actions: MembershipAction[];
   }>;
-  unmanaged: Array<{ accountId: string; region: string; relationshipStatus: string; actions: MembershipAction[] }>;
+  unmanaged: Array<{ accountId: string; region: string; relationshipStatus: string; membershipType: MembershipType | null; actions: MembershipAction[] }>;
+  /** Macie's autoEnable per administered region, when it is configured. */
+  organizationSettings: PlannedOrganizationSetting[];
+  /** What the table sync would change; `null` when it is off (or the plan is targeted). */
+  tableSync: SyncPlan | null;
   unobserved: Array<{ region: string; accountId: string | null; operation: string; code: string; message: string }>;
   corruptRows: CorruptRow[];
   /** What the planner left out (unobserved, corrupt), with its reason. */
@@ -110,7 +136,7 @@ export interface PlanDocument {
 export function planDocument(
   view: PlanView,
   config: PlanCommandOptions['runtime']['config'],
-  meta: { accountIds?: readonly string[]; drift: boolean; complete: boolean; notInTable?: readonly string[] },
+  meta: { accountIds?: readonly string[]; drift: boolean; complete: boolean; notInTable?: readonly string[]; sync?: SyncPlan },
 ): PlanDocument {
   return {
     schemaVersion: JSON_SCHEMA_VERSION,
@@ -127,14 +153,18 @@ export function planDocument(
       observedStatus: item.observedStatus,
       verdict: item.verdict,
       reason: item.reason,
+      membershipType: item.membershipType ?? null,
       actions: item.actions,
     })),
     unmanaged: view.plan.unmanaged.map((member) => ({
       accountId: member.accountId,
       region: member.region,
       relationshipStatus: member.observedStatus,
+      membershipType: member.membershipType ?? null,
       actions: member.actions,
     })),
+    organizationSettings: view.plan.organizationSettings,
+    tableSync: meta.sync ?? null,
     unobserved: view.unobserved.map(unobservedEntry),
     corruptRows: view.corruptRows,
     notPlanned: view.plan.notPlanned.map(({ region, accountId, reason }) => ({ region: region ?? null, accountId: accountId ?? null, reason })),
@@ -154,8 +184,9 @@ export function renderPlan(
     drift,
     all,
     notInTable,
+    sync,
     applyHint = true,
-  }: { accountIds?: readonly string[]; drift: boolean; all: boolean; notInTable: readonly string[]; applyHint?: boolean },
+  }: { accountIds?: readonly string[]; drift: boolean; all: boolean; notInTable: readonly string[]; sync?: SyncPlan; applyHint?: boolean },
   paint: Paint,
 ): string[] {
   const { plan } = view;
@@ -199,6 +230,21 @@ export function renderPlan(
     );
   }
 
+  const settings = plan.organizationSettings.filter((setting) => all || setting.verdict === 'change');
+  if (settings.length > 0) {
+    lines.push('', 'Macie organization configuration (regions where this administrator is the delegated one):');
+    for (const setting of settings) lines.push(`  ${setting.region}: ${safeText(setting.reason)}`);
+  }
+
+  if (sync?.changes && sync.changes.length > 0) {
+    lines.push('', 'Table sync from the organization (ORGANIZATION_SYNC is on), before the next scheduled run:');
+    for (const change of sync.changes) {
+      lines.push(`  ${change.kind === 'enroll' ? paint('green', '+') : paint('red', '-')} ${change.accountId}: ${change.kind === 'enroll' ? 'add' : 'remove'} the row (${safeText(change.reason)})`);
+    }
+  } else if (sync?.error) {
+    lines.push('', paint('red', `Table sync not planned (the plan is incomplete): ${sync.error.operation} ${sync.error.code}: ${safeText(sync.error.message)}`));
+  }
+
   if (view.unobserved.length > 0) {
     lines.push('', paint('red', 'Not observed, so left out of this plan (the plan is incomplete):'));
     for (const entry of view.unobserved) {
@@ -213,12 +259,15 @@ export function renderPlan(
 
   lines.push('');
   const actionCounts = countList(summary.actionsByKind);
+  const settingChanges = plan.organizationSettings.filter((setting) => setting.verdict === 'change').length;
   if (drift) {
     lines.push(
       paint(
         'bold',
         `Plan: ${plural(summary.byVerdict.change + summary.pruning, 'account-region')} to change (actions: ${actionCounts})` +
           (summary.byVerdict.deadLetter > 0 ? `, ${summary.byVerdict.deadLetter} to dead-letter for an operator` : '') +
+          (settingChanges > 0 ? `, ${plural(settingChanges, 'organization setting')} to update` : '') +
+          (sync?.changes?.length ? `, ${plural(sync.changes.length, 'table row')} to sync` : '') +
           '.',
       ),
     );
@@ -240,7 +289,7 @@ export function renderPlan(
 function groupRegions(items: readonly PlannedMembership[]): Array<{ item: PlannedMembership; regions: string[] }> {
   const groups: Array<{ item: PlannedMembership; regions: string[]; key: string }> = [];
   for (const item of items) {
-    const key = JSON.stringify([item.accountId, item.observedStatus, item.desiredState, item.verdict, item.reason, item.actions.map(describeAction)]);
+    const key = JSON.stringify([item.accountId, item.observedStatus, item.membershipType, item.desiredState, item.verdict, item.reason, item.actions.map(describeAction)]);
     const last = groups[groups.length - 1];
     if (last?.key === key) last.regions.push(item.region);
     else groups.push({ item, regions: [item.region], key });
@@ -252,7 +301,8 @@ function renderGroup({ item, regions }: { item: PlannedMembership; regions: stri
   const marker = planMarker(item);
   const style = MARKER_STYLES[marker] ?? 'dim';
   return [
-    `${' '.repeat(3 - marker.length)}${paint(style, marker)} ${item.accountId} ${regions.join(', ')}: ${item.observedStatus} -> ${item.desiredState} ` +
+    `${' '.repeat(3 - marker.length)}${paint(style, marker)} ${item.accountId} ${regions.join(', ')}: ${item.observedStatus} -> ${item.desiredState}` +
+      `${item.membershipType ? ` [${MEMBERSHIP_TYPE_LABELS[item.membershipType]}]` : ''} ` +
       `(${paint(VERDICT_STYLES[item.verdict], VERDICT_LABELS[item.verdict])})`,
     `      ${safeText(item.reason)}`,
     ...item.actions.map((action, index) => `      ${index + 1}. ${describeAction(action)}`),

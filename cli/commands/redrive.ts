@@ -16,7 +16,7 @@ import type { ServiceQueues } from '#cli/queues';
 export const REDRIVE_SOURCES = ['dead-letters', 'request-dlq'] as const;
 
 export interface RedriveCommandOptions {
-  runtime: Pick<CliRuntime, 'config' | 'organizations'>;
+  runtime: Pick<CliRuntime, 'config' | 'organization'>;
   queues: Pick<ServiceQueues, 'admin' | 'requestDeadLetterQueueUrl'>;
   terminal: Terminal;
   /** `dead-letters` (DEAD_LETTER_QUEUE_URL), `request-dlq` (the request queue's DLQ) or a queue URL. */
@@ -75,7 +75,7 @@ async function replayBody(body: string, runtime: RedriveCommandOptions['runtime'
       writeLine(terminal.stderr, `redrive: left a message: ${maskEmailsIn(replay.reason)}`);
       return undefined;
     case 'needs-email': {
-      const email = await runtime.organizations
+      const email = await runtime.organization
         .describeAccount(replay.accountId)
         .then((account) => account.email, () => '');
       if (email === '') {

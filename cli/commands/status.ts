@@ -5,13 +5,14 @@
  * corrupt row of the table included).
  */
 import { desiredStateIn } from '#shared/domain/plan';
-import { OBSERVED_STATUSES, type DesiredMember, type DesiredState, type ObservedStatus, type PlanVerdict } from '#shared/domain/types';
+import { OBSERVED_STATUSES, type DesiredMember, type DesiredState, type MembershipType, type ObservedStatus, type PlanVerdict } from '#shared/domain/types';
 import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '#shared/text/table';
 import { ExitCode } from '#cli/errors';
 import {
   JSON_SCHEMA_VERSION,
+  MEMBERSHIP_TYPE_LABELS,
   VERDICT_LABELS,
   VERDICT_STYLES,
   corruptRowLine,
@@ -50,6 +51,8 @@ interface RegionStatus {
   desired: DesiredState;
   /** What Macie lists now; `null` when it could not be observed. */
   live: ObservedStatus | null;
+  /** How the account is a member (as listed), or will be (as planned); `null` when neither. */
+  membershipType: MembershipType | null;
   /** What the last reconciliation recorded in the row. */
   recorded: { relationshipStatus: string; lastAction: string | null; lastError: string | null; at: string } | null;
   /** The planner's verdict on it now; `null` when not observed. */
@@ -85,6 +88,7 @@ export function statusDocument(view: PlanView, depths: readonly QueueDepth[], co
           region,
           desired: desiredStateIn(row, region),
           live: seen ? (live.get(`${row.accountId}/${region}`) ?? 'NotListed') : null,
+          membershipType: item?.membershipType ?? null,
           recorded: recordedIn(row, region),
           verdict: item?.verdict ?? null,
           reason: item?.reason ?? null,
@@ -115,7 +119,12 @@ export function statusDocument(view: PlanView, depths: readonly QueueDepth[], co
     desiredMembersTable: config.desiredMembersTable,
     accounts,
     countsByStatus,
-    unmanaged: view.plan.unmanaged.map(({ accountId, region, observedStatus }) => ({ accountId, region, relationshipStatus: observedStatus })),
+    unmanaged: view.plan.unmanaged.map(({ accountId, region, observedStatus, membershipType }) => ({
+      accountId,
+      region,
+      relationshipStatus: observedStatus,
+      membershipType: membershipType ?? null,
+    })),
     unobserved: view.unobserved.map(({ region, accountId, operation, code, message }) => ({
       region,
       accountId: accountId ?? null,
@@ -150,7 +159,7 @@ function renderStatus(document: StatusDocument, paint: Paint): string[] {
   ];
 
   const problems: string[] = [];
-  const rows = [['ACCOUNT', 'EMAIL', 'REGION', 'DESIRED', 'LIVE', 'RECORDED', 'LAST ACTION', 'RECORDED AT', 'PLAN']];
+  const rows = [['ACCOUNT', 'EMAIL', 'REGION', 'DESIRED', 'LIVE', 'TYPE', 'RECORDED', 'LAST ACTION', 'RECORDED AT', 'PLAN']];
   for (const account of document.accounts) {
     for (const state of account.regionStates) {
       rows.push([
@@ -159,6 +168,7 @@ function renderStatus(document: StatusDocument, paint: Paint): string[] {
         state.region,
         state.desired,
         state.live ?? '?',
+        state.membershipType ? MEMBERSHIP_TYPE_LABELS[state.membershipType] : '-',
         state.recorded?.relationshipStatus ?? '-',
         state.recorded?.lastAction ?? '-',
         shortTime(state.recorded?.at),
@@ -194,8 +204,13 @@ function renderStatus(document: StatusDocument, paint: Paint): string[] {
   if (document.unmanaged.length > 0) {
     lines.push(
       renderTable([
-        ['ACCOUNT', 'REGION', 'STATUS'],
-        ...document.unmanaged.map((member) => [member.accountId, member.region, member.relationshipStatus]),
+        ['ACCOUNT', 'REGION', 'STATUS', 'TYPE'],
+        ...document.unmanaged.map((member) => [
+          member.accountId,
+          member.region,
+          member.relationshipStatus,
+          member.membershipType ? MEMBERSHIP_TYPE_LABELS[member.membershipType] : '-',
+        ]),
       ]),
     );
   }

@@ -3,8 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { takeInOnboardingEvent, type OnboardingResult } from '#shared/intake';
-import { getLambdaOrganizationDirectory } from '#shared/lambda/organizations';
-import { lambdaIntakePorts, lambdaIntakeSettings } from '#shared/lambda/runtime';
+import { getLambdaRuntime, lambdaIntakePorts, lambdaIntakeSettings } from '#shared/lambda/runtime';
 import { logger, metrics } from '#shared/powertools';
 
 /**
@@ -13,7 +12,7 @@ import { logger, metrics } from '#shared/powertools';
  * dead-lettered; only a failed reconcile throws, so Lambda retries the event.
  */
 export async function onboardHandler(event: EventBridgeEvent<string, unknown>, context: Context): Promise<OnboardingResult> {
-  return takeInOnboardingEvent(event, { ...lambdaIntakePorts(), organization: getLambdaOrganizationDirectory }, lambdaIntakeSettings(context));
+  return takeInOnboardingEvent(event, { ...lambdaIntakePorts(), organization: () => getLambdaRuntime().organization }, lambdaIntakeSettings(context));
 }
 
 export const handler = middy(onboardHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

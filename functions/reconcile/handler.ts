@@ -3,12 +3,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { RunSummary } from '#shared/domain/outcomes';
-import { deadlineBudget, getLambdaRuntime } from '#shared/lambda/runtime';
+import { deadlineBudget, getLambdaRuntime, reportSyncWithPowertools } from '#shared/lambda/runtime';
+import { syncTableWithOrganization } from '#shared/organization-sync';
 import { logger, metrics } from '#shared/powertools';
+import { organizationSyncSettings } from '#shared/runtime';
 
-/** Scheduled drift correction: every desired account in every managed region. */
+/** Scheduled drift correction: the table synced from the organization (when on), then every desired account in every managed region. */
 export async function reconcileHandler(_event: ScheduledEvent, context: Context): Promise<RunSummary> {
-  const { reconciler, config } = getLambdaRuntime();
+  const { reconciler, config, store, organization } = getLambdaRuntime();
+  if (config.organizationSync.enabled) {
+    reportSyncWithPowertools(await syncTableWithOrganization({ store, organization, now: () => new Date() }, organizationSyncSettings(config)));
+  }
   const { summary } = await reconciler.reconcile({
     trigger: 'schedule',
     budget: deadlineBudget(context, config.deadlineSafetyMs),

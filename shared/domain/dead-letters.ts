@@ -114,6 +114,10 @@ export function replayOf(body: string, context: RequestContext & { eventSource: 
     const intent = classifyOnboardingEvent(event, context);
     if (intent.kind === 'ignore') return { kind: 'not-replayable', reason: `Lambda's failure record of an event that asks for nothing: ${intent.reason}` };
     if (intent.kind === 'invalid') return { kind: 'not-replayable', reason: `Lambda's failure record of an invalid event: ${intent.summary}` };
+    // Whether a departure removes the row depends on the row: only the event itself can be replayed.
+    if (intent.kind === 'leave') {
+      return { kind: 'not-replayable', reason: `Lambda's failure record of ${intent.accountId} leaving the organization: the scheduled run reconciles the account as its row says` };
+    }
     const request: Record<string, unknown> = intent.request ? { ...intent.request } : { action: intent.kind, accountId: intent.accountId };
     if (intent.kind === 'enroll' && !intent.request && intent.email) request.email = intent.email;
     return withEmail(request);

@@ -10,6 +10,12 @@
  * - Control Tower lifecycle event `CreateManagedAccount`: source `aws.controltower`, same
  *   detail-type, `detail.serviceEventDetails.createManagedAccountStatus`
  *   `{ organizationalUnit, account: { accountName, accountId }, state: SUCCEEDED | FAILED, message }`.
+ * - Organizations API calls, detail-type `AWS API Call via CloudTrail` (recorded in the
+ *   management account, forwarded by infra/management-forwarding.yml): `AcceptHandshake` (an
+ *   invited account joined: `userIdentity.accountId`, the handshake's `action` is `INVITE`),
+ *   `RemoveAccountFromOrganization` and `CloseAccount` (`requestParameters.accountId`),
+ *   `LeaveOrganization` (the leaving account is the caller: `userIdentity.accountId`). A call that
+ *   failed carries `errorCode` and changed nothing.
  * - The project's own `Member Enrollment Requested` / `Member Removal Requested`: the detail is a
  *   membership request body.
  */
@@ -24,12 +30,15 @@ import {
 export type OnboardingIntent =
   | { kind: 'enroll'; accountId: string; email?: string; source: string; request?: MembershipRequest }
   | { kind: 'remove'; accountId: string; source: string; request?: MembershipRequest }
+  /** The account left the organization (removed, or on its own): its row decides (README, Membership modes). */
+  | { kind: 'leave'; accountId: string; source: string }
   | { kind: 'ignore'; reason: string }
   | { kind: 'invalid'; issues: RequestIssue[]; summary: string };
 
 export const ORGANIZATIONS_SOURCE = 'aws.organizations';
 export const CONTROL_TOWER_SOURCE = 'aws.controltower';
 export const SERVICE_EVENT_DETAIL_TYPE = 'AWS Service Event via CloudTrail';
+export const API_CALL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const ENROLLMENT_REQUESTED = 'Member Enrollment Requested';
 export const REMOVAL_REQUESTED = 'Member Removal Requested';
 
@@ -72,6 +81,40 @@ function enrollCreatedAccount(accountId: unknown, field: string, source: string,
     return ignore(`${source} reports the Macie administrator account ${accountId} itself: it is never a member`);
   }
   return { kind: 'enroll', accountId, source };
+}
+
+/** The account an Organizations lifecycle call is about, checked like any account id from outside. */
+function lifecycleAccount(accountId: unknown, field: string, eventName: string, ctx: RequestContext): { accountId: string } | OnboardingIntent {
+  if (typeof accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(accountId)) {
+    return invalid(field, accountId === undefined ? 'required' : 'pattern', `must be exactly 12 digits in a ${eventName} event, got ${describeValue(accountId)}`);
+  }
+  if (accountId === ctx.administratorAccountId) return ignore(`${eventName} concerns the Macie administrator account ${accountId} itself: it is never a member`);
+  return { accountId };
+}
+
+const LIFECYCLE_CALLS = ['AcceptHandshake', 'RemoveAccountFromOrganization', 'LeaveOrganization', 'CloseAccount'] as const;
+
+function classifyOrganizationsCall(detail: JsonObject, ctx: RequestContext): OnboardingIntent {
+  const eventName = asString(detail.eventName);
+  const known = LIFECYCLE_CALLS.find((name) => name === eventName);
+  if (!known) return ignore(`Organizations call ${describeValue(eventName)} does not change the organization's accounts (${LIFECYCLE_CALLS.join(', ')})`);
+  if (detail.errorCode !== undefined && detail.errorCode !== null) return ignore(`${known} failed (${describeValue(detail.errorCode)}): nothing changed`);
+  const source = ORGANIZATIONS_SOURCE;
+  if (known === 'AcceptHandshake') {
+    const handshake = asObject(asObject(detail.responseElements)?.handshake);
+    const action = asString(handshake?.action);
+    if (action !== 'INVITE') return ignore(`AcceptHandshake of a ${describeValue(action ?? null)} handshake is not an account joining (INVITE)`);
+    const account = lifecycleAccount(asObject(detail.userIdentity)?.accountId, 'detail.userIdentity.accountId', known, ctx);
+    return 'kind' in account ? account : { kind: 'enroll', accountId: account.accountId, source };
+  }
+  if (known === 'LeaveOrganization') {
+    const account = lifecycleAccount(asObject(detail.userIdentity)?.accountId, 'detail.userIdentity.accountId', known, ctx);
+    return 'kind' in account ? account : { kind: 'leave', accountId: account.accountId, source };
+  }
+  const account = lifecycleAccount(asObject(detail.requestParameters)?.accountId, 'detail.requestParameters.accountId', known, ctx);
+  if ('kind' in account) return account;
+  // A closed account cannot be a member anywhere; a removed one is left to its row.
+  return known === 'CloseAccount' ? { kind: 'remove', accountId: account.accountId, source } : { kind: 'leave', accountId: account.accountId, source };
 }
 
 function classifyOrganizations(event: JsonObject, detail: JsonObject, ctx: RequestContext): OnboardingIntent {
@@ -179,6 +222,11 @@ function classifyEnvelope(event: unknown, ctx: RequestContext & { eventSource: s
     return ignore(`${source} event ${describeValue(detailType)} is not a membership request`);
   }
 
+  if (source === ORGANIZATIONS_SOURCE && detailType === API_CALL_DETAIL_TYPE) {
+    const detail = asObject(envelope.detail);
+    if (!detail) return invalid('detail', 'type', `must be an object, got ${describeValue(envelope.detail)}`);
+    return classifyOrganizationsCall(detail, ctx);
+  }
   if (source === ORGANIZATIONS_SOURCE || source === CONTROL_TOWER_SOURCE) {
     if (detailType !== SERVICE_EVENT_DETAIL_TYPE) {
       return ignore(`${source} event of type ${describeValue(detailType)} is not a service event (${SERVICE_EVENT_DETAIL_TYPE})`);

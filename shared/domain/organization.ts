@@ -7,7 +7,7 @@
  * (outside the organization, or with an administrator that is not the delegated one) is enrolled by
  * invitation. Both kinds can be members of one administrator at once (README, Membership modes).
  */
-import type { AccountId, MembershipType, MemberStatus, ObservedMember, Region } from '#shared/domain/types';
+import type { AccountId, DesiredMember, MembershipType, MemberStatus, ObservedMember, Region } from '#shared/domain/types';
 import { MEMBERSHIP_TYPES } from '#shared/domain/types';
 
 /** The setting: pick each account's way (`auto`), or force one way for every account. */
@@ -83,6 +83,19 @@ export function isNotOrganizationAdministrator(code: string): boolean {
  */
 export function isOrganizationUnavailable(code: string): boolean {
   return code === 'AWSOrganizationsNotInUseException' || code === 'AccessDeniedException' || code === 'AccessDeniedForDependencyException';
+}
+
+/** Who recorded the rows the organization brought in (`requestedBy`): its events, and the table sync. */
+export const ORGANIZATION_SYNC_ORIGIN = 'organization-sync';
+const ORGANIZATION_ORIGINS: ReadonlySet<string> = new Set(['event:aws.organizations', 'event:aws.controltower', ORGANIZATION_SYNC_ORIGIN]);
+
+/**
+ * Whether an account that leaves the organization leaves the table too. A row the organization
+ * brought in (its events, the sync) goes with it; a row an operator or a pipeline asked for stays,
+ * and the account is invited from then on (README, Membership modes).
+ */
+export function leavesWithOrganization(row: Pick<DesiredMember, 'desiredState' | 'requestedBy'>): boolean {
+  return row.desiredState === 'member' && ORGANIZATION_ORIGINS.has(row.requestedBy);
 }
 
 /** `DescribeAccount` of an account that is not in the organization. */

@@ -178,6 +178,15 @@ export function deadLettersFor(outcomes: readonly ExecutionOutcome[], at: string
   return letters;
 }
 
+/** An organization configuration update a run made (`done`) or tried (`failed`, with Macie's answer). */
+export interface OrganizationSettingOutcome {
+  region: string;
+  autoEnable: boolean;
+  status: 'done' | 'failed';
+  code?: string;
+  message?: string;
+}
+
 export interface RunSummary {
   trigger: string;
   accounts: number;
@@ -201,6 +210,8 @@ export interface RunSummary {
   failuresNew: number;
   failuresKnown: number;
   failures: Array<{ accountId: string; region: string; action: MembershipActionKind; code: string; message: string }>;
+  /** Organization configuration updates, per region; the failed ones are planned again by the next run. */
+  organizationSettings: OrganizationSettingOutcome[];
   durationMs: number;
 }
 
@@ -214,6 +225,7 @@ export function summarizeRun(input: {
   deadLettersUnsent?: number;
   /** How many of the failures belong to an episode already dead-lettered within the quiet period. */
   knownFailures?: number;
+  organizationSettings?: readonly OrganizationSettingOutcome[];
   durationMs: number;
 }): RunSummary {
   const byVerdict = zeroCounts(PLAN_VERDICTS);
@@ -267,6 +279,7 @@ export function summarizeRun(input: {
     failuresNew: failures.length - (input.knownFailures ?? 0),
     failuresKnown: input.knownFailures ?? 0,
     failures,
+    organizationSettings: [...(input.organizationSettings ?? [])],
     durationMs: input.durationMs,
   };
 }

@@ -393,7 +393,8 @@ export function planMemberships(
     items,
     unmanaged,
     notPlanned: [...unobserved.map(notPlannedFor), ...unreadableRows],
-    organizationSettings: planOrganizationSettings(regions, policy),
+    // A targeted run (one event, one batch) leaves region-wide settings to the scheduled run.
+    organizationSettings: onlyAccounts ? [] : planOrganizationSettings(regions, policy),
   };
 }
 

@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '#shared/config';
 import type { RunSummary } from '#shared/domain/outcomes';
+import type { OrganizationSyncReport } from '#shared/organization-sync';
 import type { WorkBudget } from '#shared/executor';
 import type { IntakePorts, IntakeReporter, IntakeSettings } from '#shared/intake';
 import { logger, metrics } from '#shared/powertools';
@@ -72,7 +73,28 @@ export function reportRunWithPowertools(summary: RunSummary, unsent: readonly Un
   if (summary.corruptRows.length > 0) {
     logger.warn('Some desired rows are corrupt and were not reconciled; fix them in the table', { corruptRows: summary.corruptRows });
   }
+  const settingsFailed = summary.organizationSettings.filter((setting) => setting.status === 'failed');
+  metrics.addMetric('OrganizationSettingsFailed', MetricUnit.Count, settingsFailed.length);
+  if (settingsFailed.length > 0) {
+    logger.error('Macie organization configuration could not be updated; the next run tries again', { organizationSettings: settingsFailed });
+  }
   metrics.addMetric('RunDuration', MetricUnit.Milliseconds, summary.durationMs);
+}
+
+/** Logs what the table sync changed, and counts it. */
+export function reportSyncWithPowertools(report: OrganizationSyncReport): void {
+  const added = report.changes.filter((change) => change.kind === 'enroll').length;
+  logger.info('Desired table synced from the organization', {
+    added,
+    removed: report.changes.length - added,
+    recorded: report.recorded,
+    superseded: report.superseded,
+    changes: report.changes.map(({ kind, accountId, reason }) => ({ kind, accountId, reason })),
+  });
+  metrics.addMetric('SyncAccountsAdded', MetricUnit.Count, added);
+  metrics.addMetric('SyncAccountsRemoved', MetricUnit.Count, report.changes.length - added);
+  metrics.addMetric('SyncFailures', MetricUnit.Count, report.failed.length);
+  if (report.failed.length > 0) logger.error('Some table sync changes could not be recorded; the next sync tries them again', { failed: report.failed });
 }
 
 /** Stops a run from starting new work when the Lambda is close to its timeout. */

@@ -2,12 +2,14 @@ import {
   CreateInvitationsCommand,
   CreateMemberCommand,
   DeleteMemberCommand,
+  DescribeOrganizationConfigurationCommand,
   DisassociateMemberCommand,
   GetMemberCommand,
   Macie2Client,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateMemberSessionCommand,
+  UpdateOrganizationConfigurationCommand,
   paginateListMembers,
 } from '@aws-sdk/client-macie2';
 import { awsClientOptions } from '#shared/aws/client-options';
@@ -101,6 +103,19 @@ export class SdkMacieAdministrator implements MacieAdministrator {
   async untagMember(region: string, arn: string, tagKeys: string[]) {
     await callAws('UntagResource', () =>
       this.client(region).send(new UntagResourceCommand({ resourceArn: arn, tagKeys })),
+    );
+  }
+
+  async describeOrganizationConfiguration(region: string) {
+    const output = await callAws('DescribeOrganizationConfiguration', () =>
+      this.client(region).send(new DescribeOrganizationConfigurationCommand({})),
+    );
+    return { autoEnable: output.autoEnable ?? false };
+  }
+
+  async updateOrganizationConfiguration(region: string, autoEnable: boolean) {
+    await callAws('UpdateOrganizationConfiguration', () =>
+      this.client(region).send(new UpdateOrganizationConfigurationCommand({ autoEnable })),
     );
   }
 }

@@ -1,4 +1,4 @@
-import { DescribeAccountCommand, OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
+import { DescribeAccountCommand, DescribeOrganizationCommand, OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
 import { awsClientOptions } from '#shared/aws/client-options';
 import type { ServiceConfig } from '#shared/config';
 import { callAws } from '#shared/errors';
@@ -21,6 +21,11 @@ export class SdkOrganizationDirectory implements OrganizationDirectory {
     return { accountId, email: account?.Email ?? '', name: account?.Name, status: account?.Status };
   }
 
+  async describeOrganization() {
+    const { Organization: organization } = await callAws('DescribeOrganization', () => this.client.send(new DescribeOrganizationCommand({})));
+    return { organizationId: organization?.Id ?? '', managementAccountId: organization?.MasterAccountId ?? '' };
+  }
+
   async listAccounts(): Promise<OrganizationAccount[]> {
     return callAws('ListAccounts', async () => {
       const accounts: OrganizationAccount[] = [];
@@ -34,11 +39,7 @@ export class SdkOrganizationDirectory implements OrganizationDirectory {
   }
 }
 
-/**
- * The directory of the service's organization. It is not part of the shared runtime
- * (`#shared/runtime`): only `onboard` and the CLI's `import` read the organization, and the
- * Organizations client would otherwise be in every function's bundle.
- */
+/** The directory of the service's organization, read from the Macie administrator account (a delegated administrator may read it). */
 export function createOrganizationDirectory(config: Pick<ServiceConfig, 'maxAttempts' | 'partition'>): OrganizationDirectory {
   return new SdkOrganizationDirectory(config.maxAttempts, config.partition);
 }

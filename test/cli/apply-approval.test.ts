@@ -34,7 +34,7 @@ describe('apply: confirmation', () => {
     cli.sandbox.clearCalls();
     const { terminal, stdout, stderr } = captureTerminal({ answer: 'y' });
     expect(await runApply({ runtime: cli.runtime, terminal, accountIds: ['222222222201'] })).toBe(1);
-    expect(stderr()).toContain('  + 222222222201 us-east-1, eu-west-1: NotListed -> member (change)');
+    expect(stderr()).toContain('  + 222222222201 us-east-1, eu-west-1: NotListed -> member [invitation] (change)');
     expect(stderr()).toContain('Apply these changes to Macie? Only "yes" applies them: ');
     expect(stderr()).not.toContain('Run `macie-members apply');
     expect(stderr()).toContain('Apply cancelled: nothing changed.');

@@ -21,13 +21,13 @@ describe('plan', () => {
     const text = stdout();
     expect(text).toContain('Macie membership plan for administrator 111111111111, every desired account, regions us-east-1, eu-west-1');
     expect(text).toContain('24 accounts in the table, 48 account-regions: 48 change');
-    expect(text).toContain('  + 222222222201 us-east-1, eu-west-1: NotListed -> member (change)');
+    expect(text).toContain('  + 222222222201 us-east-1, eu-west-1: NotListed -> member [invitation] (change)');
     expect(text).toContain('      not a Macie member yet: create the member, invite it, accept it from the member account');
     expect(text).toContain('      1. create the member with email a***@example.com and 1 tag');
-    expect(text).toContain('  ~ 222222222215 us-east-1: Resigned -> member (change)');
-    expect(text).toContain('-/+ 222222222220 eu-west-1: Removed -> member (change)');
-    expect(text).toContain('  - 222222222222 us-east-1, eu-west-1: Enabled -> absent (change)');
-    expect(text).toContain('  ~ 222222222224 us-east-1, eu-west-1: Enabled -> member (change)');
+    expect(text).toContain('  ~ 222222222215 us-east-1: Resigned -> member [invitation] (change)');
+    expect(text).toContain('-/+ 222222222220 eu-west-1: Removed -> member [invitation] (change)');
+    expect(text).toContain('  - 222222222222 us-east-1, eu-west-1: Enabled -> absent [invitation] (change)');
+    expect(text).toContain('  ~ 222222222224 us-east-1, eu-west-1: Enabled -> member [invitation] (change)');
     expect(text).toContain('      1. update member tags: set Owner; remove Stale');
     expect(text).toMatch(/Unmanaged members .*left alone \(PRUNE_UNMANAGED is off\)\n.*\n.*\n222222222219  us-east-1  Enabled  none\n222222222219  eu-west-1  Enabled  none/);
     expect(text).toContain('Plan: 48 account-regions to change (actions: 2 disassociateMember, 3 deleteMember, 41 createMember, 42 invite, 42 accept, 2 updateMemberSession, 2 updateTags).');
@@ -46,7 +46,8 @@ describe('plan', () => {
     await runPlan({ runtime: cli.runtime, terminal: captureTerminal().terminal, json: true });
 
     const operations = new Set(cli.sandbox.calls().map((call) => call.operation));
-    expect([...operations].sort()).toEqual(['ListMembers', 'Scan']);
+    // Whether the administrator is the delegated one is a read too (it is not, here).
+    expect([...operations].sort()).toEqual(['DescribeOrganizationConfiguration', 'ListMembers', 'Scan']);
     expect(writeCalls(cli.sandbox)).toEqual([]);
     expect(macieState(cli.sandbox)).toEqual(macieBefore);
     expect((await cli.runtime.store.listAll()).rows).toEqual(rowsBefore);
@@ -69,6 +70,8 @@ describe('plan', () => {
       'summary',
       'items',
       'unmanaged',
+      'organizationSettings',
+      'tableSync',
       'unobserved',
       'corruptRows',
       'notPlanned',
@@ -92,6 +95,7 @@ describe('plan', () => {
       observedStatus: 'Removed',
       verdict: 'change',
       reason: 'the association was removed: delete it, create the member, invite it, accept it from the member account',
+      membershipType: 'invitation',
       actions: [
         { kind: 'deleteMember', leaves: 'NotListed' },
         { kind: 'createMember', email: 'aws+member20@example.com', tags: {}, via: 'invitation', leaves: 'Created' },
@@ -100,8 +104,8 @@ describe('plan', () => {
       ],
     });
     expect(document.unmanaged).toEqual([
-      { accountId: '222222222219', region: 'us-east-1', relationshipStatus: 'Enabled', actions: [] },
-      { accountId: '222222222219', region: 'eu-west-1', relationshipStatus: 'Enabled', actions: [] },
+      { accountId: '222222222219', region: 'us-east-1', relationshipStatus: 'Enabled', membershipType: 'invitation', actions: [] },
+      { accountId: '222222222219', region: 'eu-west-1', relationshipStatus: 'Enabled', membershipType: 'invitation', actions: [] },
     ]);
   });
 
@@ -117,7 +121,7 @@ describe('plan', () => {
 
     const all = captureTerminal();
     expect(await runPlan({ runtime: cli.runtime, terminal: all.terminal, accountIds: ['222222222201'], all: true })).toBe(0);
-    expect(all.stdout()).toContain('  = 222222222201 us-east-1, eu-west-1: Enabled -> member (in sync)');
+    expect(all.stdout()).toContain('  = 222222222201 us-east-1, eu-west-1: Enabled -> member [invitation] (in sync)');
   });
 
   it('says so for an --account the table does not have, instead of "No changes", and exits 1', async () => {

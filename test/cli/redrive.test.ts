@@ -85,7 +85,7 @@ describe('redrive', () => {
     expect(stdout(), stderr()).toContain('Moved 2 messages');
 
     const moved = await drainQueue(cli.sandbox, cli.sandbox.requestQueueUrl);
-    const emails = new Map((await cli.runtime.organizations.listAccounts()).map((account) => [account.accountId, account.email]));
+    const emails = new Map((await cli.runtime.organization.listAccounts()).map((account) => [account.accountId, account.email]));
     expect(moved).toEqual(
       expect.arrayContaining([
         { action: 'enroll', accountId: '222222222201', email: emails.get('222222222201') },

@@ -24,14 +24,14 @@ describe('status', () => {
     const text = stdout();
     expect(text).toContain('Macie membership status for administrator 111111111111, regions us-east-1, eu-west-1');
     expect(text).toContain('Desired table macie-desired-members: 24 accounts (23 member, 1 absent)');
-    expect(text).toMatch(/222222222201 +a\*\*\*@example\.com +us-east-1 +member +Enabled +Enabled +accept +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +in sync/);
-    expect(text).toMatch(/222222222217 +b\*\*\*@bouncing\.example\.com +us-east-1 +member +EmailVerificationFailed +Invited +invite +\S+ +needs operator/);
-    expect(text).toMatch(/222222222222 +a\*\*\*@example\.com +eu-west-1 +absent +NotListed +NotListed +deleteMember +\S+ +in sync/);
+    expect(text).toMatch(/222222222201 +a\*\*\*@example\.com +us-east-1 +member +Enabled +invitation +Enabled +accept +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +in sync/);
+    expect(text).toMatch(/222222222217 +b\*\*\*@bouncing\.example\.com +us-east-1 +member +EmailVerificationFailed +invitation +Invited +invite +\S+ +needs operator/);
+    expect(text).toMatch(/222222222222 +a\*\*\*@example\.com +eu-west-1 +absent +NotListed +- +NotListed +deleteMember +\S+ +in sync/);
     expect(text).toContain('Last errors recorded by the reconciler:');
     expect(text).toMatch(/ {2}222222222221 us-east-1 accept: AccessDenied: User: arn:aws:iam::111111111111:root is not authorized/);
 
     expect(text).toMatch(/STATUS +us-east-1 +eu-west-1 +TOTAL\n[- ]+\nEnabled +20 +20 +40\nInvited +1 +1 +2\nCreated +1 +1 +2\nEmailVerificationFailed +1 +1 +2\nAccountSuspended +1 +1 +2\n/);
-    expect(text).toMatch(/Unmanaged members \(listed in Macie, not in the table\):\n.*\n.*\n222222222219 +us-east-1 +Enabled\n222222222219 +eu-west-1 +Enabled/);
+    expect(text).toMatch(/Unmanaged members \(listed in Macie, not in the table\):\n.*\n.*\n222222222219 +us-east-1 +Enabled +invitation\n222222222219 +eu-west-1 +Enabled +invitation/);
     expect(text).toMatch(new RegExp(`dead letters \\(DEAD_LETTER_QUEUE_URL\\) +6 +${escape(cli.sandbox.deadLetterQueueUrl)}`));
     expect(text).toMatch(new RegExp(`requests \\(REQUEST_QUEUE_URL\\) +0 +${escape(cli.sandbox.requestQueueUrl)}`));
     expect(text).toMatch(new RegExp(`requests' DLQ \\(redrive policy\\) +1 +${escape(cli.sandbox.requestDeadLetterQueueUrl)}`));
@@ -71,8 +71,8 @@ describe('status', () => {
     });
     expect(document.countsByStatus['us-east-1']).toEqual({ Enabled: 20, Invited: 1, Created: 1, EmailVerificationFailed: 1, AccountSuspended: 1 });
     expect(document.unmanaged).toEqual([
-      { accountId: '222222222219', region: 'us-east-1', relationshipStatus: 'Enabled' },
-      { accountId: '222222222219', region: 'eu-west-1', relationshipStatus: 'Enabled' },
+      { accountId: '222222222219', region: 'us-east-1', relationshipStatus: 'Enabled', membershipType: 'invitation' },
+      { accountId: '222222222219', region: 'eu-west-1', relationshipStatus: 'Enabled', membershipType: 'invitation' },
     ]);
     expect(document.queues).toEqual([
       { queue: 'deadLetters', url: cli.sandbox.deadLetterQueueUrl, messages: 6, error: null },
@@ -88,7 +88,7 @@ describe('status', () => {
     try {
       const { terminal, stdout } = captureTerminal();
       expect(await runStatus({ runtime: cli.runtime, queues: cli.queues, terminal, accountIds: ['222222222201'] })).toBe(1);
-      expect(stdout()).toMatch(/222222222201 +a\*\*\*@example\.com +us-east-1 +member +\? +Enabled +accept +\S+ +\?/);
+      expect(stdout()).toMatch(/222222222201 +a\*\*\*@example\.com +us-east-1 +member +\? +- +Enabled +accept +\S+ +\?/);
       expect(stdout()).toContain('  us-east-1 222222222201: GetMember AccessDeniedException: denied');
     } finally {
       cli.sandbox.emulator.control.setKnobs({ failingCalls: [] });

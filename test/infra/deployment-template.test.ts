@@ -166,6 +166,14 @@ describe('triggers', () => {
           detail: { eventName: ['CreateAccountResult'] },
         },
         {
+          source: ['aws.organizations'],
+          'detail-type': ['AWS API Call via CloudTrail'],
+          detail: {
+            eventSource: ['organizations.amazonaws.com'],
+            eventName: ['AcceptHandshake', 'RemoveAccountFromOrganization', 'LeaveOrganization', 'CloseAccount'],
+          },
+        },
+        {
           source: ['aws.controltower'],
           'detail-type': ['AWS Service Event via CloudTrail'],
           detail: { eventName: ['CreateManagedAccount'] },
@@ -176,7 +184,7 @@ describe('triggers', () => {
         },
       ]),
     );
-    expect(patterns).toHaveLength(3);
+    expect(patterns).toHaveLength(4);
   });
 
   it('sends an onboarding event that still fails after Lambda retries it to the dead-letter queue', () => {
@@ -191,7 +199,7 @@ describe('triggers', () => {
 
   it('lets EventBridge invoke each target function and nothing else', () => {
     const permissions = cfn.resourcesOfType('AWS::Lambda::Permission').map(([, permission]) => permission.Properties!);
-    expect(permissions).toHaveLength(4);
+    expect(permissions).toHaveLength(5);
     for (const permission of permissions) {
       expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
     }
@@ -416,8 +424,17 @@ describe('IAM', () => {
     if (action.startsWith('sqs:')) return [arn('RequestQueue')];
     if (action === 'sts:AssumeRole') return ['arn:aws:iam::*:role/MacieMembershipAcceptor'];
     if (action === 'organizations:DescribeAccount') return ['arn:aws:organizations::*:account/o-*/*'];
-    // ListMembers, CreateInvitations and UpdateMemberSession have no resource type in IAM.
-    if (['macie2:ListMembers', 'macie2:CreateInvitations', 'macie2:UpdateMemberSession'].includes(action)) return ['*'];
+    // These have no resource type in IAM.
+    const typeless = [
+      'macie2:ListMembers',
+      'macie2:CreateInvitations',
+      'macie2:UpdateMemberSession',
+      'macie2:DescribeOrganizationConfiguration',
+      'macie2:UpdateOrganizationConfiguration',
+      'organizations:ListAccounts',
+      'organizations:DescribeOrganization',
+    ];
+    if (typeless.includes(action)) return ['*'];
     if (action.startsWith('macie2:')) return [MEMBER_ARN_PATTERN];
     throw new Error(`no expectation for ${action}`);
   };
@@ -479,7 +496,9 @@ describe('IAM', () => {
     for (const statement of cfn.roleStatements(`${LOGICAL[name]}Role`)) {
       const macie = asList(statement.Action).some((action) => action.startsWith('macie2:'));
       const anyResource = asList(statement.Resource).includes('*');
-      if (!macie && !anyResource) continue;
+      // Organizations is global: its calls go to one region whatever the managed ones are.
+      const organizationsOnly = asList(statement.Action).every((action) => action.startsWith('organizations:'));
+      if ((!macie && !anyResource) || organizationsOnly) continue;
       expect(statement.Condition, statement.Sid).toEqual({ StringEquals: { 'aws:RequestedRegion': MANAGED_REGIONS } });
     }
   });

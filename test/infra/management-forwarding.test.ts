@@ -71,8 +71,16 @@ describe('the management account forwarding template', () => {
       .filter((rule) => JSON.stringify(rule.Targets).includes('OnboardLambdaFunction'))
       .map((rule) => rule.EventPattern as EventPattern)
       .filter((pattern) => asList(pattern.source as string[]).every((name) => name.startsWith('aws.')));
-    expect(onboardPatterns).toHaveLength(2);
-    for (const name of ['organizations-create-account-result.json', 'controltower-create-managed-account.json']) {
+    expect(onboardPatterns).toHaveLength(3);
+    const samples = [
+      'organizations-create-account-result.json',
+      'controltower-create-managed-account.json',
+      'organizations-accept-handshake.json',
+      'organizations-remove-account.json',
+      'organizations-leave-organization.json',
+      'organizations-close-account.json',
+    ];
+    for (const name of samples) {
       const event = await sampleEvent(name);
       // The sample is an event onboard acts on, and one forwarding rule sends it on.
       expect(onboardPatterns.some((pattern) => matches(pattern, event)), name).toBe(true);

@@ -47,8 +47,11 @@ const NOT_CALLED_BY_THE_HANDLER: Readonly<Record<FunctionName | 'member', Readon
 const REGIONS = PACKAGE_PARAMS.managedRegions!.split(',');
 const LOGICAL = { reconcile: 'Reconcile', onboard: 'Onboard', requests: 'Requests' } as const;
 
-// One set of accounts per function, so that no scenario depends on another one's leftovers.
-const account = (id: string, email: string, macieEnabled = true) => ({ accountId: id, email, macieEnabled });
+// One set of accounts per function, so that no scenario depends on another one's leftovers. The
+// administrator is the organization's delegated one: accounts outside the organization take the
+// invitation path (and the member role), `insider`s the Organizations path.
+const account = (id: string, email: string, macieEnabled = true) => ({ accountId: id, email, macieEnabled, inOrganization: false });
+const insider = (id: string, email: string) => ({ accountId: id, email, macieEnabled: false, inOrganization: true });
 const scenarios = {
   reconcile: {
     newcomer: account('222222220001', 'newcomer@example.com', false),
@@ -58,14 +61,18 @@ const scenarios = {
     // Belongs to another administrator: Macie refuses its invitation and the executor asks GetMember why.
     poached: account('222222220005', 'poached@example.com'),
     otherAdministrator: account('333333333333', 'other-admin@example.com'),
+    // The table sync adds it (SYNC_INCLUDE_ACCOUNTS names only it).
+    insider: insider('222222220006', 'org-synced@example.com'),
   },
   onboard: {
-    created: account('222222221001', 'org-created@example.com', false),
+    created: insider('222222221001', 'org-created@example.com'),
+    requested: account('222222221004', 'requested@example.com', false),
     leaver: account('222222221002', 'org-leaver@example.com'),
     paused: account('222222221003', 'org-paused@example.com'),
   },
   requests: {
     vended: account('222222222001', 'vended@example.com', false),
+    insider: insider('222222222004', 'vended-insider@example.com'),
     leaver: account('222222222002', 'vending-leaver@example.com'),
     paused: account('222222222003', 'vending-paused@example.com'),
   },
@@ -86,10 +93,15 @@ beforeAll(async () => {
   const [packaged] = await Promise.all([
     packageService(),
     (async () => {
-      sandbox = await startServiceSandbox({
-        regions: REGIONS,
-        accounts: Object.values(scenarios).flatMap((set) => Object.values(set)),
-      });
+      sandbox = await startServiceSandbox(
+        {
+          regions: REGIONS,
+          managementAccount: { accountId: '999999999999', email: 'management@example.com' },
+          delegatedAdministrator: true,
+          accounts: Object.values(scenarios).flatMap((set) => Object.values(set)),
+        },
+        { ORGANIZATION_AUTO_ENABLE: 'true', ORGANIZATION_SYNC: 'true', SYNC_INCLUDE_ACCOUNTS: scenarios.reconcile.insider.accountId },
+      );
     })(),
   ]);
   reconciler = new TemplateReader(packaged.template);
@@ -136,8 +148,8 @@ function seed(accountId: string, relationshipStatus: 'Enabled' | 'Paused' | 'Ema
 }
 
 describe('the handlers call every operation their roles allow', () => {
-  it('reconcile: create, invite, enable Macie and accept; remove; resume and retag; dead-letter', async () => {
-    const { newcomer, leaver, paused, bounced, poached, otherAdministrator } = scenarios.reconcile;
+  it('reconcile: sync the table, set autoEnable; create, invite, enable Macie and accept; remove; resume and retag; dead-letter', async () => {
+    const { newcomer, leaver, paused, bounced, poached, otherAdministrator, insider } = scenarios.reconcile;
     for (const region of REGIONS) {
       sandbox.emulator.control.seedMembership({ administratorAccountId: otherAdministrator.accountId, accountId: poached.accountId, region, relationshipStatus: 'Enabled' });
     }
@@ -154,7 +166,8 @@ describe('the handlers call every operation their roles allow', () => {
     const summary = await recorded('reconcile', async () => handler(await loadEvent<ScheduledEvent>('schedule.json'), lambdaContext('reconcile')));
 
     expect(summary.byAction).toMatchObject({
-      createMember: { succeeded: 4 },
+      // The newcomer and the poached account by invitation, the synced insider through Organizations.
+      createMember: { succeeded: 6 },
       accept: { succeeded: 2 },
       disassociateMember: { succeeded: 2 },
       deleteMember: { succeeded: 2 },
@@ -163,11 +176,16 @@ describe('the handlers call every operation their roles allow', () => {
     });
     // The bounced email, and the poached account's refused invitation, in both regions.
     expect(summary.deadLettered).toBe(4);
-    for (const region of REGIONS) expect(sandbox.emulator.control.macieEnabled(newcomer.accountId, region)).toBe(true);
+    expect(summary.organizationSettings.map((setting) => setting.status)).toEqual(['done', 'done']);
+    for (const region of REGIONS) {
+      expect(sandbox.emulator.control.macieEnabled(newcomer.accountId, region)).toBe(true);
+      const members = sandbox.emulator.control.members(sandbox.administrator.accountId, region);
+      expect(members.find((member) => member.accountId === insider.accountId)).toMatchObject({ relationshipStatus: 'Enabled', via: 'organization' });
+    }
   });
 
-  it('onboard: a new Organizations account (email looked up), a removal, an enrollment of a paused member, an invalid event', async () => {
-    const { created, leaver, paused } = scenarios.onboard;
+  it('onboard: a new Organizations account (email looked up), an enrollment by request, a removal, an enrollment of a paused member, an invalid event', async () => {
+    const { created, requested, leaver, paused } = scenarios.onboard;
     seed(leaver.accountId, 'Enabled');
     seed(paused.accountId, 'Paused', { Old: 'tag' });
     const { handler } = await import('#functions/onboard/handler');
@@ -182,6 +200,8 @@ describe('the handlers call every operation their roles allow', () => {
     expect(await invoke({ ...removal, detail: { accountId: leaver.accountId, requestId: 'onboard-remove-1' } })).toMatchObject({ outcome: 'reconciled' });
 
     const enrollment = await loadEvent<AnyEvent>('member-enrollment-requested.json');
+    const enrollRequested = { ...enrollment, detail: { accountId: requested.accountId, email: requested.email, requestId: 'onboard-enroll-0' } };
+    expect(await invoke(enrollRequested)).toMatchObject({ outcome: 'reconciled', summary: { byAction: { accept: { succeeded: 2 } } } });
     const enrollPaused = { ...enrollment, detail: { accountId: paused.accountId, email: paused.email, tags: { Team: 'security' }, requestId: 'onboard-enroll-1' } };
     const result = await invoke(enrollPaused);
     expect(result).toMatchObject({ outcome: 'reconciled', summary: { byAction: { updateMemberSession: { succeeded: 2 }, updateTags: { succeeded: 2 } } } });
@@ -190,12 +210,13 @@ describe('the handlers call every operation their roles allow', () => {
   });
 
   it('requests: an enrollment of a new account, a removal, an enrollment of a paused member, an invalid body', async () => {
-    const { vended, leaver, paused } = scenarios.requests;
+    const { vended, insider, leaver, paused } = scenarios.requests;
     seed(leaver.accountId, 'Enabled');
     seed(paused.accountId, 'Paused', { Old: 'tag' });
     const { handler } = await import('#functions/requests/handler');
     const event = sqsEvent([
       JSON.stringify({ action: 'enroll', accountId: vended.accountId, email: vended.email, tags: { Team: 'security' } }),
+      JSON.stringify({ action: 'enroll', accountId: insider.accountId, email: insider.email }),
       JSON.stringify({ action: 'remove', accountId: leaver.accountId }),
       JSON.stringify({ action: 'enroll', accountId: paused.accountId, email: paused.email, tags: { Team: 'security' } }),
       JSON.stringify({ action: 'enroll', accountId: '12345', email: 'nope' }),
@@ -207,6 +228,7 @@ describe('the handlers call every operation their roles allow', () => {
     for (const region of REGIONS) {
       const members = new Map(sandbox.emulator.control.members(sandbox.administrator.accountId, region).map((member) => [member.accountId, member]));
       expect(members.get(vended.accountId)?.relationshipStatus).toBe('Enabled');
+      expect(members.get(insider.accountId)).toMatchObject({ relationshipStatus: 'Enabled', via: 'organization' });
       expect(members.has(leaver.accountId)).toBe(false);
       expect(members.get(paused.accountId)).toMatchObject({ relationshipStatus: 'Enabled', tags: { Team: 'security' } });
     }
@@ -240,25 +262,33 @@ describe('the IAM policies match the calls', () => {
     expect(sorted(actionsNeeded(calls.reconcile).functionRole)).toEqual(
       sorted([
         'dynamodb:Scan',
+        // The table sync records its changes as requests are recorded: read, merge, conditional write.
+        'dynamodb:BatchGetItem',
         'dynamodb:UpdateItem',
         'sqs:SendMessage',
         'macie2:ListMembers',
         'macie2:GetMember',
+        'macie2:DescribeOrganizationConfiguration',
+        'macie2:UpdateOrganizationConfiguration',
+        'organizations:ListAccounts',
+        'organizations:DescribeOrganization',
         ...MEMBERSHIP_CHANGES,
       ]),
     );
   });
 
-  it('onboard and requests needed the targeted variant, and onboard the Organizations lookup', () => {
+  it('onboard and requests needed the targeted variant: the named accounts looked up in the organization', () => {
     const targeted = [
       'dynamodb:BatchGetItem',
       'dynamodb:UpdateItem',
       'sqs:SendMessage',
       'macie2:GetMember',
+      'macie2:DescribeOrganizationConfiguration',
+      'organizations:DescribeAccount',
       ...MEMBERSHIP_CHANGES,
     ];
     expect(sorted(actionsNeeded(calls.requests).functionRole)).toEqual(sorted(targeted));
-    expect(sorted(actionsNeeded(calls.onboard).functionRole)).toEqual(sorted([...targeted, 'organizations:DescribeAccount']));
+    expect(sorted(actionsNeeded(calls.onboard).functionRole)).toEqual(sorted(targeted));
   });
 
   it.each(FUNCTION_NAMES)('the %s role allows every action the function needed', (name) => {

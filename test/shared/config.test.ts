@@ -72,4 +72,39 @@ describe('parseConfig', () => {
     expect(attempt).toThrow(/INVITATION_BATCH_SIZE must be at least 1/);
     expect(attempt).toThrow(/MEMBER_ROLE_EXTERNAL_ID is required/);
   });
+
+  describe('Organizations settings', () => {
+    it('enrolls each account its own way, leaves autoEnable alone and keeps the sync off by default', () => {
+      expect(parseConfig(minimal)).toMatchObject({
+        membershipMode: 'auto',
+        organizationAutoEnable: undefined,
+        organizationSync: { enabled: false, includeAccounts: [], excludeAccounts: [] },
+      });
+    });
+
+    it('reads a forced mode, autoEnable (empty: leave it alone) and the sync scope', () => {
+      const config = parseConfig({
+        ...minimal,
+        MEMBERSHIP_MODE: 'organization',
+        ORGANIZATION_AUTO_ENABLE: 'false',
+        ORGANIZATION_SYNC: 'true',
+        SYNC_INCLUDE_ACCOUNTS: '',
+        SYNC_EXCLUDE_ACCOUNTS: '222222222201, 222222222202,222222222201',
+      });
+      expect(config).toMatchObject({
+        membershipMode: 'organization',
+        organizationAutoEnable: false,
+        organizationSync: { enabled: true, includeAccounts: [], excludeAccounts: ['222222222201', '222222222202'] },
+      });
+      expect(parseConfig({ ...minimal, ORGANIZATION_AUTO_ENABLE: '' }).organizationAutoEnable).toBeUndefined();
+      expect(parseConfig({ ...minimal, ORGANIZATION_AUTO_ENABLE: 'yes' }).organizationAutoEnable).toBe(true);
+    });
+
+    it('names the variable and the rule when one is wrong', () => {
+      const attempt = () => parseConfig({ ...minimal, MEMBERSHIP_MODE: 'both', ORGANIZATION_AUTO_ENABLE: 'maybe', SYNC_EXCLUDE_ACCOUNTS: '1234' });
+      expect(attempt).toThrow(/MEMBERSHIP_MODE must be one of auto, organization, invitation/);
+      expect(attempt).toThrow(/ORGANIZATION_AUTO_ENABLE must be true or false, or empty to leave it alone/);
+      expect(attempt).toThrow(/SYNC_EXCLUDE_ACCOUNTS\.0 must be 12-digit account ids, comma-separated/);
+    });
+  });
 });

@@ -71,6 +71,13 @@ class RecordingMacie implements MacieAdministrator {
   async untagMember(_region: string, arn: string) {
     this.record(`untag ${arn}`);
   }
+  async describeOrganizationConfiguration(region: string) {
+    this.record(`describeOrganizationConfiguration ${region}`);
+    return { autoEnable: false };
+  }
+  async updateOrganizationConfiguration(region: string, autoEnable: boolean) {
+    this.record(`updateOrganizationConfiguration ${region} ${autoEnable}`);
+  }
 }
 
 class RecordingAcceptor implements MemberAccountAcceptor {

@@ -188,6 +188,7 @@ describe('takeInOnboardingEvent', () => {
         return organization.describeAccount(accountId);
       },
       listAccounts: () => organization.listAccounts(),
+      describeOrganization: () => organization.describeOrganization(),
     }),
   });
 

@@ -67,6 +67,8 @@ export function captureTerminal(options: { tty?: boolean; color?: boolean; answe
 const READ_OPERATIONS = new Set([
   'ListMembers',
   'GetMember',
+  'DescribeOrganizationConfiguration',
+  'DescribeOrganization',
   'Scan',
   'BatchGetItem',
   'GetItem',

@@ -262,3 +262,44 @@ describe('classifyOnboardingEvent: the event time', () => {
     expect(classifyOnboardingEvent({ ...sample<Record<string, unknown>>('schedule.json'), time: 'yesterday' }, ctx).kind).toBe('ignore');
   });
 });
+
+describe('classifyOnboardingEvent: the organization lifecycle (Organizations API calls)', () => {
+  it('enrolls the account that accepted an invitation to the organization', () => {
+    expect(classifyOnboardingEvent(sample('organizations-accept-handshake.json'), ctx)).toStrictEqual({
+      kind: 'enroll',
+      accountId: '222222222203',
+      source: 'aws.organizations',
+    });
+  });
+
+  it('ignores an accepted handshake that is not an invitation to join (enabling all features)', () => {
+    const event = variant('organizations-accept-handshake.json', (e) => (e.detail.responseElements.handshake.action = 'ENABLE_ALL_FEATURES'));
+    expect(classifyOnboardingEvent(event, ctx)).toEqual({ kind: 'ignore', reason: expect.stringContaining('"ENABLE_ALL_FEATURES" handshake') });
+  });
+
+  it('reads a removal and a departure as the account leaving, decided by its row', () => {
+    expect(classifyOnboardingEvent(sample('organizations-remove-account.json'), ctx)).toStrictEqual({ kind: 'leave', accountId: '222222222204', source: 'aws.organizations' });
+    expect(classifyOnboardingEvent(sample('organizations-leave-organization.json'), ctx)).toStrictEqual({ kind: 'leave', accountId: '222222222205', source: 'aws.organizations' });
+  });
+
+  it('removes a closed account: it cannot be a member anywhere', () => {
+    expect(classifyOnboardingEvent(sample('organizations-close-account.json'), ctx)).toStrictEqual({ kind: 'remove', accountId: '222222222206', source: 'aws.organizations' });
+  });
+
+  it('ignores a call that failed, and calls that change no account', () => {
+    const failed = variant('organizations-close-account.json', (e) => (e.detail.errorCode = 'ConstraintViolationException'));
+    expect(classifyOnboardingEvent(failed, ctx)).toEqual({ kind: 'ignore', reason: expect.stringContaining('CloseAccount failed') });
+    const other = variant('organizations-close-account.json', (e) => (e.detail.eventName = 'TagResource'));
+    expect(classifyOnboardingEvent(other, ctx)).toEqual({ kind: 'ignore', reason: expect.stringContaining('"TagResource" does not change') });
+  });
+
+  it('names the field and the rule for a malformed account id, and never treats the administrator as a member', () => {
+    const malformed = variant('organizations-remove-account.json', (e) => (e.detail.requestParameters.accountId = '12345'));
+    expect(classifyOnboardingEvent(malformed, ctx)).toMatchObject({
+      kind: 'invalid',
+      issues: [{ field: 'detail.requestParameters.accountId', rule: 'pattern' }],
+    });
+    const administrator = variant('organizations-leave-organization.json', (e) => (e.detail.userIdentity.accountId = ctx.administratorAccountId));
+    expect(classifyOnboardingEvent(administrator, ctx)).toMatchObject({ kind: 'ignore', reason: expect.stringContaining('Macie administrator') });
+  });
+});

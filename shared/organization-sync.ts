@@ -1,0 +1,76 @@
+/**
+ * The optional table sync: before the scheduled run, the desired table is brought in line with the
+ * organization's active accounts (README, Membership modes). What to change is the domain's
+ * (`planTableSync`); this reads the organization and the table, and records the changes as requests
+ * would be, so a newer request for an account always wins over the sync.
+ */
+import pLimit from 'p-limit';
+import { ORGANIZATION_SYNC_ORIGIN } from '#shared/domain/organization';
+import type { MembershipRequest } from '#shared/domain/requests';
+import { planTableSync, type SyncScope, type TableSyncChange } from '#shared/domain/table-sync';
+import { toAwsCallError } from '#shared/errors';
+import { recordMembershipRequest } from '#shared/intake';
+import type { DesiredMembershipStore, OrganizationDirectory } from '#shared/ports';
+
+export interface OrganizationSyncPorts {
+  store: DesiredMembershipStore;
+  organization: OrganizationDirectory;
+  now: () => Date;
+}
+
+export interface OrganizationSyncSettings {
+  administratorAccountId: string;
+  scope: SyncScope;
+}
+
+export interface OrganizationSyncReport {
+  changes: TableSyncChange[];
+  recorded: number;
+  /** Changes a newer request for the account superseded. */
+  superseded: number;
+  failed: Array<{ accountId: string; code: string; message: string }>;
+}
+
+/** What the sync would change, changing nothing (`plan` shows it). */
+export async function planOrganizationSync(ports: Omit<OrganizationSyncPorts, 'now'>, settings: OrganizationSyncSettings): Promise<TableSyncChange[]> {
+  const [{ rows, corrupt }, accounts, organization] = await Promise.all([
+    ports.store.listAll(),
+    ports.organization.listAccounts(),
+    ports.organization.describeOrganization(),
+  ]);
+  return planTableSync({
+    rows,
+    corruptAccounts: corrupt.map((row) => row.accountId),
+    accounts,
+    scope: settings.scope,
+    administratorAccountId: settings.administratorAccountId,
+    managementAccountId: organization.managementAccountId || undefined,
+  });
+}
+
+// Each change is one conditional single-item write; this bounds a first sync of a large organization.
+const WRITE_CONCURRENCY = 16;
+
+/** Records the sync's changes; one that fails is reported and tried again by the next sync. */
+export async function syncTableWithOrganization(ports: OrganizationSyncPorts, settings: OrganizationSyncSettings): Promise<OrganizationSyncReport> {
+  const changes = await planOrganizationSync(ports, settings);
+  const requestedAt = ports.now().toISOString();
+  const report: OrganizationSyncReport = { changes, recorded: 0, superseded: 0, failed: [] };
+  const limit = pLimit(WRITE_CONCURRENCY);
+  await Promise.all(
+    changes.map((change) =>
+      limit(async () => {
+        const request: MembershipRequest =
+          change.kind === 'enroll' ? { action: 'enroll', accountId: change.accountId, email: change.email } : { action: 'remove', accountId: change.accountId };
+        try {
+          const { result } = await recordMembershipRequest(ports.store, request, { requestedBy: ORGANIZATION_SYNC_ORIGIN, requestedAt });
+          report[result === 'written' ? 'recorded' : 'superseded'] += 1;
+        } catch (error) {
+          const { code, message } = toAwsCallError('UpdateItem', error);
+          report.failed.push({ accountId: change.accountId, code, message });
+        }
+      }),
+    ),
+  );
+  return report;
+}
