@@ -49,14 +49,15 @@ interface Block {
 
 function blocksOf(page: string): Block[] {
   const lines = readFileSync(join(REPOSITORY, page), 'utf8').split('\n');
+  const at = (index: number) => lines[index] ?? '';
   const blocks: Block[] = [];
   for (let index = 0; index < lines.length; index++) {
-    const open = /^(\s*)(`{3,})(\S*)\s*(.*)$/.exec(lines[index]);
+    const open = /^(\s*)(`{3,})(\S*)\s*(.*)$/.exec(at(index));
     if (!open) continue;
-    const [, indent, fence, language, rest] = open;
+    const [, indent = '', fence = '', language = '', rest = ''] = open;
     const body: string[] = [];
     let end = index + 1;
-    while (end < lines.length && !(lines[end].startsWith(indent + fence) && lines[end].trim() === fence)) body.push(lines[end++].slice(indent.length));
+    while (end < lines.length && !(at(end).startsWith(indent + fence) && at(end).trim() === fence)) body.push(at(end++).slice(indent.length));
     if (['bash', 'sh', 'console'].includes(language))
       blocks.push({ page, line: index + 1, language: language as Block['language'], kind: rest.trim(), body: body.join('\n') + '\n' });
     index = end;
@@ -156,8 +157,9 @@ async function runTranscript(block: Block, environment: Record<string, string>):
   const scratch = await mkdtemp(join(tmpdir(), 'docs-transcript-'));
   try {
     // A transcript that opens with `cat FILE` shows the file it works on: write it first.
-    const cat = /^cat ([\w.-]+)$/.exec(steps[0].command);
-    if (cat) await writeFile(join(scratch, cat[1]), steps[0].shown.join('\n') + '\n');
+    const first = steps[0];
+    const cat = first && /^cat ([\w.-]+)$/.exec(first.command)?.[1];
+    if (first && cat) await writeFile(join(scratch, cat), first.shown.join('\n') + '\n');
     const script = [
       'exec 2>&1',
       // In the clone, `npx macie-members` is this clone's bin; nothing else may be fetched.
@@ -186,7 +188,7 @@ async function runTranscript(block: Block, environment: Record<string, string>):
 }
 
 async function runShellBlock(block: Block, environment: Record<string, string> | undefined): Promise<string[]> {
-  const expectations = [...block.body.matchAll(/# -> (.+)$/gm)].map((match) => match[1].trim());
+  const expectations = [...block.body.matchAll(/# -> (.+)$/gm)].map((match) => (match[1] ?? '').trim());
   if (expectations.length === 0) return [`a \`${block.kind}\` block says what its output shows with at least one \`# -> TEXT\` comment`];
   const { code, output } = await runBash(['-e', '-o', 'pipefail', '-c', block.body], { cwd: REPOSITORY, env: cleanEnvironment(environment ?? {}) });
   const problems = expectations.filter((text) => !output.includes(text)).map((text) => `the output does not contain "${text}"`);
@@ -216,7 +218,7 @@ const SERVERLESS_PARAMS = (() => {
 function templateParameters(path: string): Set<string> {
   const template = readFileSync(join(REPOSITORY, path), 'utf8');
   const section = /^Parameters:\n((?:[ #].*\n|\n)*)/m.exec(template)?.[1] ?? '';
-  return new Set([...section.matchAll(/^ {2}(\w+):/gm)].map((match) => match[1]));
+  return new Set([...section.matchAll(/^ {2}(\w+):/gm)].map((match) => match[1] ?? ''));
 }
 const REPOSITORY_PATH = /^(?:file:\/\/)?((?:bench|bin|cli|docs|events|functions|infra|sandbox|scripts|shared|test)\/[\w./-]*\w|serverless\.yml|package\.json)$/;
 
@@ -237,22 +239,22 @@ async function checkStructure(block: Block): Promise<string[]> {
       if (path && !existsSync(join(REPOSITORY, path))) problems.push(`no such file in the repository: ${path}`);
     }
     for (const match of code.matchAll(/\bnpm (?:run(?: -s| --silent)? ([\w:-]+)|(start|test)\b)/g)) {
-      const script = match[1] ?? match[2];
+      const script = match[1] ?? match[2] ?? '';
       if (!(script in PACKAGE.scripts)) problems.push(`package.json has no script "${script}"`);
     }
     for (const match of code.matchAll(/--param="?(\w+)=/g))
       if (!SERVERLESS_PARAMS.has(match[1])) problems.push(`serverless.yml has no parameter "${match[1]}"`);
     const template = /--template-(?:file|body) (?:file:\/\/)?(\S+)/.exec(code)?.[1];
-    const passed = [...code.matchAll(/ParameterKey=(\w+)/g)].map((match) => match[1]);
+    const passed = [...code.matchAll(/ParameterKey=(\w+)/g)].map((match) => match[1] ?? '');
     const overrides = /--parameter-overrides((?:\s+\w+=\S+)+)/.exec(code)?.[1];
-    if (overrides) passed.push(...[...overrides.matchAll(/(\w+)=/g)].map((match) => match[1]));
+    if (overrides) passed.push(...[...overrides.matchAll(/(\w+)=/g)].map((match) => match[1] ?? ''));
     if (passed.length > 0 && template && existsSync(join(REPOSITORY, template))) {
       const declared = templateParameters(template);
       for (const parameter of passed) if (!declared.has(parameter)) problems.push(`${template} declares no parameter "${parameter}"`);
     }
     const cli = /(?:^|\s)(?:npx )?macie-members((?:\s+[^\s|;&#]+)*)/.exec(code);
     if (cli) {
-      const args = cli[1].trim().split(/\s+/).filter(Boolean);
+      const args = (cli[1] ?? '').trim().split(/\s+/).filter(Boolean);
       let subcommand = args[0] && !args[0].startsWith('-') ? args[0] : '';
       if (subcommand && !new RegExp(`^\\s+${subcommand}\\b`, 'm').test(await cliHelp(''))) problems.push(`macie-members has no command "${subcommand}"`);
       // A command with commands of its own (dead-letters list|show): the one named, else the default.
@@ -270,7 +272,7 @@ async function checkStructure(block: Block): Promise<string[]> {
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function anchorsOf(page: string): Set<string> {
   const text = readFileSync(join(REPOSITORY, page), 'utf8').replace(/^\s*```[\s\S]*?^\s*```/gm, '');
-  const headings = [...text.matchAll(/^#{1,6} (.+)$/gm)].map((match) => match[1]);
+  const headings = [...text.matchAll(/^#{1,6} (.+)$/gm)].map((match) => match[1] ?? '');
   return new Set(headings.map((heading) => heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-')));
 }
 
@@ -278,7 +280,7 @@ describe('links between the pages', () => {
   it.each(PAGES)('every relative link of %s names a file that exists, and a heading of it', (page) => {
     const text = readFileSync(join(REPOSITORY, page), 'utf8');
     const problems: string[] = [];
-    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+    for (const [, target = ''] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
       if (/^[a-z]+:/.test(target)) continue;
       const [path, anchor] = target.split('#');
       const file = path ? join(page, '..', path) : page;
