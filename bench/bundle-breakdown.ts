@@ -2,7 +2,7 @@
  * `npx tsx bench/bundle-breakdown.ts`: where each function's bundle bytes come from (the bundles
  * `osls package` ships, built with infra/esbuild.config.cjs), and what each of the project's esbuild
  * plugins (infra/esbuild-plugins.cjs) saves: the bundle built without that one plugin, against the
- * shipped one. Not part of `npm run bench`; it backs the cold-start notes in the README (Benchmarks).
+ * shipped one. Not part of `npm run bench`; it backs the cold-start notes in docs/benchmarks.md.
  */
 import { createRequire } from 'node:module';
 import { readdir } from 'node:fs/promises';

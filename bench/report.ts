@@ -1,4 +1,4 @@
-/** The benchmark's figures as Markdown: what `npm run bench` prints and the README (Benchmarks) quotes. */
+/** The benchmark's figures as Markdown: what `npm run bench` prints and docs/benchmarks.md quotes. */
 import type { BaselineResult } from '#bench/baseline';
 import type { Bound } from '#bench/bound';
 import type { BundleFigures } from '#bench/cold-start';

@@ -3,7 +3,7 @@
 /**
  * esbuild plugins of the Lambda bundles (infra/esbuild.config.cjs uses them). Each one removes SDK
  * code that a Lambda function of this service can never run, and each saving was measured with
- * `npx tsx bench/bundle-breakdown.ts` (figures for onboard, the largest bundle; the README (Benchmarks)).
+ * `npx tsx bench/bundle-breakdown.ts` (figures for onboard, the largest bundle; docs/benchmarks.md).
  * A plugin that stops matching (a new SDK layout) fails nothing: the bundle grows, and
  * test/infra/bundles.test.ts's size limit says so.
  */

@@ -7,8 +7,8 @@
  * `lambdaBuildOptions`, so what they report is what `osls package` ships.
  *
  * The AWS SDK is bundled, not left to the runtime's copy: the runtime's SDK is CommonJS, every
- * client whole, and loading it is most of a cold start (273-335 ms of module initialisation
- * against 74-78 ms for these bundles, the README (Benchmarks)); bundling also pins the SDK version the
+ * client whole, and loading it is most of a cold start (194-213 ms of module initialisation
+ * against 60-63 ms for these bundles, docs/benchmarks.md); bundling also pins the SDK version the
  * tests ran against.
  */
 const plugins = require('./esbuild-plugins.cjs');

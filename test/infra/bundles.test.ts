@@ -13,7 +13,7 @@ import { readZip } from './support/zip';
 /**
  * The Lambda artifacts `osls package` builds: one small minified ES module per function, with
  * its source map, everything bundled (the pinned AWS SDK included: the runtime's own copy makes
- * module initialisation several times longer, the README (Benchmarks)), and each bundle working: imported
+ * module initialisation several times longer, docs/benchmarks.md), and each bundle working: imported
  * from its unzipped artifact and invoked against the sandbox, as Lambda would.
  */
 

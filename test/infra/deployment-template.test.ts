@@ -9,7 +9,7 @@ import { FUNCTION_NAMES, PACKAGE_PARAMS, PACKAGE_STAGE, PROJECT_ROOT, packageSer
 
 /**
  * serverless.yml, as `osls package` compiles it (offline, no credentials): every resource the
- * service needs, with the settings the README (Deployment) promises.
+ * service needs, with the settings docs/deployment.md promises.
  */
 
 let cfn: TemplateReader;

@@ -64,7 +64,7 @@ function planOne(desired: DesiredMember, observed: ObservedMember[], overrides: 
   return plan.items[0]!;
 }
 
-describe('planMemberships: desired member (README, Reconciliation rules: desired member)', () => {
+describe('planMemberships: desired member (docs/architecture.md, Reconciliation rules: desired member)', () => {
   const cells: [string, RelationshipStatus | 'NotListed', Partial<ObservedMember>, PlanVerdict, MembershipActionKind[]][] = [
     ['creates, invites and accepts an account Macie does not list', 'NotListed', {}, 'change', ['createMember', 'invite', 'accept']],
     ['invites and accepts a Created member', 'Created', {}, 'change', ['invite', 'accept']],
@@ -243,7 +243,7 @@ describe('planMemberships: desired member (README, Reconciliation rules: desired
   });
 });
 
-describe('planMemberships: desired absent (README, Reconciliation rules: desired absent)', () => {
+describe('planMemberships: desired absent (docs/architecture.md, Reconciliation rules: desired absent)', () => {
   const cells: [RelationshipStatus | 'NotListed', PlanVerdict, MembershipActionKind[]][] = [
     ['NotListed', 'inSync', []],
     ['Created', 'change', ['deleteMember']],
