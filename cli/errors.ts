@@ -63,7 +63,7 @@ export function describeError(error: unknown): string[] {
     return [
       'macie-members: the configuration is invalid:',
       ...problems.map((problem) => `  - ${problem}`),
-      'Set these environment variables (the same ones the Lambda functions read; see the README, Operations),',
+      'Set these environment variables (the same ones the Lambda functions read; see docs/operations.md),',
       'or add --local to try the CLI on an in-process sandbox.',
     ];
   }

@@ -8,7 +8,7 @@ import { MEMBERSHIP_MODES, type MembershipMode } from '#shared/domain/organizati
  * settings: credentials, `AWS_REGION`, `AWS_ENDPOINT_URL_*`).
  *
  * The schemas use zod's functional `zod/mini` API: it tree-shakes to the few checks used here,
- * where the chained API bundles all of zod (the Lambda cold-start budget, the README (Benchmarks)).
+ * where the chained API bundles all of zod (the Lambda cold-start budget, docs/benchmarks.md).
  * zod/mini loads no message locale, so every rule names its own message.
  */
 

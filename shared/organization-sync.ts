@@ -1,6 +1,6 @@
 /**
  * The optional table sync: before the scheduled run, the desired table is brought in line with the
- * organization's active accounts (README, Membership modes). What to change is the domain's
+ * organization's active accounts (docs/organizations.md). What to change is the domain's
  * (`planTableSync`); this reads the organization and the table, and records the changes as requests
  * would be, so a newer request for an account always wins over the sync.
  */

@@ -30,7 +30,7 @@ import {
 export type OnboardingIntent =
   | { kind: 'enroll'; accountId: string; email?: string; source: string; request?: MembershipRequest }
   | { kind: 'remove'; accountId: string; source: string; request?: MembershipRequest }
-  /** The account left the organization (removed, or on its own): its row decides (README, Membership modes). */
+  /** The account left the organization (removed, or on its own): its row decides (docs/organizations.md). */
   | { kind: 'leave'; accountId: string; source: string }
   | { kind: 'ignore'; reason: string }
   | { kind: 'invalid'; issues: RequestIssue[]; summary: string };

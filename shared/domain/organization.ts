@@ -5,7 +5,7 @@
  * A delegated Macie administrator adds an active account of its organization with `CreateMember`
  * alone: the account is `Enabled` at once, with no invitation and no acceptance. Any other account
  * (outside the organization, or with an administrator that is not the delegated one) is enrolled by
- * invitation. Both kinds can be members of one administrator at once (README, Membership modes).
+ * invitation. Both kinds can be members of one administrator at once (docs/organizations.md).
  */
 import type { AccountId, DesiredMember, MembershipType, MemberStatus, ObservedMember, Region } from '#shared/domain/types';
 import { MEMBERSHIP_TYPES } from '#shared/domain/types';
@@ -35,7 +35,7 @@ export type EnrollmentWay =
   /** The mode forces Organizations membership, but this account cannot have it here. */
   | { way: 'none'; reason: string };
 
-/** The way an account is enrolled in a region (README, Membership modes). */
+/** The way an account is enrolled in a region (docs/organizations.md). */
 export function enrollmentWay(accountId: AccountId, region: Region, mode: MembershipMode, organization: OrganizationView | undefined): EnrollmentWay {
   if (mode === 'invitation') return { way: 'invitation' };
   const administered = organization?.administeredRegions.has(region) ?? false;
@@ -48,9 +48,10 @@ export function enrollmentWay(accountId: AccountId, region: Region, mode: Member
   return { way: 'none', reason: `the membership mode is "organization", but ${why}` };
 }
 
-// Statuses an invitation member has before (or without) any invitation: a null `invitedAt` says
-// nothing about its type there.
-const BEFORE_INVITATION: ReadonlySet<MemberStatus> = new Set(['Created', 'EmailVerificationInProgress', 'EmailVerificationFailed']);
+// Statuses an invitation member reaches only through an invitation: there, and only there, a null
+// `invitedAt` says the member came through Organizations. (Created, email checks, a suspended
+// account or a disabled region say nothing about how the member came.)
+const ONLY_AFTER_INVITATION: ReadonlySet<MemberStatus> = new Set(['Enabled', 'Paused', 'Removed']);
 
 /**
  * The type of a member Macie lists. `ListMembers` has no type field: Organizations members are
@@ -59,7 +60,7 @@ const BEFORE_INVITATION: ReadonlySet<MemberStatus> = new Set(['Created', 'EmailV
  */
 export function membershipTypeOf(member: Pick<ObservedMember, 'email' | 'invitedAt' | 'relationshipStatus'>): MembershipType {
   if (member.email === undefined || member.email === '') return 'organization';
-  return member.invitedAt === undefined && !BEFORE_INVITATION.has(member.relationshipStatus) ? 'organization' : 'invitation';
+  return member.invitedAt === undefined && ONLY_AFTER_INVITATION.has(member.relationshipStatus) ? 'organization' : 'invitation';
 }
 
 /** Organizations' status of an account that can be a member: closed and suspended ones cannot. */
@@ -92,7 +93,7 @@ const ORGANIZATION_ORIGINS: ReadonlySet<string> = new Set(['event:aws.organizati
 /**
  * Whether an account that leaves the organization leaves the table too. A row the organization
  * brought in (its events, the sync) goes with it; a row an operator or a pipeline asked for stays,
- * and the account is invited from then on (README, Membership modes).
+ * and the account is invited from then on (docs/organizations.md).
  */
 export function leavesWithOrganization(row: Pick<DesiredMember, 'desiredState' | 'requestedBy'>): boolean {
   return row.desiredState === 'member' && ORGANIZATION_ORIGINS.has(row.requestedBy);

@@ -1,6 +1,6 @@
 /**
  * The planner: desired table × what Macie lists -> the steps that make Macie match the table.
- * This is the whole decision logic of the service (README, Reconciliation rules), pure and
+ * This is the whole decision logic of the service (docs/architecture.md, Reconciliation rules), pure and
  * synchronous. Its steps are complete (the invitation message on the invite, the status each step
  * leaves), so the executor only schedules them.
  */
@@ -34,7 +34,7 @@ export interface PlanningPolicy {
   invitationMessage?: string;
   /** When set, plan only these accounts (targeted reconcile for onboarding/SQS): no unmanaged report, observed members of other accounts ignored. */
   onlyAccounts?: ReadonlySet<string>;
-  /** Each account's way (`auto`, the default), or one way forced for all (README, Membership modes). */
+  /** Each account's way (`auto`, the default), or one way forced for all (docs/organizations.md). */
   membershipMode?: MembershipMode;
   /** What the run read of the organization; without it every account is enrolled by invitation. */
   organization?: OrganizationView;
@@ -189,7 +189,7 @@ function enrolledSteps(row: DesiredMember, member: ObservedMember): Verdict {
 }
 
 /**
- * An account the delegated administrator enrolls through Organizations (README, Reconciliation
+ * An account the delegated administrator enrolls through Organizations (docs/architecture.md, Reconciliation
  * rules): `CreateMember` alone makes it `Enabled`. What is left of an invitation membership that
  * never completed (created, email checks, resigned, removed) is deleted and the account re-added
  * through Organizations; a pending invitation is still accepted, which enrolls it just as well.
@@ -301,7 +301,7 @@ export interface Unseen {
 }
 
 /**
- * Plans every desired account in every managed region (README, Reconciliation rules), plus members
+ * Plans every desired account in every managed region (docs/architecture.md, Reconciliation rules), plus members
  * Macie lists that the table does not know (unmanaged). What could not be observed is planned for
  * nobody: "not listed" would otherwise read as "create it", and a failed ListMembers would re-create
  * a whole region; `notPlanned` says what was left out and why. Nothing is planned for an account

@@ -1,6 +1,6 @@
 /**
  * The table from the organization: which rows the optional sync adds and removes so that the
- * desired table holds the organization's active accounts (README, Membership modes). Pure.
+ * desired table holds the organization's active accounts (docs/organizations.md). Pure.
  *
  * The sync only ever adds a row where the table has none, and only removes rows the organization
  * brought in: an operator's removal of an account, or an outsider an operator enrolled, is never

@@ -170,7 +170,7 @@ describe('macie-members (command wiring)', () => {
         'macie-members: the configuration is invalid:',
         '  - MACIE_ADMINISTRATOR_ACCOUNT_ID is required',
         '  - MANAGED_REGIONS.0 must be AWS region names such as us-east-1',
-        'Set these environment variables (the same ones the Lambda functions read; see the README, Operations),',
+        'Set these environment variables (the same ones the Lambda functions read; see docs/operations.md),',
         'or add --local to try the CLI on an in-process sandbox.',
         '',
       ].join('\n'),

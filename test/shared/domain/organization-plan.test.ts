@@ -96,6 +96,8 @@ describe('membershipTypeOf', () => {
     expect(membershipTypeOf({ relationshipStatus: 'Enabled', email: 'a@example.com', invitedAt: '2026-01-01T00:00:00Z' })).toBe('invitation');
     expect(membershipTypeOf({ relationshipStatus: 'Created', email: 'a@example.com' })).toBe('invitation');
     expect(membershipTypeOf({ relationshipStatus: 'EmailVerificationFailed', email: 'a@example.com' })).toBe('invitation');
+    // A suspended account whose invitation never went out: nothing says it came through Organizations.
+    expect(membershipTypeOf({ relationshipStatus: 'AccountSuspended', email: 'a@example.com' })).toBe('invitation');
   });
 });
 
