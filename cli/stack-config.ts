@@ -44,6 +44,11 @@ export const STACK_OUTPUTS: ReadonlyArray<{ output: string; variable: string; wh
   { output: 'EventSource', variable: 'EVENT_SOURCE' },
   { output: 'AdminConcurrency', variable: 'ADMIN_CONCURRENCY' },
   { output: 'MemberConcurrency', variable: 'MEMBER_CONCURRENCY' },
+  { output: 'MembershipMode', variable: 'MEMBERSHIP_MODE' },
+  { output: 'OrganizationAutoEnable', variable: 'ORGANIZATION_AUTO_ENABLE', whenAbsent: '' },
+  { output: 'OrganizationSync', variable: 'ORGANIZATION_SYNC' },
+  { output: 'SyncIncludeAccounts', variable: 'SYNC_INCLUDE_ACCOUNTS', whenAbsent: '' },
+  { output: 'SyncExcludeAccounts', variable: 'SYNC_EXCLUDE_ACCOUNTS', whenAbsent: '' },
 ];
 
 /** The first release of this project whose serverless.yml declares every output in STACK_OUTPUTS. */

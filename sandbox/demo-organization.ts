@@ -49,6 +49,26 @@ function member(tags: Record<string, string> = {}): DemoAccount['desired'] {
   return { desiredState: 'member', tags };
 }
 
+/**
+ * `npm start`'s mixed fleet: accounts of the organization, which a delegated administrator adds
+ * through Organizations (Enabled at once, no invitation), beside the accounts above, which are then
+ * outside the organization and invited.
+ */
+export const DEMO_MANAGEMENT_ACCOUNT: SeedAccount = { accountId: '999999999999', email: 'management@example.com', name: 'Management' };
+
+export function demoMixedFleet(): DemoAccount[] {
+  const outsiders = demoAccounts().map((account) => ({ ...account, inOrganization: false }));
+  const insiders = Array.from({ length: 5 }, (_, index) => ({
+    accountId: `4444444444${String(index + 1).padStart(2, '0')}`,
+    email: `aws+org${String(index + 1).padStart(2, '0')}@example.com`,
+    name: `Organization workload ${index + 1}`,
+    macieEnabled: false,
+    desired: member({ CostCenter: `cc-org-${index + 1}` }),
+    story: 'in the organization, never enrolled',
+  }));
+  return [...outsiders, ...insiders];
+}
+
 export const DEMO_KNOBS: Partial<FaultKnobs> = { bouncingEmails: ['bounce@bouncing.example.com'] };
 
 /** Puts the sandbox's Macie into the demo's awkward states and fills the desired-membership table. */
@@ -56,8 +76,9 @@ export async function seedDemoOrganization(
   sandbox: Sandbox,
   recordDesired: (row: DesiredMemberWrite) => Promise<unknown>,
   requestedAt = new Date().toISOString(),
+  options: { accounts?: DemoAccount[] } = {},
 ): Promise<DemoAccount[]> {
-  const accounts = demoAccounts();
+  const accounts = options.accounts ?? demoAccounts();
   const control = sandbox.emulator.control;
   const administratorAccountId = sandbox.administrator.accountId;
   const [home, second = home] = sandbox.regions;

@@ -182,12 +182,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         DeadLetterQueueUrl: deadLetterQueueUrl,
         MemberRoleName: memberRole.name,
         MemberRoleExternalId: memberRole.externalId,
-        // serverless.yml's defaults (no invitation message: no InvitationMessage output).
+        // serverless.yml's defaults (no invitation message, autoEnable left alone, no sync scope: no such outputs).
         PruneUnmanaged: 'false',
         SendInvitationEmail: 'false',
         EventSource: 'macie-membership-reconciler',
         AdminConcurrency: '8',
         MemberConcurrency: '16',
+        MembershipMode: 'auto',
+        OrganizationSync: 'false',
       },
     });
 

@@ -1,17 +1,21 @@
 /**
- * `npm start`: the main job on the local sandbox, with no set-up. Seeds a small organization in
- * awkward states, fills the desired-membership table, invokes the real `reconcile` handler with a
- * scheduled event, and prints what changed per account and region plus the dead-letter messages.
+ * `npm start`: the main job on the local sandbox, with no set-up. Seeds a mixed fleet (accounts of
+ * the organization, added through Organizations by the delegated administrator, and accounts
+ * outside it in awkward states, invited), fills the desired-membership table, invokes the real
+ * `reconcile` handler with a scheduled event, and prints what changed per account and region plus
+ * the dead-letter messages.
  */
 import { readFile } from 'node:fs/promises';
 import type { ScheduledEvent } from 'aws-lambda';
 import { renderTable } from '#shared/text/table';
 import { maskEmailsIn } from '#shared/domain/rules';
-import { DEMO_KNOBS, demoAccounts, seedDemoOrganization } from '#sandbox/demo-organization';
+import { DEMO_KNOBS, DEMO_MANAGEMENT_ACCOUNT, demoMixedFleet, seedDemoOrganization } from '#sandbox/demo-organization';
+import type { MemberView } from '#sandbox/emulator/index';
 import { startSandbox } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
 
-const sandbox = await startSandbox({ accounts: demoAccounts(), knobs: DEMO_KNOBS });
+const fleet = demoMixedFleet();
+const sandbox = await startSandbox({ accounts: fleet, managementAccount: DEMO_MANAGEMENT_ACCOUNT, delegatedAdministrator: true, knobs: DEMO_KNOBS });
 try {
   // Point the service at the sandbox before its modules read the configuration.
   Object.assign(process.env, sandbox.environment(), {
@@ -24,13 +28,13 @@ try {
   const { QueueAdmin } = await import('#shared/deadletter/queue-admin');
   const runtime = getLambdaRuntime();
 
-  const accounts = await seedDemoOrganization(sandbox, (row) => runtime.store.recordDesired(row));
+  const accounts = await seedDemoOrganization(sandbox, (row) => runtime.store.recordDesired(row), undefined, { accounts: fleet });
   const control = sandbox.emulator.control;
   const administrator = sandbox.administrator.accountId;
   const snapshot = () =>
-    new Map<string, string>(
+    new Map<string, MemberView>(
       sandbox.regions.flatMap((region) =>
-        control.members(administrator, region).map((member) => [`${member.accountId}/${region}`, member.relationshipStatus] as const),
+        control.members(administrator, region).map((member) => [`${member.accountId}/${region}`, member] as const),
       ),
     );
 
@@ -39,19 +43,20 @@ try {
   const summary = await handler(event, lambdaContext('reconcile'));
   const after = snapshot();
 
-  const rows = [['account', 'region', 'desired', 'before', 'after', 'story']];
+  const rows = [['account', 'region', 'desired', 'before', 'after', 'type', 'story']];
   for (const account of accounts) {
     if (account.accountId === '333333333333') continue;
     for (const region of sandbox.regions) {
       const key = `${account.accountId}/${region}`;
-      const was = before.get(key) ?? '-';
-      const now = after.get(key) ?? '-';
+      const was = before.get(key)?.relationshipStatus ?? '-';
+      const now = after.get(key)?.relationshipStatus ?? '-';
       rows.push([
         account.accountId,
         region,
         account.desired?.desiredState ?? 'unmanaged',
         was,
         now === was ? now : `${now} *`,
+        after.get(key)?.via ?? '-',
         account.story,
       ]);
     }

@@ -22,6 +22,10 @@ const OUTPUTS: Record<string, string> = {
   EventSource: 'acme.macie',
   AdminConcurrency: '4',
   MemberConcurrency: '12',
+  MembershipMode: 'auto',
+  OrganizationAutoEnable: 'true',
+  OrganizationSync: 'true',
+  SyncExcludeAccounts: '222222222201,222222222202',
 };
 
 const stack = (changes: Partial<DeployedStack> = {}): DeployedStack => ({
@@ -60,6 +64,12 @@ describe('settingsFromStack', () => {
       EVENT_SOURCE: 'acme.macie',
       ADMIN_CONCURRENCY: '4',
       MEMBER_CONCURRENCY: '12',
+      MEMBERSHIP_MODE: 'auto',
+      ORGANIZATION_AUTO_ENABLE: 'true',
+      ORGANIZATION_SYNC: 'true',
+      // No SyncIncludeAccounts output: the sync adds any account.
+      SYNC_INCLUDE_ACCOUNTS: '',
+      SYNC_EXCLUDE_ACCOUNTS: '222222222201,222222222202',
     });
   });
 
@@ -72,6 +82,9 @@ describe('settingsFromStack', () => {
       pruneUnmanaged: true,
       invitation: { message: 'Welcome to Macie', sendEmail: true },
       concurrency: { administratorCallsPerRegion: 4, memberAccounts: 12 },
+      membershipMode: 'auto',
+      organizationAutoEnable: true,
+      organizationSync: { enabled: true, includeAccounts: [], excludeAccounts: ['222222222201', '222222222202'] },
     });
   });
 

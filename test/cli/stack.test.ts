@@ -86,6 +86,8 @@ function sandboxOutputs(changes: Record<string, string | undefined> = {}): Recor
     EventSource: 'macie-membership-reconciler',
     AdminConcurrency: '8',
     MemberConcurrency: '16',
+    MembershipMode: 'auto',
+    OrganizationSync: 'false',
     ...changes,
   };
   return Object.fromEntries(Object.entries(outputs).filter((entry): entry is [string, string] => entry[1] !== undefined));

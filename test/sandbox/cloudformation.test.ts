@@ -56,6 +56,8 @@ describe('the sandbox CloudFormation', () => {
       EventSource: 'macie-membership-reconciler',
       AdminConcurrency: '8',
       MemberConcurrency: '16',
+      MembershipMode: 'auto',
+      OrganizationSync: 'false',
     });
     // By its stack ID too, as AWS allows.
     const byId = await cloudFormation().send(new DescribeStacksCommand({ StackName: stacks![0]!.StackId }));
