@@ -5,7 +5,9 @@ import {
   OPERATION_OF,
   afterAcceptance,
   afterInvitation,
+  afterCreateConflict,
   afterStepError,
+  createConflictNeedsSecondLook,
   invitationNeedsSecondLook,
   invitationWorthRetrying,
   type StepEnd,
@@ -118,7 +120,13 @@ export async function executePlan(
       } catch (error) {
         if (error instanceof BudgetExhausted) return finish(DEFERRED);
         const { operation, code, message, attempts } = toAwsCallError(OPERATION_OF[action.kind], error);
-        end = afterStepError(action.kind, { operation, code, message, attempts });
+        const failure = { operation, code, message, attempts };
+        if (createConflictNeedsSecondLook(action.kind, failure)) {
+          const secondLook = await adminLimits.get(item.region)!(() => ports.macie.getMember(item.region, item.accountId)).catch(() => undefined);
+          end = afterCreateConflict(failure, secondLook?.relationshipStatus);
+        } else {
+          end = afterStepError(action.kind, failure);
+        }
       }
       if (end.next === 'continue') {
         completed.push(action.kind);

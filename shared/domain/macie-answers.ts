@@ -49,18 +49,44 @@ export interface CallFailure {
  * A step whose call failed:
  * - another run (a schedule overlapping an SQS batch, a redelivered request) did it first: Macie
  *   says so with a conflict, or with not-found for something already removed; go on;
- * - a conflict on `CreateMember`: another run created the member since this one looked, and
- *   inviting too would re-invite while that run's invitation is pending, so the member is left to
- *   that run and the next run continues from its state;
+ * - a conflict on `CreateMember` is settled by a second look (`createConflictNeedsSecondLook`,
+ *   `afterCreateConflict`);
  * - anything else is a failure to report and dead-letter. Invitations and acceptance settle their
  *   races where they happen (below), so what reaches here from them is a failure too.
  */
 export function afterStepError(kind: MembershipActionKind, failure: CallFailure): StepEnd {
   if (alreadyDone(kind, failure.code)) return CONTINUE;
-  if (kind === 'createMember' && failure.code === 'ConflictException') {
+  return failed(kind, failure);
+}
+
+function failed(kind: MembershipActionKind, failure: CallFailure): StepEnd {
+  return { next: 'finish', status: 'failed', stepCompleted: false, failure: { action: kind, ...failure } };
+}
+
+/**
+ * `CreateMember` answers a conflict both when another run created the member since this one looked
+ * and when the account cannot be ours (it has another administrator, or members of its own): only
+ * the administrator's own view (`GetMember`) tells them apart.
+ */
+export function createConflictNeedsSecondLook(kind: MembershipActionKind, failure: Pick<CallFailure, 'code'>): boolean {
+  return kind === 'createMember' && failure.code === 'ConflictException';
+}
+
+/**
+ * What a second look after a `CreateMember` conflict found (`undefined`: not listed, or unreadable):
+ * - enrolled already (an Organizations member another run added): done;
+ * - listed otherwise: another run created it, and inviting too would re-invite while that run's
+ *   invitation is pending, so it is left to that run and the next run continues from its state;
+ * - not ours: the conflict stands, a failure to dead-letter (silence would leave it pending for ever).
+ */
+export function afterCreateConflict(failure: CallFailure, secondLook: ObservedStatus | undefined): StepEnd {
+  if (secondLook === 'Enabled' || secondLook === 'Paused') {
+    return { next: 'finish', status: 'done', stepCompleted: true, observedAfter: secondLook, note: 'another run enrolled this account meanwhile' };
+  }
+  if (secondLook !== undefined && secondLook !== 'NotListed') {
     return { next: 'finish', status: 'pending', stepCompleted: true, note: 'another run created this member; the next run continues from its state' };
   }
-  return { next: 'finish', status: 'failed', stepCompleted: false, failure: { action: kind, ...failure } };
+  return failed('createMember', failure);
 }
 
 function alreadyDone(kind: MembershipActionKind, code: string): boolean {

@@ -214,11 +214,22 @@ describe('executePlan', () => {
   it('leaves a member another run just created to that run, without inviting it again', async () => {
     const macie = new RecordingMacie();
     macie.failures.set('createMember 222222222201 us-east-1', new AwsCallError('CreateMember', 'ConflictException', 'already a member', 1));
+    // The second look finds it created, by the other run.
+    macie.current.set('222222222201', { accountId: '222222222201', region: 'us-east-1', relationshipStatus: 'Created', tags: {} });
     const acceptor = new RecordingAcceptor();
     const outcomes = await executePlan(plan(item('222222222201')), { macie, acceptor }, settings);
     expect(outcomes[0]).toMatchObject({ status: 'pending', completed: ['createMember'] });
+    expect(macie.calls).toContain('getMember 222222222201 us-east-1');
     expect(macie.invitationBatches).toEqual([]);
     expect(acceptor.accepted).toEqual([]);
+  });
+
+  it('fails (and so dead-letters) a CreateMember conflict for an account the administrator does not list: it is not ours', async () => {
+    const macie = new RecordingMacie();
+    macie.failures.set('createMember 222222222201 us-east-1', new AwsCallError('CreateMember', 'ConflictException', 'another administrator', 1));
+    const outcomes = await executePlan(plan(item('222222222201')), { macie, acceptor: new RecordingAcceptor() }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'failed', completed: [], failure: { action: 'createMember', code: 'ConflictException' } });
+    expect(macie.invitationBatches).toEqual([]);
   });
 
   it('counts deleting a member that is already gone as done', async () => {

@@ -9,22 +9,45 @@ import {
   afterStepError,
   invitationNeedsSecondLook,
   isUnprocessedAccountFailure,
-  settleAcceptanceRace,
-} from '#shared/domain/macie-answers';
+  settleAcceptanceRace, afterCreateConflict, createConflictNeedsSecondLook } from '#shared/domain/macie-answers';
 
 const ADMIN = '111111111111';
 
 const failure = (code: string, operation = 'CreateMember') => ({ operation, code, message: `${code} said so`, attempts: 3 });
 
-describe('afterStepError', () => {
+describe('a CreateMember conflict', () => {
+  it('asks for a second look, and only for CreateMember', () => {
+    expect(createConflictNeedsSecondLook('createMember', failure('ConflictException'))).toBe(true);
+    expect(createConflictNeedsSecondLook('createMember', failure('ValidationException'))).toBe(false);
+    expect(createConflictNeedsSecondLook('deleteMember', failure('ConflictException'))).toBe(false);
+  });
+
   it('leaves a member another run just created to that run: pending, the step counted as done', () => {
-    expect(afterStepError('createMember', failure('ConflictException'))).toEqual({
+    expect(afterCreateConflict(failure('ConflictException'), 'Created')).toEqual({
       next: 'finish',
       status: 'pending',
       stepCompleted: true,
       note: 'another run created this member; the next run continues from its state',
     });
   });
+
+  it('is done when another run already enrolled the account (an Organizations member is Enabled at once)', () => {
+    expect(afterCreateConflict(failure('ConflictException'), 'Enabled')).toMatchObject({ status: 'done', observedAfter: 'Enabled' });
+  });
+
+  it("is a failure when the account is not ours (another administrator's): silence would leave it pending for ever", () => {
+    for (const look of [undefined, 'NotListed'] as const) {
+      expect(afterCreateConflict(failure('ConflictException'), look)).toEqual({
+        next: 'finish',
+        status: 'failed',
+        stepCompleted: false,
+        failure: { action: 'createMember', operation: 'CreateMember', code: 'ConflictException', message: 'ConflictException said so', attempts: 3 },
+      });
+    }
+  });
+});
+
+describe('afterStepError', () => {
 
   it('goes on past a removal another run already made (conflict or not-found)', () => {
     for (const kind of ['deleteMember', 'disassociateMember'] as const) {
