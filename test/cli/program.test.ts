@@ -6,6 +6,7 @@ import { runCli } from '#cli/program';
 import { openSession, type SessionOptions } from '#cli/session';
 import type { Terminal } from '#cli/format';
 import { captureTerminal, startCliSandbox, type CliSandbox } from './support/cli-sandbox';
+import { withEnvironment } from '../support/environment';
 
 /**
  * The commander wiring, in process: arguments reach the command functions as intended, and usage,
@@ -36,22 +37,6 @@ async function run(...argv: string[]) {
     },
   });
   return { exitCode, stdout: captured.stdout(), stderr: captured.stderr() };
-}
-
-async function withEnvironment<T>(changes: Record<string, string | undefined>, body: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(changes).map((name) => [name, process.env[name]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  apply(changes);
-  try {
-    return await body();
-  } finally {
-    apply(saved);
-  }
 }
 
 describe('macie-members (command wiring)', () => {

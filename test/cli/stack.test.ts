@@ -12,6 +12,7 @@ import type { ServiceConfig } from '#shared/config';
 import type { Sandbox } from '#sandbox/index';
 import { startServiceSandbox } from '../support/service-sandbox';
 import { captureTerminal, writeCalls } from './support/cli-sandbox';
+import { withEnvironment } from '../support/environment';
 
 /**
  * `--stack NAME` against the sandbox, whose CloudFormation describes it as a deployed stack: the
@@ -52,22 +53,6 @@ async function run(...argv: string[]) {
     },
   });
   return { exitCode, stdout: captured.stdout(), stderr: captured.stderr() };
-}
-
-async function withEnvironment<T>(changes: Record<string, string | undefined>, body: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(changes).map((name) => [name, process.env[name]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  apply(changes);
-  try {
-    return await body();
-  } finally {
-    apply(saved);
-  }
 }
 
 /** The sandbox stack's outputs, changed: a stack of another version or state. */
