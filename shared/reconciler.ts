@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { DeadLetter } from '#shared/domain/dead-letters';
-import type { ExecutionOutcome, RunSummary } from '#shared/domain/outcomes';
-import type { OrganizationSettingOutcome } from '#shared/domain/outcomes';
+import type { ExecutionOutcome, OrganizationSettingOutcome, RunSummary } from '#shared/domain/outcomes';
 import { deadLettersFor, heldByAnotherRun, isKnownFailure, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
 import { hasWork, planMemberships } from '#shared/domain/plan';
 import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, PlannedOrganizationSetting, Unobserved } from '#shared/domain/types';
 import type { CorruptRow } from '#shared/domain/desired-row';
-import type { MembershipMode, OrganizationConfiguration, OrganizationView } from '#shared/domain/organization';
-import { isActiveAccount, isNotOrganizationAdministrator, isOrganizationUnavailable, isOutsideOrganization } from '#shared/domain/organization';
+import type { MembershipMode, OrganizationView } from '#shared/domain/organization';
+import { observeOrganization } from '#shared/organization-view';
 import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows, OrganizationDirectory, UnsentLetter } from '#shared/ports';
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
 import { executePlan } from '#shared/executor';
@@ -94,7 +93,9 @@ export class Reconciler {
     const [{ rows, corrupt }, members, organization] = await Promise.all([
       this.loadRows(accountIds, knownRows),
       targeted ? this.observeAccounts(accountIds) : this.observeAll(),
-      this.observeOrganization(accountIds),
+      this.settings.membershipMode === 'invitation' || !this.ports.organization
+        ? { view: undefined, unobserved: [] }
+        : observeOrganization({ macie: this.ports.macie, organization: this.ports.organization }, this.settings, accountIds),
     ]);
     const observation = { members: members.members, unobserved: [...members.unobserved, ...organization.unobserved] };
     const plan = planMemberships(
@@ -113,68 +114,6 @@ export class Reconciler {
       { unobserved: observation.unobserved, corruptAccounts: corrupt.map((row) => row.accountId) },
     );
     return { rows, corruptRows: corrupt, observed: observation.members, unobserved: observation.unobserved, organization: organization.view, plan };
-  }
-
-  /**
-   * Where the administrator is the organization's delegated Macie administrator (asked per region:
-   * Macie answers access-denied elsewhere), and which accounts are active in the organization: the
-   * whole list for a full run, the named accounts for a targeted one. An answer that is not a plain
-   * "no" leaves what it covers unobserved: planning an account of the organization as an outsider
-   * would invite it.
-   */
-  private async observeOrganization(accountIds: readonly string[] | undefined): Promise<{ view?: OrganizationView; unobserved: Unobserved[] }> {
-    const directory = this.ports.organization;
-    if (this.settings.membershipMode === 'invitation' || !directory) return { unobserved: [] };
-    const unobserved: Unobserved[] = [];
-    const administeredRegions = new Map<string, OrganizationConfiguration>();
-    await Promise.all(
-      this.settings.managedRegions.map(async (region) => {
-        try {
-          administeredRegions.set(region, await this.ports.macie.describeOrganizationConfiguration(region));
-        } catch (error) {
-          const failure = toAwsCallError('DescribeOrganizationConfiguration', error);
-          if (!isNotOrganizationAdministrator(failure.code)) unobserved.push(unobservedFrom(region, undefined, failure));
-        }
-      }),
-    );
-    const activeAccounts = new Map<string, string>();
-    if (administeredRegions.size > 0) {
-      const unread = accountIds === undefined ? await this.readOrganization(directory, activeAccounts) : await this.readAccounts(directory, accountIds, activeAccounts);
-      for (const { accountId, error } of unread) {
-        for (const region of administeredRegions.keys()) unobserved.push(unobservedFrom(region, accountId, error));
-      }
-    }
-    return { view: { administeredRegions, activeAccounts }, unobserved };
-  }
-
-  /** Every active account; a failure that is not "no organization here" leaves every administered region unread. */
-  private async readOrganization(directory: OrganizationDirectory, active: Map<string, string>): Promise<Array<{ accountId?: string; error: unknown }>> {
-    try {
-      for (const account of await directory.listAccounts()) if (isActiveAccount(account.status)) active.set(account.accountId, account.email);
-      return [];
-    } catch (error) {
-      const failure = toAwsCallError('ListAccounts', error);
-      return isOrganizationUnavailable(failure.code) ? [] : [{ error: failure }];
-    }
-  }
-
-  private async readAccounts(directory: OrganizationDirectory, accountIds: readonly string[], active: Map<string, string>): Promise<Array<{ accountId?: string; error: unknown }>> {
-    const limit = pLimit(this.settings.concurrency.administratorCallsPerRegion);
-    const unread: Array<{ accountId?: string; error: unknown }> = [];
-    await Promise.all(
-      [...new Set(accountIds)].map((accountId) =>
-        limit(async () => {
-          try {
-            const account = await directory.describeAccount(accountId);
-            if (isActiveAccount(account.status)) active.set(accountId, account.email);
-          } catch (error) {
-            const failure = toAwsCallError('DescribeAccount', error);
-            if (!isOutsideOrganization(failure.code) && !isOrganizationUnavailable(failure.code)) unread.push({ accountId, error: failure });
-          }
-        }),
-      ),
-    );
-    return unread;
   }
 
   private async loadRows(accountIds: readonly string[] | undefined, knownRows: readonly DesiredMember[] | undefined): Promise<DesiredRows> {
@@ -341,7 +280,6 @@ interface Observation {
 }
 
 function unobservedFrom(region: string, accountId: string | undefined, error: unknown): Unobserved {
-  // An error already described keeps its operation (an organization read); others are the membership read's.
   const failure = toAwsCallError(accountId ? 'GetMember' : 'ListMembers', error);
   return { region, accountId, operation: failure.operation, code: failure.code, message: failure.message };
 }
