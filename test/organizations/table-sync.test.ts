@@ -158,6 +158,20 @@ describe('the table sync through the reconcile handler (ORGANIZATION_SYNC=true)'
     for (const region of REGIONS) expect(members(region).get(A3.accountId), region).toMatchObject({ relationshipStatus: 'Enabled', via: 'organization' });
   });
 
+  it('adds back, and enrolls again, an account that rejoins the organization after the sync removed its row', async () => {
+    const rejoiner = A1.accountId;
+    expect(await rowOf(rejoiner)).toMatchObject({ desiredState: 'absent', requestedBy: 'organization-sync' });
+    sandbox.emulator.control.joinOrganization(rejoiner);
+    expect((await planJson()).document.tableSync?.changes).toEqual([{ kind: 'enroll', accountId: rejoiner, email: A1.email, reason: expect.any(String) }]);
+
+    const summary = await run();
+    expect(summary.failuresNew).toBe(0);
+    expect(await rowOf(rejoiner)).toMatchObject({ desiredState: 'member', email: A1.email, requestedBy: 'organization-sync' });
+    for (const region of REGIONS) expect(members(region).get(rejoiner), region).toMatchObject({ relationshipStatus: 'Enabled', via: 'organization' });
+    // The closed account stays out: it is not active.
+    expect(await rowOf(A2.accountId)).toMatchObject({ desiredState: 'absent' });
+  });
+
   it("never undoes an operator's removal of an organization account", async () => {
     await operator({ action: 'remove', accountId: A3.accountId });
     expect((await planJson()).document.tableSync?.changes).toEqual([]);
