@@ -32,6 +32,7 @@ const LEFT_OPERATOR_ROW = account('222222222215');
 const CLOSED = account('222222222206');
 const FAILED_CALL = account('222222222207');
 const NOT_IN_TABLE = account('222222222208');
+const OPERATOR_REMOVED = account('222222222209');
 
 let sandbox: Sandbox;
 let handler: typeof import('#functions/onboard/handler').handler;
@@ -70,7 +71,7 @@ beforeAll(async () => {
     regions: REGIONS,
     administratorAccountId: ADMIN,
     managementAccount: MANAGEMENT,
-    accounts: [JOINER, REMOVED_ORG_ROW, REMOVED_OPERATOR_ROW, LEFT_ORG_ROW, LEFT_OPERATOR_ROW, CLOSED, FAILED_CALL, NOT_IN_TABLE],
+    accounts: [JOINER, REMOVED_ORG_ROW, REMOVED_OPERATOR_ROW, LEFT_ORG_ROW, LEFT_OPERATOR_ROW, CLOSED, FAILED_CALL, NOT_IN_TABLE, OPERATOR_REMOVED],
     delegatedAdministrator: true,
   });
   ({ handler } = await import('#functions/onboard/handler'));
@@ -155,6 +156,21 @@ describe('departures the table does not act on', () => {
       // Only reads of the table: nothing written, nothing asked of Macie.
       expect(sandbox.calls().filter((call) => call.service !== 'dynamodb' || (call.operation !== 'BatchGetItem' && call.operation !== 'GetItem'))).toEqual([]);
     }
+  });
+
+  it("keeps an operator's removal: the account that leaves is not enrolled again", async () => {
+    await enrolled(OPERATOR_REMOVED, 'organization-sync');
+    await recordMembershipRequest(runtime.store, { action: 'remove', accountId: OPERATOR_REMOVED.accountId }, { requestedBy: 'cli:alice', requestedAt: new Date(Date.now() - 30_000).toISOString() });
+    await runtime.reconciler.reconcile({ trigger: 'test', accountIds: [OPERATOR_REMOVED.accountId] });
+    for (const region of REGIONS) expect(members(region).has(OPERATOR_REMOVED.accountId), region).toBe(false);
+    const before = await rowOf(OPERATOR_REMOVED.accountId);
+    sandbox.emulator.control.leaveOrganization(OPERATOR_REMOVED.accountId);
+
+    sandbox.clearCalls();
+    expect(await onboard(await leaveOrganization(OPERATOR_REMOVED.accountId))).toMatchObject({ outcome: 'kept', accountId: OPERATOR_REMOVED.accountId });
+    expect(await rowOf(OPERATOR_REMOVED.accountId)).toEqual(before);
+    for (const region of REGIONS) expect(members(region).has(OPERATOR_REMOVED.accountId), region).toBe(false);
+    expect(sandbox.emulator.control.calls().filter((call) => ['CreateMember', 'CreateInvitations', 'AssumeRole'].includes(call.operation))).toEqual([]);
   });
 
   it('ignores a failed call (errorCode set): the row and the membership stay', async () => {
