@@ -99,6 +99,14 @@ export function leavesWithOrganization(row: Pick<DesiredMember, 'desiredState' |
   return row.desiredState === 'member' && ORGANIZATION_ORIGINS.has(row.requestedBy);
 }
 
+/**
+ * Whether a row says "absent" only because the organization took the account out (its events, the
+ * sync): no operator decided it, so an account active in the organization again is added back.
+ */
+export function removedWithOrganization(row: Pick<DesiredMember, 'desiredState' | 'requestedBy'>): boolean {
+  return row.desiredState === 'absent' && ORGANIZATION_ORIGINS.has(row.requestedBy);
+}
+
 /** `DescribeAccount` of an account that is not in the organization. */
 export function isOutsideOrganization(code: string): boolean {
   return code === 'AccountNotFoundException';

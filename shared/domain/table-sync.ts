@@ -2,11 +2,11 @@
  * The table from the organization: which rows the optional sync adds and removes so that the
  * desired table holds the organization's active accounts (docs/organizations.md). Pure.
  *
- * The sync only ever adds a row where the table has none, and only removes rows the organization
- * brought in: an operator's removal of an account, or an outsider an operator enrolled, is never
- * undone by it.
+ * The sync only ever adds a row where the table has none (or one the organization itself took out),
+ * and only removes rows the organization brought in: an operator's removal of an account, or an
+ * outsider an operator enrolled, is never undone by it.
  */
-import { isActiveAccount, leavesWithOrganization } from '#shared/domain/organization';
+import { isActiveAccount, leavesWithOrganization, removedWithOrganization } from '#shared/domain/organization';
 import type { DesiredMember } from '#shared/domain/types';
 
 export interface SyncScope {
@@ -51,8 +51,11 @@ export function planTableSync(input: TableSyncInput): TableSyncChange[] {
 
   const changes: TableSyncChange[] = [];
   for (const account of active) {
-    if (!inScope(account.accountId) || rows.has(account.accountId) || corrupt.has(account.accountId)) continue;
-    changes.push({ kind: 'enroll', accountId: account.accountId, email: account.email, reason: 'an active account of the organization that the table does not hold' });
+    const row = rows.get(account.accountId);
+    // A row the organization itself took out (the account left, or was out of scope) is added back.
+    if (!inScope(account.accountId) || (row && !removedWithOrganization(row)) || corrupt.has(account.accountId)) continue;
+    const reason = row ? 'an active account of the organization again, after the organization took its row out' : 'an active account of the organization that the table does not hold';
+    changes.push({ kind: 'enroll', accountId: account.accountId, email: account.email, reason });
   }
   // An organization that lists no active account at all is a failed read, not an empty organization
   // (the caller itself is in it): removing every row on it would take the whole fleet out of Macie.
