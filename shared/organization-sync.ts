@@ -25,6 +25,8 @@ export interface OrganizationSyncSettings {
 
 export interface OrganizationSyncReport {
   changes: TableSyncChange[];
+  /** Why nothing was synced, when the organization or the table could not be read: the run goes on without the sync. */
+  unread?: { operation: string; code: string; message: string };
   recorded: number;
   /** Changes a newer request for the account superseded. */
   superseded: number;
@@ -51,9 +53,19 @@ export async function planOrganizationSync(ports: Omit<OrganizationSyncPorts, 'n
 // Each change is one conditional single-item write; this bounds a first sync of a large organization.
 const WRITE_CONCURRENCY = 16;
 
-/** Records the sync's changes; one that fails is reported and tried again by the next sync. */
+/**
+ * Records the sync's changes; one that fails is reported and tried again by the next sync. Never
+ * throws: a sync that cannot read the organization says so, and the scheduled run reconciles the
+ * table as it stands.
+ */
 export async function syncTableWithOrganization(ports: OrganizationSyncPorts, settings: OrganizationSyncSettings): Promise<OrganizationSyncReport> {
-  const changes = await planOrganizationSync(ports, settings);
+  let changes: TableSyncChange[];
+  try {
+    changes = await planOrganizationSync(ports, settings);
+  } catch (error) {
+    const { operation, code, message } = toAwsCallError('ListAccounts', error);
+    return { changes: [], unread: { operation, code, message }, recorded: 0, superseded: 0, failed: [] };
+  }
   const requestedAt = ports.now().toISOString();
   const report: OrganizationSyncReport = { changes, recorded: 0, superseded: 0, failed: [] };
   const limit = pLimit(WRITE_CONCURRENCY);

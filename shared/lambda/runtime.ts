@@ -83,6 +83,11 @@ export function reportRunWithPowertools(summary: RunSummary, unsent: readonly Un
 
 /** Logs what the table sync changed, and counts it. */
 export function reportSyncWithPowertools(report: OrganizationSyncReport): void {
+  if (report.unread) {
+    metrics.addMetric('SyncFailures', MetricUnit.Count, 1);
+    logger.error('The table sync could not read the organization; the run goes on with the table as it stands', { unread: report.unread });
+    return;
+  }
   const added = report.changes.filter((change) => change.kind === 'enroll').length;
   logger.info('Desired table synced from the organization', {
     added,
