@@ -348,10 +348,27 @@ describe('alarms', () => {
     }
   });
 
+  it("alarms on the scheduled run's organization work failing: the table sync and autoEnable updates, from reconcile", () => {
+    const [alarm, ...others] = alarms()
+      .map(([, candidate]) => cfn.resolve(candidate.Properties) as { AlarmName: string; Metrics?: Array<Record<string, unknown>> })
+      .filter((candidate) => candidate.Metrics?.some((query) => (query.MetricStat as { Metric: { MetricName: string } } | undefined)?.Metric.MetricName === 'SyncFailures'));
+    expect(others).toEqual([]);
+    expect(alarm).toMatchObject({ AlarmName: `${SERVICE}-${PACKAGE_STAGE}-organization-work-failing`, ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    const queries = alarm!.Metrics!;
+    expect(queries.filter((query) => query.ReturnData)).toEqual([expect.objectContaining({ Expression: 'SUM([sync, settings])' })]);
+    for (const [id, metricName] of [['sync', 'SyncFailures'], ['settings', 'OrganizationSettingsFailed']] as const) {
+      expect(queries).toContainEqual({
+        Id: id,
+        ReturnData: false,
+        MetricStat: { Stat: 'Sum', Period: 300, Metric: { Namespace: NAMESPACE, MetricName: metricName, Dimensions: emittedDimensions('reconcile') } },
+      });
+    }
+  });
+
   it('alarms on metrics the functions emit', async () => {
     const runtime = await readFile(`${PROJECT_ROOT}shared/lambda/runtime.ts`, 'utf8');
     const emitted = new Set([...runtime.matchAll(/addMetric\('(\w+)'/g)].map((match) => match[1]));
-    for (const metricName of ['FailuresNew', 'Unobserved', 'DeadLettersUnsent']) expect(emitted).toContain(metricName);
+    for (const metricName of ['FailuresNew', 'Unobserved', 'DeadLettersUnsent', 'SyncFailures', 'OrganizationSettingsFailed']) expect(emitted).toContain(metricName);
   });
 });
 
