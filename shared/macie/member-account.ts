@@ -2,14 +2,13 @@ import {
   AcceptInvitationCommand,
   EnableMacieCommand,
   GetAdministratorAccountCommand,
-  GetMacieSessionCommand,
   Macie2Client,
   paginateListInvitations,
 } from '@aws-sdk/client-macie2';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
-import { acceptanceMayHaveRaced, isMacieAlreadyEnabled, isMacieNotEnabled, settleAcceptanceRace } from '#shared/domain/macie-answers';
+import { acceptanceMayHaveRaced, isMacieAlreadyEnabled, settleAcceptanceRace } from '#shared/domain/macie-answers';
 import type { AcceptanceOptions, AcceptanceResult, CallScheduler, MemberAccountAcceptor } from '#shared/ports';
 
 interface AwsCredentialIdentity {
@@ -110,13 +109,18 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     }
   }
 
+  /**
+   * One call, not a look first: `EnableMacie` answers a conflict whenever the account already has a
+   * Macie session in the region, so a `GetMacieSession` before it told us nothing we acted on and
+   * cost an extra call (and a Macie token) in every account-region where Macie was off: one call
+   * here whatever the state, where the look-first code made one or two. A suspended (`PAUSED`) account has a
+   * session too (AWS keeps it; resuming is `UpdateMacieSession`), so it conflicts and stays as it
+   * is, exactly as the look-first code left it: nothing here ever read the session's status.
+   * Resuming a suspended member is the administrator's `UpdateMemberSession`, which the planner
+   * sends when the member shows as `Paused`. A role without Macie permission now fails on this
+   * call, with the same `AccessDeniedException`.
+   */
   private async ensureMacieEnabled(macie: Macie2Client): Promise<void> {
-    try {
-      await callAws('GetMacieSession', () => macie.send(new GetMacieSessionCommand({})));
-      return;
-    } catch (error) {
-      if (!(error instanceof AwsCallError && isMacieNotEnabled(error))) throw error;
-    }
     try {
       await callAws('EnableMacie', () => macie.send(new EnableMacieCommand({ status: 'ENABLED' })));
     } catch (error) {
