@@ -160,9 +160,8 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
    * The regional STS endpoint for the next AssumeRole: the least used so far among the regions this
    * process works in (the work's own region on a tie). STS throttles per account and region, so a
    * fleet's thousand AssumeRole calls spread over the managed regions' endpoints instead of all
-   * queueing behind one; where a caller's per-region rate limit is shared with Macie (as in the
-   * local sandbox), this also keeps them from eating one region's administrator budget. Regional
-   * STS session tokens are valid in every region.
+   * queueing behind one (STS's budget is its own: they never spend the administrator's Macie
+   * tokens, in AWS or in the sandbox). Regional STS session tokens are valid in every region.
    */
   private stsRegionFor(workRegion: string): string {
     if (!this.assumedPerRegion.has(workRegion)) this.assumedPerRegion.set(workRegion, 0);
