@@ -5,18 +5,19 @@
  *
  * The administrator must make, in each of the R regions, at least N CreateMember, ceil(N/B)
  * CreateInvitations and 1 ListMembers call; and N AssumeRole calls (one session per member
- * account), each through some region's STS endpoint. All of them are the administrator's calls, and
- * the sandbox (like AWS) throttles per (caller account, region): R token buckets of rate r and
- * burst b. By time t, R buckets have handed out at most R*(b + r*t) tokens, so the last
- * administrator call comes no earlier than
+ * account), each through some region's STS endpoint. The sandbox, like AWS, throttles each service
+ * apart, per (service, caller account, region): a token bucket of rate r and burst b for Macie in
+ * each region, and another for STS in each region. The AssumeRole calls therefore never slow the
+ * Macie calls, and the bound is the later of the two services' last calls:
  *
- *     t_admin = (A - R*b) / (R*r),   A = R*(N + ceil(N/B) + 1) + N
+ *     t_macie = (M - b) / r,                M = N + ceil(N/B) + 1  (each region's Macie bucket)
+ *     t_sts   = (N - R*b) / (R*r)           (AssumeRole spread over the R regional STS endpoints)
  *
- * and after it at least the member's ListInvitations and AcceptInvitation (2 latencies) must
- * follow. The invitation delay D is not added: an ideal schedule hides it behind the remaining
- * AssumeRole calls (D*R*r of them), so adding it would overstate the bound.
+ * and after the last one at least the member's ListInvitations and AcceptInvitation (2 latencies)
+ * must follow. The invitation delay D is not added: an ideal schedule hides it behind the
+ * remaining calls, so adding it would overstate the bound.
  *
- *     T_bound = t_admin + 2*latency
+ *     T_bound = max(t_macie, t_sts) + 2*latency
  */
 export interface BoundInput {
   accounts: number;
@@ -43,9 +44,12 @@ export function onboardingBound(input: BoundInput): Bound {
   const regionCalls = perRegion.createMember + perRegion.createInvitations + perRegion.listMembers;
   const administratorCalls = regions * regionCalls + n;
   const tail = (2 * latencyMs) / 1000;
-  const seconds = (administratorCalls - regions * b) / (regions * r) + tail;
-  // With every AssumeRole in one region, that region's bucket alone must pass regionCalls + N calls.
-  const singleStsRegionSeconds = Math.max((regionCalls + n - b) / r, (administratorCalls - regions * b) / (regions * r)) + tail;
+  // A bucket starts full: calls within the burst cost no time, hence the max with 0.
+  const macieSeconds = Math.max(0, (regionCalls - b) / r);
+  const stsSeconds = Math.max(0, (n - regions * b) / (regions * r));
+  const seconds = Math.max(macieSeconds, stsSeconds) + tail;
+  // With every AssumeRole in one region, that region's STS bucket alone must pass N calls.
+  const singleStsRegionSeconds = Math.max(macieSeconds, Math.max(0, (n - b) / r)) + tail;
   return {
     administratorCalls,
     perRegion,
@@ -53,7 +57,7 @@ export function onboardingBound(input: BoundInput): Bound {
     seconds,
     singleStsRegionSeconds,
     formula:
-      `T_bound = (A - R*b)/(R*r) + 2*latency, A = R*(N + ceil(N/B) + 1) + N` +
-      ` = (${administratorCalls} - ${regions}*${b})/(${regions}*${r}) + 2*${latencyMs} ms = ${seconds.toFixed(2)} s`,
+      `T_bound = max((M - b)/r, (N - R*b)/(R*r)) + 2*latency, M = N + ceil(N/B) + 1` +
+      ` = max((${regionCalls} - ${b})/${r}, (${n} - ${regions}*${b})/(${regions}*${r})) + 2*${latencyMs} ms = ${seconds.toFixed(2)} s`,
   };
 }

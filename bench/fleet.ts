@@ -7,7 +7,8 @@ export const ADMINISTRATOR = '111111111111';
 export const BASELINE_ADMINISTRATOR = '999999999999';
 
 /**
- * Per-call latency and a token bucket per (caller account, region), the shape AWS throttles with.
+ * Per-call latency and a token bucket per (service, caller account, region), the shape AWS throttles
+ * with: `throttle` is each service's rate, so Macie and STS each get 20/s.
  * Macie publishes no rate quota: 20 requests/s with a burst of 40 is an assumption, of the order of
  * the per-account limits AWS documents for other security services' APIs. The invitation delay
  * stands for the moment an invitation takes to reach the member.

@@ -29,7 +29,7 @@ export function renderMarkdown(results: BenchResults): string {
   const out: string[] = [];
   out.push(
     `Benchmarks of ${machine.date} on ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; load average at start ${machine.loadAverageAtStart.join(' ')}.`,
-    `Sandbox: ${knobs.latencyMs} ms latency per call, token bucket of ${knobs.throttle.ratePerSecond} req/s (burst ${knobs.throttle.burst}) per (caller account, region), ` +
+    `Sandbox: ${knobs.latencyMs} ms latency per call, token bucket of ${knobs.throttle.ratePerSecond} req/s (burst ${knobs.throttle.burst}) per (service, caller account, region), ` +
       `invitation delay ${knobs.invitationDelayMs} ms, ${results.regions.length} regions (${results.regions.join(', ')}).`,
   );
 

@@ -1,8 +1,9 @@
-import type { FailingCall, FaultKnobs } from '#sandbox/emulator/types';
+import { EMULATED_SERVICES, type EmulatedService, type FailingCall, type FaultKnobs, type ThrottleLimit } from '#sandbox/emulator/types';
 
 export const DEFAULT_KNOBS: Readonly<FaultKnobs> = Object.freeze({
   latencyMs: 0,
   throttle: null,
+  throttleByService: Object.freeze({}),
   serverErrorRate: 0,
   throttledCallRate: 0,
   unprocessedInternalErrorRate: 0,
@@ -62,15 +63,33 @@ export function validateKnobs(knobs: Partial<FaultKnobs>): void {
       }
     });
   }
-  const throttle = knobs.throttle;
-  if (throttle) {
-    if (!(throttle.ratePerSecond > 0) || !Number.isFinite(throttle.ratePerSecond)) {
-      throw new Error(`knob throttle.ratePerSecond must be > 0, got ${throttle.ratePerSecond}`);
+  if (knobs.throttle) requireLimit('throttle', knobs.throttle);
+  if (knobs.throttleByService !== undefined) {
+    const byService: unknown = knobs.throttleByService;
+    if (typeof byService !== 'object' || byService === null || Array.isArray(byService)) {
+      throw new Error(`knob throttleByService must be an object keyed by ${EMULATED_SERVICES.join(', ')}`);
     }
-    if (!Number.isInteger(throttle.burst) || throttle.burst < 1) {
-      throw new Error(`knob throttle.burst must be an integer >= 1, got ${throttle.burst}`);
+    for (const [service, limit] of Object.entries(byService as Record<string, ThrottleLimit | null | undefined>)) {
+      if (!(EMULATED_SERVICES as readonly string[]).includes(service)) {
+        throw new Error(`knob throttleByService.${service}: unknown service (one of ${EMULATED_SERVICES.join(', ')})`);
+      }
+      if (limit === undefined) throw new Error(`knob throttleByService.${service} must be a limit or null, got undefined`);
+      if (limit !== null) requireLimit(`throttleByService.${service}`, limit);
     }
   }
+}
+
+function requireLimit(name: string, limit: ThrottleLimit): void {
+  if (typeof limit !== 'object' || !(limit.ratePerSecond > 0) || !Number.isFinite(limit.ratePerSecond)) {
+    throw new Error(`knob ${name}.ratePerSecond must be > 0, got ${limit?.ratePerSecond}`);
+  }
+  if (!Number.isInteger(limit.burst) || limit.burst < 1) {
+    throw new Error(`knob ${name}.burst must be an integer >= 1, got ${limit.burst}`);
+  }
+}
+
+function copyByService(byService: FaultKnobs['throttleByService']): FaultKnobs['throttleByService'] {
+  return Object.fromEntries(Object.entries(byService).map(([service, limit]) => [service, limit && { ...limit }]));
 }
 
 /**
@@ -104,7 +123,7 @@ export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
 
   /** Takes one token; false when the bucket is empty. */
-  take(key: string, limit: { ratePerSecond: number; burst: number }, now: number): boolean {
+  take(key: string, limit: ThrottleLimit, now: number): boolean {
     let bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = { tokens: limit.burst, refilledAt: now };
@@ -135,6 +154,14 @@ export interface Race {
   move: () => void;
 }
 
+/** Whose bucket a call draws from. */
+export interface ThrottleSubject {
+  service: EmulatedService;
+  /** The caller's account. */
+  accountId: string;
+  region: string;
+}
+
 /** The knobs in force plus the state they need (PRNG, buckets). */
 export class FaultInjector {
   private current: FaultKnobs;
@@ -144,7 +171,7 @@ export class FaultInjector {
   private races: Race[] = [];
 
   constructor(initial: Partial<FaultKnobs> = {}) {
-    this.current = { ...DEFAULT_KNOBS, bouncingEmails: [], failingCalls: [] };
+    this.current = { ...DEFAULT_KNOBS, throttleByService: {}, bouncingEmails: [], failingCalls: [] };
     this.random = new SeededRandom(this.current.randomSeed);
     this.set(initial);
   }
@@ -154,6 +181,7 @@ export class FaultInjector {
     return {
       ...this.current,
       throttle,
+      throttleByService: copyByService(this.current.throttleByService),
       bouncingEmails: [...this.current.bouncingEmails],
       failingCalls: this.current.failingCalls.map((failing) => ({ ...failing })),
     };
@@ -166,18 +194,19 @@ export class FaultInjector {
       ...this.current,
       ...partial,
       throttle,
+      throttleByService: partial.throttleByService ? copyByService(partial.throttleByService) : this.current.throttleByService,
       bouncingEmails: partial.bouncingEmails ? [...partial.bouncingEmails] : this.current.bouncingEmails,
       failingCalls: partial.failingCalls ? partial.failingCalls.map((failing) => ({ ...failing })) : this.current.failingCalls,
     };
     this.bouncing = new Set(this.current.bouncingEmails.map((email) => email.toLowerCase()));
     // A new seed restarts the sequence; a new throttle starts every bucket full, as a fresh run would.
     if (partial.randomSeed !== undefined) this.random = new SeededRandom(partial.randomSeed);
-    if (partial.throttle !== undefined) this.buckets.clear();
+    if (partial.throttle !== undefined || partial.throttleByService !== undefined) this.buckets.clear();
   }
 
   reset(): void {
     this.races = [];
-    this.current = { ...DEFAULT_KNOBS, bouncingEmails: [], failingCalls: [] };
+    this.current = { ...DEFAULT_KNOBS, throttleByService: {}, bouncingEmails: [], failingCalls: [] };
     this.bouncing.clear();
     this.random = new SeededRandom(this.current.randomSeed);
     this.buckets.clear();
@@ -241,10 +270,15 @@ export class FaultInjector {
     race!.move();
   }
 
-  /** True when the call must be answered with a throttling error: its bucket is empty, or the seeded draw says so. */
-  throttles(key: string, now: number): boolean {
-    const limit = this.current.throttle;
-    if (limit !== null && !this.buckets.take(key, limit, now)) return true;
+  /**
+   * True when the call must be answered with a throttling error: its bucket is empty, or the seeded
+   * draw says so. One bucket per (service, caller account, region): AWS rates each service apart, so
+   * a caller's STS or Organizations calls never spend its Macie tokens, nor the other way round.
+   */
+  throttles({ service, accountId, region }: ThrottleSubject, now: number): boolean {
+    const byService = this.current.throttleByService;
+    const limit = service in byService ? (byService[service] ?? null) : this.current.throttle;
+    if (limit !== null && !this.buckets.take(`${service}|${accountId}|${region}`, limit, now)) return true;
     return this.current.throttledCallRate > 0 && this.random.next() < this.current.throttledCallRate;
   }
 

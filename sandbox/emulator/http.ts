@@ -120,7 +120,9 @@ export class Endpoint {
       const resolution = deps.credentials.resolve(identity.accessKeyId, identity.sessionToken, now);
       if (!resolution.ok) throw resolution.reason === 'expired' ? frontend.errors.expiredToken() : frontend.errors.unrecognizedClient();
       principal = resolution.principal;
-      if (deps.faults.throttles(`${principal.accountId}|${identity.region}`, now)) throw frontend.errors.throttled();
+      if (deps.faults.throttles({ service: frontend.service, accountId: principal.accountId, region: identity.region }, now)) {
+        throw frontend.errors.throttled();
+      }
       if (deps.faults.failsWithServerError()) throw frontend.errors.internal();
       if (deps.faults.hasFailingCalls) {
         const subjects = [principal.accountId, ...frontend.subjectsOf(operation, request)];

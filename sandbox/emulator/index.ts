@@ -33,8 +33,9 @@ export type {
   RelationshipStatus,
   SeedAccount,
   SeedMembership,
+  ThrottleLimit,
 } from '#sandbox/emulator/types';
-export { RELATIONSHIP_STATUSES } from '#sandbox/emulator/types';
+export { EMULATED_SERVICES, RELATIONSHIP_STATUSES } from '#sandbox/emulator/types';
 export { DEFAULT_KNOBS } from '#sandbox/emulator/faults';
 
 export async function startAwsEmulator(options: AwsEmulatorOptions): Promise<AwsEmulator> {

@@ -58,8 +58,17 @@ export interface FailingCall {
 export interface FaultKnobs {
   /** Added before answering every call. */
   latencyMs: number;
-  /** A token bucket per (caller account, region) across all three services; `null` = no throttling. */
-  throttle: { ratePerSecond: number; burst: number } | null;
+  /**
+   * Each service's rate: a token bucket per (service, caller account, region), as AWS throttles
+   * Macie, STS and Organizations apart (an `AssumeRole` never spends the caller's Macie tokens);
+   * `null` = no throttling.
+   */
+  throttle: ThrottleLimit | null;
+  /**
+   * Per-service overrides of `throttle`: a service listed here uses its own limit (`null` = that
+   * service is not throttled), the others use `throttle`. Setting it replaces the whole map.
+   */
+  throttleByService: Partial<Record<EmulatedService, ThrottleLimit | null>>;
   /** Probability (0..1) that a call answers a 500. */
   serverErrorRate: number;
   /**
@@ -90,7 +99,14 @@ export interface FaultKnobs {
   failingCalls: FailingCall[];
 }
 
-export type EmulatedService = 'macie2' | 'sts' | 'organizations';
+export const EMULATED_SERVICES = ['macie2', 'sts', 'organizations'] as const;
+export type EmulatedService = (typeof EMULATED_SERVICES)[number];
+
+/** A token bucket's shape: refilled at `ratePerSecond`, holding at most `burst` tokens. */
+export interface ThrottleLimit {
+  ratePerSecond: number;
+  burst: number;
+}
 
 export interface CallRecord {
   service: EmulatedService;

@@ -159,12 +159,11 @@ export function isNotAMember(code: string): boolean {
   return code === 'ResourceNotFoundException';
 }
 
-/** "Macie is not enabled" is an access-denied answer whose message says so. */
-export function isMacieNotEnabled(error: { code: string; message: string }): boolean {
-  return error.code === 'AccessDeniedException' && /not enabled/i.test(error.message);
-}
-
-/** `EnableMacie` answers a conflict when Macie is enabled already. */
+/**
+ * `EnableMacie` answers a conflict when the account already has a Macie session in the region,
+ * enabled or suspended (`PAUSED`: AWS keeps a suspended account's session, and resuming it is
+ * `UpdateMacieSession`'s, not `EnableMacie`'s). Either way the acceptance goes on.
+ */
 export function isMacieAlreadyEnabled(code: string): boolean {
   return code === 'ConflictException';
 }

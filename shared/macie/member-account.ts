@@ -2,14 +2,13 @@ import {
   AcceptInvitationCommand,
   EnableMacieCommand,
   GetAdministratorAccountCommand,
-  GetMacieSessionCommand,
   Macie2Client,
   paginateListInvitations,
 } from '@aws-sdk/client-macie2';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
-import { acceptanceMayHaveRaced, isMacieAlreadyEnabled, isMacieNotEnabled, settleAcceptanceRace } from '#shared/domain/macie-answers';
+import { acceptanceMayHaveRaced, isMacieAlreadyEnabled, settleAcceptanceRace } from '#shared/domain/macie-answers';
 import type { AcceptanceOptions, AcceptanceResult, CallScheduler, MemberAccountAcceptor } from '#shared/ports';
 
 interface AwsCredentialIdentity {
@@ -110,13 +109,18 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     }
   }
 
+  /**
+   * One call, not a look first: `EnableMacie` answers a conflict whenever the account already has a
+   * Macie session in the region, so a `GetMacieSession` before it told us nothing we acted on and
+   * cost an extra call (and a Macie token) in every account-region where Macie was off: one call
+   * here whatever the state, where the look-first code made one or two. A suspended (`PAUSED`) account has a
+   * session too (AWS keeps it; resuming is `UpdateMacieSession`), so it conflicts and stays as it
+   * is, exactly as the look-first code left it: nothing here ever read the session's status.
+   * Resuming a suspended member is the administrator's `UpdateMemberSession`, which the planner
+   * sends when the member shows as `Paused`. A role without Macie permission now fails on this
+   * call, with the same `AccessDeniedException`.
+   */
   private async ensureMacieEnabled(macie: Macie2Client): Promise<void> {
-    try {
-      await callAws('GetMacieSession', () => macie.send(new GetMacieSessionCommand({})));
-      return;
-    } catch (error) {
-      if (!(error instanceof AwsCallError && isMacieNotEnabled(error))) throw error;
-    }
     try {
       await callAws('EnableMacie', () => macie.send(new EnableMacieCommand({ status: 'ENABLED' })));
     } catch (error) {
@@ -156,9 +160,8 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
    * The regional STS endpoint for the next AssumeRole: the least used so far among the regions this
    * process works in (the work's own region on a tie). STS throttles per account and region, so a
    * fleet's thousand AssumeRole calls spread over the managed regions' endpoints instead of all
-   * queueing behind one; where a caller's per-region rate limit is shared with Macie (as in the
-   * local sandbox), this also keeps them from eating one region's administrator budget. Regional
-   * STS session tokens are valid in every region.
+   * queueing behind one (STS's budget is its own: they never spend the administrator's Macie
+   * tokens, in AWS or in the sandbox). Regional STS session tokens are valid in every region.
    */
   private stsRegionFor(workRegion: string): string {
     if (!this.assumedPerRegion.has(workRegion)) this.assumedPerRegion.set(workRegion, 0);

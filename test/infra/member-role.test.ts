@@ -80,7 +80,7 @@ describe('member-account role', () => {
   it('allows the acceptance path and the Macie service-linked role, nothing else', () => {
     const statements = member.roleStatements('MemberRole');
     expect(allowedActions(statements)).toEqual(
-      new Set(['macie2:GetMacieSession', 'macie2:EnableMacie', 'macie2:ListInvitations', 'macie2:AcceptInvitation', 'macie2:GetAdministratorAccount', 'iam:CreateServiceLinkedRole']),
+      new Set(['macie2:EnableMacie', 'macie2:ListInvitations', 'macie2:AcceptInvitation', 'macie2:GetAdministratorAccount', 'iam:CreateServiceLinkedRole']),
     );
     for (const statement of statements) {
       expect(statement.Effect).toBe('Allow');

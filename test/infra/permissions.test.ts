@@ -254,7 +254,7 @@ describe('the IAM policies match the calls', () => {
 
   it.each(FUNCTION_NAMES)('%s exercised the whole acceptance path in a member account', (name) => {
     expect(sorted(actionsNeeded(calls[name]).memberRole)).toEqual(
-      sorted(['macie2:GetMacieSession', 'macie2:EnableMacie', 'macie2:ListInvitations', 'macie2:AcceptInvitation']),
+      sorted(['macie2:EnableMacie', 'macie2:ListInvitations', 'macie2:AcceptInvitation']),
     );
   });
 

@@ -172,7 +172,8 @@ describe('reliability: concurrency', () => {
     // The lease keeps two runs from acting on one account at once: nobody is invited twice.
     const invitedTwice = [...successesPerAccountRegion(tapped, 'CreateInvitations')].filter(([, count]) => count > 1);
     expect(invitedTwice).toEqual([]);
-    const conflicts = tapped.filter((call) => call.errorType === 'ConflictException').length;
+    // EnableMacie's conflicts only say a member's Macie was on already: not a race absorbed.
+    const conflicts = tapped.filter((call) => call.errorType === 'ConflictException' && call.operation !== 'EnableMacie').length;
     // Every unprocessedAccounts entry is dead-lettered, including the race where one run invites an
     // account another run has just enrolled: those letters are noise, never a lost account (each
     // such account ended Enabled above).

@@ -113,7 +113,7 @@ describe('reliability: faults', () => {
         // Whatever else happened on the way (an unprocessed invitation, say), the lasting cause is named.
         const expected = roleMissing.has(account.accountId)
           ? { reason: 'action-failed', operation: 'AssumeRole', errorCode: 'AccessDenied' }
-          : { reason: 'action-failed', operation: 'GetMacieSession', errorCode: 'AccessDeniedException' };
+          : { reason: 'action-failed', operation: 'EnableMacie', errorCode: 'AccessDeniedException' };
         expect(reasons, `${account.accountId} ${region}`).toContainEqual(expect.objectContaining(expected));
       }
     }

@@ -121,7 +121,8 @@ describe('reliability: timeouts', () => {
     expect([...created.values()].every((count) => count === 1)).toBe(true);
     const invited = successesPerAccountRegion(tapped, 'CreateInvitations');
     expect([...invited.values()].every((count) => count === 1)).toBe(true);
-    expect(tapped.filter((call) => call.errorType === 'ConflictException')).toEqual([]);
+    // EnableMacie's conflict is how a member whose Macie is on already answers: not a repeat.
+    expect(tapped.filter((call) => call.errorType === 'ConflictException' && call.operation !== 'EnableMacie')).toEqual([]);
     const accepted = sandbox.emulator.control.calls().filter((call) => call.operation === 'AcceptInvitation' && call.statusCode === 200);
     expect(accepted).toHaveLength(FLEET_SIZE * REGIONS.length);
 

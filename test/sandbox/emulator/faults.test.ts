@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsEmulator, DEFAULT_KNOBS } from '#sandbox/emulator/index';
 import {
   ADMIN,
+  MEMBER_ROLE,
   OTHER_REGION,
   REGION,
   SECOND_ADMIN,
@@ -95,15 +96,64 @@ describe('throttling', () => {
     await client.send(new GetMacieSessionCommand({}));
   });
 
-  it('shares the bucket across services and answers in each service\'s own throttling shape', async () => {
+  it('draws Macie, STS and Organizations calls of one account and region from separate buckets, each answering in its own shape', async () => {
     emulator.control.setKnobs({ throttle: { ratePerSecond: 0.001, burst: 1 } });
-    await macieAs(emulator, ADMIN).send(new GetMacieSessionCommand({}));
-    await expectAwsError(stsAs(emulator, ADMIN).send(new GetCallerIdentityCommand({})), { name: 'Throttling', status: 400, message: 'Rate exceeded' });
-    await expectAwsError(organizationsAs(emulator, ADMIN).send(new DescribeAccountCommand({ AccountId: ADMIN })), {
+    const macie = macieAs(emulator, ADMIN);
+    const sts = stsAs(emulator, ADMIN);
+    const organizations = organizationsAs(emulator, ADMIN);
+
+    await macie.send(new GetMacieSessionCommand({}));
+    await sts.send(new GetCallerIdentityCommand({}));
+    await organizations.send(new DescribeAccountCommand({ AccountId: ADMIN }));
+    await expectAwsError(macie.send(new GetMacieSessionCommand({})), { name: 'ThrottlingException', status: 429, message: 'Rate exceeded' });
+    await expectAwsError(sts.send(new GetCallerIdentityCommand({})), { name: 'Throttling', status: 400, message: 'Rate exceeded' });
+    await expectAwsError(organizations.send(new DescribeAccountCommand({ AccountId: ADMIN })), {
       name: 'TooManyRequestsException',
       status: 400,
       message: 'Rate exceeded',
     });
+    expect(emulator.control.calls().map((c) => [c.service, c.accountId, c.region, c.statusCode])).toEqual([
+      ['macie2', ADMIN, REGION, 200],
+      ['sts', ADMIN, REGION, 200],
+      ['organizations', ADMIN, REGION, 200],
+      ['macie2', ADMIN, REGION, 429],
+      ['sts', ADMIN, REGION, 400],
+      ['organizations', ADMIN, REGION, 400],
+    ]);
+  });
+
+  it('never spends the caller\'s Macie tokens on AssumeRole, nor its STS tokens on Macie', async () => {
+    emulator.control.setKnobs({ throttle: { ratePerSecond: 0.001, burst: 2 } });
+    const assume = () =>
+      stsAs(emulator, ADMIN).send(
+        new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${memberId(20)}:role/${MEMBER_ROLE.name}`, RoleSessionName: 'rs', ExternalId: MEMBER_ROLE.externalId }),
+      );
+    const macie = macieAs(emulator, ADMIN);
+    await assume();
+    await assume();
+    await expectAwsError(assume(), { name: 'Throttling', status: 400 });
+    // The STS bucket is empty; the Macie bucket of the same account and region is still full.
+    await macie.send(new GetMacieSessionCommand({}));
+    await macie.send(new GetMacieSessionCommand({}));
+    await expectAwsError(macie.send(new GetMacieSessionCommand({})), { name: 'ThrottlingException', status: 429 });
+  });
+
+  it('applies throttleByService overrides to their service only, null meaning not throttled', async () => {
+    emulator.control.setKnobs({
+      throttle: { ratePerSecond: 0.001, burst: 2 },
+      throttleByService: { sts: { ratePerSecond: 0.001, burst: 1 }, organizations: null },
+    });
+    const sts = stsAs(emulator, ADMIN);
+    const macie = macieAs(emulator, ADMIN);
+    const organizations = organizationsAs(emulator, ADMIN);
+
+    await sts.send(new GetCallerIdentityCommand({}));
+    await expectAwsError(sts.send(new GetCallerIdentityCommand({})), { name: 'Throttling', status: 400 });
+    for (let call = 0; call < 5; call++) await organizations.send(new DescribeAccountCommand({ AccountId: ADMIN }));
+    await macie.send(new GetMacieSessionCommand({}));
+    await macie.send(new GetMacieSessionCommand({}));
+    await expectAwsError(macie.send(new GetMacieSessionCommand({})), { name: 'ThrottlingException', status: 429 });
+    expect(emulator.control.knobs().throttleByService).toEqual({ sts: { ratePerSecond: 0.001, burst: 1 }, organizations: null });
   });
 
   it('lets the SDK\'s own retries ride out throttling', async () => {
@@ -305,8 +355,18 @@ describe('knobs', () => {
   });
 
   it('reports the knobs in force and restores the defaults on reset', () => {
-    emulator.control.setKnobs({ latencyMs: 5, throttle: { ratePerSecond: 2, burst: 4 }, bouncingEmails: ['x@example.com'] });
-    expect(emulator.control.knobs()).toMatchObject({ latencyMs: 5, throttle: { ratePerSecond: 2, burst: 4 }, bouncingEmails: ['x@example.com'] });
+    emulator.control.setKnobs({
+      latencyMs: 5,
+      throttle: { ratePerSecond: 2, burst: 4 },
+      throttleByService: { organizations: { ratePerSecond: 1, burst: 1 } },
+      bouncingEmails: ['x@example.com'],
+    });
+    expect(emulator.control.knobs()).toMatchObject({
+      latencyMs: 5,
+      throttle: { ratePerSecond: 2, burst: 4 },
+      throttleByService: { organizations: { ratePerSecond: 1, burst: 1 } },
+      bouncingEmails: ['x@example.com'],
+    });
     emulator.control.resetKnobs();
     expect(emulator.control.knobs()).toEqual(DEFAULT_KNOBS);
     expect(DEFAULT_KNOBS.memberQuota).toBe(1000);
@@ -316,6 +376,11 @@ describe('knobs', () => {
     expect(() => emulator.control.setKnobs({ serverErrorRate: 2 })).toThrow('knob serverErrorRate must be between 0 and 1, got 2');
     expect(() => emulator.control.setKnobs({ latencyMs: -1 })).toThrow(/latencyMs/);
     expect(() => emulator.control.setKnobs({ throttle: { ratePerSecond: 0, burst: 1 } })).toThrow(/ratePerSecond/);
+    expect(() => emulator.control.setKnobs({ throttleByService: { sts: { ratePerSecond: 1, burst: 0 } } })).toThrow(
+      'knob throttleByService.sts.burst must be an integer >= 1, got 0',
+    );
+    expect(() => emulator.control.setKnobs({ throttleByService: { dynamodb: null } as never })).toThrow(/throttleByService\.dynamodb: unknown service/);
+    expect(() => emulator.control.setKnobs({ throttleByService: [] as never })).toThrow(/throttleByService must be an object/);
     expect(() => emulator.control.setKnobs({ latencyMz: 1 } as never)).toThrow('unknown knob latencyMz');
   });
 });

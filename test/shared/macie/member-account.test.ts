@@ -1,3 +1,4 @@
+import { GetMacieSessionCommand, Macie2Client, UpdateMacieSessionCommand } from '@aws-sdk/client-macie2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '#sandbox/index';
 import { AwsCallError } from '#shared/errors';
@@ -21,6 +22,7 @@ beforeAll(async () => {
       { accountId: '222222222203', email: 'c@example.com', memberRole: 'missing' },
       { accountId: '222222222204', email: 'd@example.com', memberRole: 'noPermission' },
       { accountId: '222222222205', email: 'e@example.com' },
+      { accountId: '222222222220', email: 'suspended@example.com' },
       { accountId: '222222222210', email: 'raced@example.com' },
       { accountId: '222222222211', email: 'poached@example.com' },
       { accountId: OTHER_ADMINISTRATOR, email: 'other-admin@example.com' },
@@ -37,6 +39,19 @@ beforeAll(async () => {
 
 afterAll(() => sandbox?.close());
 
+/** The member's own Macie client, with its own keys (not the role the acceptor assumes). */
+function memberMacie(accountId: string, region: string): Macie2Client {
+  return new Macie2Client({ region, endpoint: sandbox.endpoints.macie2, credentials: sandbox.emulator.control.credentialsFor(accountId) });
+}
+
+/** The member-side calls in order, with the answer's status, from the emulator's call log. */
+function memberSideCalls(accountId: string): string[] {
+  return sandbox.emulator.control
+    .calls()
+    .filter((call) => call.operation === 'AssumeRole' || (call.assumedRole && call.accountId === accountId))
+    .map((call) => `${call.operation} ${call.statusCode}`);
+}
+
 async function invite(accountId: string, email: string, region: string) {
   await admin.createMember(region, accountId, email, {});
   expect(await admin.createInvitations(region, [accountId], { message: undefined, sendEmail: false })).toEqual([]);
@@ -49,6 +64,9 @@ describe('acceptInvitationInMemberAccount', () => {
     for (const region of REGIONS) expect(await acceptor.acceptInvitationInMemberAccount('222222222201', region, '111111111111')).toBe('accepted');
 
     for (const region of REGIONS) expect(sandbox.emulator.control.administratorOf('222222222201', region)).toBe('111111111111');
+    // Macie is on already: EnableMacie's conflict says so, with no GetMacieSession before it.
+    const perRegion = ['EnableMacie 409', 'ListInvitations 200', 'AcceptInvitation 200'];
+    expect(memberSideCalls('222222222201')).toEqual(['AssumeRole 200', ...perRegion, ...perRegion]);
     const calls = sandbox.calls();
     expect(calls.filter((call) => call.operation === 'AssumeRole')).toHaveLength(1);
     expect(calls.filter((call) => call.operation === 'AcceptInvitation').every((call) => call.assumedRole && call.accountId === '222222222201')).toBe(true);
@@ -56,10 +74,27 @@ describe('acceptInvitationInMemberAccount', () => {
 
   it('enables Macie first when the member never did', async () => {
     await invite('222222222202', 'b@example.com', 'us-east-1');
+    sandbox.clearCalls();
     expect(sandbox.emulator.control.macieEnabled('222222222202', 'us-east-1')).toBe(false);
     expect(await acceptor.acceptInvitationInMemberAccount('222222222202', 'us-east-1', '111111111111')).toBe('accepted');
     expect(sandbox.emulator.control.macieEnabled('222222222202', 'us-east-1')).toBe(true);
     expect(sandbox.emulator.control.members('111111111111', 'us-east-1').find((m) => m.accountId === '222222222202')?.relationshipStatus).toBe('Enabled');
+    expect(memberSideCalls('222222222202')).toEqual(['AssumeRole 200', 'EnableMacie 200', 'ListInvitations 200', 'AcceptInvitation 200']);
+  });
+
+  it('accepts in an account whose Macie is suspended, leaving the suspension to the administrator', async () => {
+    const accountId = '222222222220';
+    const own = memberMacie(accountId, 'us-east-1');
+    await own.send(new UpdateMacieSessionCommand({ status: 'PAUSED' }));
+    await invite(accountId, 'suspended@example.com', 'us-east-1');
+    sandbox.clearCalls();
+
+    expect(await acceptor.acceptInvitationInMemberAccount(accountId, 'us-east-1', '111111111111')).toBe('accepted');
+    expect(sandbox.emulator.control.administratorOf(accountId, 'us-east-1')).toBe('111111111111');
+    // A suspended account keeps its session, so EnableMacie conflicts and changes nothing, as the
+    // GetMacieSession look before it did; resuming is UpdateMemberSession's, on the administrator side.
+    expect(memberSideCalls(accountId)).toEqual(['AssumeRole 200', 'EnableMacie 409', 'ListInvitations 200', 'AcceptInvitation 200']);
+    expect((await own.send(new GetMacieSessionCommand({}))).status).toBe('PAUSED');
   });
 
   it('reports an invitation the member cannot see yet, without failing', async () => {
@@ -79,7 +114,7 @@ describe('acceptInvitationInMemberAccount', () => {
   it('fails with AccessDeniedException when the member role lacks Macie permissions', async () => {
     await invite('222222222204', 'd@example.com', 'us-east-1');
     const failure = await acceptor.acceptInvitationInMemberAccount('222222222204', 'us-east-1', '111111111111').catch((error: unknown) => error);
-    expect(failure).toMatchObject({ operation: 'GetMacieSession', code: 'AccessDeniedException', message: expect.stringMatching(/not authorized/) });
+    expect(failure).toMatchObject({ operation: 'EnableMacie', code: 'AccessDeniedException', message: expect.stringMatching(/not authorized/) });
   });
 });
 
