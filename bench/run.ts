@@ -2,7 +2,7 @@
  * `npm run bench`: the service's benchmarks on the local sandbox. Prints the figures as Markdown
  * tables and writes the same figures to bench/results/latest.json.
  *
- *   npm run bench                          onboarding once, steady state, baseline, cold start
+ *   npm run bench                          onboarding once, steady state, baseline, Organizations onboarding, cold start
  *   npm run bench -- --onboarding-runs 3   onboarding three times (median quoted), adds ~80 s each
  *   npm run bench -- --only cold-start     one part only: fleet | organizations | cold-start
  *
