@@ -156,6 +156,26 @@ export function renderMarkdown(results: BenchResults): string {
     );
   }
 
+  if (results.coldStart) {
+    out.push(
+      '',
+      '### 4. Cold start (the bundles `osls package` ships: infra/esbuild.config.cjs; the runtime-SDK rows are the alternative, for comparison)',
+      '',
+      table([
+        ['function', 'AWS SDK', 'bundle', 'init median (min–max)', '< 400 KB', '< 150 ms'],
+        ...results.coldStart.map((figure) => [
+          figure.function,
+          figure.variant,
+          `${(figure.bytes / 1024).toFixed(1)} KB`,
+          `${figure.initMs.median.toFixed(1)} ms (${figure.initMs.min.toFixed(1)}–${figure.initMs.max.toFixed(1)})`,
+          verdict(figure.bytes < 400 * 1024),
+          verdict(figure.initMs.median < 150),
+        ]),
+      ]),
+      '',
+      `Init: median of ${results.coldStart[0]?.initMs.samples.length} fresh \`import()\`s of the bundle, each in a new \`node\` process with the NODE_OPTIONS serverless.yml deploys.`,
+    );
+  }
   if (results.organizations) {
     const { organization, invitation, ratio, accounts, regions } = results.organizations;
     const pairs = accounts * regions;
@@ -183,26 +203,6 @@ export function renderMarkdown(results: BenchResults): string {
     );
   }
 
-  if (results.coldStart) {
-    out.push(
-      '',
-      '### 4. Cold start (the bundles `osls package` ships: infra/esbuild.config.cjs; the runtime-SDK rows are the alternative, for comparison)',
-      '',
-      table([
-        ['function', 'AWS SDK', 'bundle', 'init median (min–max)', '< 400 KB', '< 150 ms'],
-        ...results.coldStart.map((figure) => [
-          figure.function,
-          figure.variant,
-          `${(figure.bytes / 1024).toFixed(1)} KB`,
-          `${figure.initMs.median.toFixed(1)} ms (${figure.initMs.min.toFixed(1)}–${figure.initMs.max.toFixed(1)})`,
-          verdict(figure.bytes < 400 * 1024),
-          verdict(figure.initMs.median < 150),
-        ]),
-      ]),
-      '',
-      `Init: median of ${results.coldStart[0]?.initMs.samples.length} fresh \`import()\`s of the bundle, each in a new \`node\` process with the NODE_OPTIONS serverless.yml deploys.`,
-    );
-  }
   out.push('', `Load average at end ${results.loadAverageAtEnd.join(' ')}; the whole benchmark took ${s(results.totalSeconds)}.`);
   return out.join('\n');
 }
