@@ -3,13 +3,17 @@
  * process as in Lambda, points at this run's sandbox): onboarding from scratch through the real
  * `reconcile` handler until every account is Enabled, then optionally the steady state and the
  * baseline script on the same sandbox. Writes its figures as JSON to the path in argv[2].
+ *
+ * `membership: 'organization'` makes the administrator the organization's delegated Macie
+ * administrator in every region, so the service enrolls the (active) fleet accounts with
+ * CreateMember alone; `invitation` (the default) leaves it a plain administrator that invites.
  */
 import { writeFile } from 'node:fs/promises';
 import type { ScheduledEvent } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { lambdaContext } from '#sandbox/lambda-context';
 import { runBaseline, type BaselineResult } from '#bench/baseline';
-import { ADMINISTRATOR, BASELINE_ADMINISTRATOR, KNOBS, REGIONS, fleetAccounts } from '#bench/fleet';
+import { ADMINISTRATOR, BASELINE_ADMINISTRATOR, KNOBS, MANAGEMENT_ACCOUNT, REGIONS, fleetAccounts } from '#bench/fleet';
 import { RemoteSandbox } from '#bench/remote-sandbox';
 import type { CallCount } from '#bench/sandbox-host';
 
@@ -17,6 +21,8 @@ export interface ScenarioOptions {
   accounts: number;
   steadyRuns: number;
   baselineAccounts: number;
+  /** How the sandbox lets the administrator enroll the fleet; `invitation` when absent. */
+  membership?: 'organization' | 'invitation';
   output: string;
 }
 
@@ -28,9 +34,12 @@ export interface OperationCount {
 }
 
 export interface OnboardingFigures {
+  membership: 'organization' | 'invitation';
   seconds: number;
   runs: Array<{ seconds: number; done: number; pending: number; failed: number }>;
   converged: boolean;
+  /** Account-regions Enabled when the runs stopped. */
+  enabled: number;
   calls: OperationCount[];
   capacity: { read: number; write: number };
   settings: Record<string, unknown>;
@@ -79,8 +88,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const fleet = fleetAccounts(options.accounts, '2').map((account) => ({ ...account, macieEnabled: false }));
 const baselineFleet = fleetAccounts(options.baselineAccounts, '3').map((account) => ({ ...account, macieEnabled: false }));
+const membership = options.membership ?? 'invitation';
 const sandbox = await RemoteSandbox.start({
   administratorAccountId: ADMINISTRATOR,
+  ...(membership === 'organization'
+    ? { delegatedAdministrator: true, managementAccount: { accountId: MANAGEMENT_ACCOUNT, email: 'management@example.com', name: 'Management', macieEnabled: false } }
+    : {}),
   regions: REGIONS,
   accounts: [...fleet, ...baselineFleet, { accountId: BASELINE_ADMINISTRATOR, email: 'baseline-admin@example.com', macieEnabled: false }],
   knobs: { ...KNOBS, throttle: { ...KNOBS.throttle } },
@@ -115,10 +128,12 @@ try {
     ),
   );
 
+  let enabled = 0;
   const statusesEnabled = async () => {
     const counts = await Promise.all(
       REGIONS.map((region) => sandbox.request<Record<string, number>>({ method: 'statusCounts', administratorAccountId: ADMINISTRATOR, region })),
     );
+    enabled = counts.reduce((sum, count) => sum + (count.Enabled ?? 0), 0);
     return counts.every((count) => count.Enabled === options.accounts);
   };
 
@@ -145,9 +160,11 @@ try {
   const config = runtime.config;
   const figures: ScenarioFigures = {
     onboarding: {
+      membership,
       seconds,
       runs,
       converged,
+      enabled,
       calls: byOperation(onboardingCalls, (count) => count.caller !== 'other'),
       capacity: { read: capacityAfter.read - capacityBefore.read, write: capacityAfter.write - capacityBefore.write },
       settings: {

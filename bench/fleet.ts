@@ -5,6 +5,8 @@ export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 export const ADMINISTRATOR = '111111111111';
 /** The baseline script's own administrator: Macie allows 1,000 invited members per administrator and region. */
 export const BASELINE_ADMINISTRATOR = '999999999999';
+/** The organization's management account in the Organizations scenario (the administrator is its delegated Macie administrator). */
+export const MANAGEMENT_ACCOUNT = '100000000000';
 
 /**
  * Per-call latency and a token bucket per (service, caller account, region), the shape AWS throttles

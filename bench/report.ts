@@ -12,9 +12,68 @@ export interface BenchResults {
   onboarding?: { runs: OnboardingFigures[]; medianSeconds: number; bound: Bound; ratioToBound: number };
   steady?: SteadyFigures & { medianSeconds: number; medianCalls: number; minimum: number; ratio: number; maxWrites: number };
   baseline?: BaselineResult & { accounts: number; regions: number; calls: OperationCount[]; accountsPerSecond: number; oursAccountsPerSecond: number; speedUp: number };
+  organizations?: OrganizationsComparison;
   coldStart?: BundleFigures[];
   loadAverageAtEnd: number[];
   totalSeconds: number;
+}
+
+/** One onboarding run's figures, per path: totals, and per account-region where the brief asks. */
+export interface PathFigures {
+  seconds: number;
+  scheduledRuns: number;
+  converged: number;
+  /** Calls answered (with the throttled answers the SDK retried after, in `throttled`). */
+  macieAdministrator: { answered: number; throttled: number };
+  member: { answered: number; throttled: number };
+  assumeRole: { answered: number; throttled: number };
+  listAccounts: number;
+  describeOrganizationConfiguration: number;
+}
+
+export interface OrganizationsComparison {
+  accounts: number;
+  regions: number;
+  organization: PathFigures;
+  invitation: PathFigures;
+  /** organization / invitation. */
+  ratio: { seconds: number; administratorCalls: number; allCalls: number };
+}
+
+/** The calls of one onboarding run, summed the way the Organizations comparison quotes them. */
+export function pathFigures(onboarding: OnboardingFigures): PathFigures {
+  const sum = (keep: (call: OperationCount) => boolean) =>
+    onboarding.calls.filter(keep).reduce((total, call) => ({ answered: total.answered + call.ok, throttled: total.throttled + call.throttled }), { answered: 0, throttled: 0 });
+  const answered = (operation: string) => sum((call) => call.operation === operation).answered;
+  return {
+    seconds: onboarding.seconds,
+    scheduledRuns: onboarding.runs.length,
+    converged: onboarding.enabled,
+    macieAdministrator: sum((call) => call.side === 'administrator' && !ORGANIZATIONS_OPERATIONS.has(call.operation) && call.operation !== 'AssumeRole'),
+    member: sum((call) => call.side === 'member'),
+    assumeRole: sum((call) => call.operation === 'AssumeRole'),
+    listAccounts: answered('ListAccounts'),
+    describeOrganizationConfiguration: answered('DescribeOrganizationConfiguration'),
+  };
+}
+
+/** Organizations' own operations (DescribeOrganizationConfiguration is Macie's, counted with the administrator's Macie calls). */
+const ORGANIZATIONS_OPERATIONS = new Set(['ListAccounts', 'DescribeAccount', 'DescribeOrganization']);
+
+const allCalls = (path: PathFigures) => path.macieAdministrator.answered + path.member.answered + path.assumeRole.answered + path.listAccounts;
+
+export function compareMemberships(accounts: number, regions: number, organization: PathFigures, invitation: PathFigures): OrganizationsComparison {
+  return {
+    accounts,
+    regions,
+    organization,
+    invitation,
+    ratio: {
+      seconds: organization.seconds / invitation.seconds,
+      administratorCalls: (organization.macieAdministrator.answered + organization.assumeRole.answered) / (invitation.macieAdministrator.answered + invitation.assumeRole.answered),
+      allCalls: allCalls(organization) / allCalls(invitation),
+    },
+  };
 }
 
 const table = (rows: string[][]) => {
@@ -117,6 +176,33 @@ export function renderMarkdown(results: BenchResults): string {
       `Init: median of ${results.coldStart[0]?.initMs.samples.length} fresh \`import()\`s of the bundle, each in a new \`node\` process with the NODE_OPTIONS serverless.yml deploys.`,
     );
   }
+  if (results.organizations) {
+    const { organization, invitation, ratio, accounts, regions } = results.organizations;
+    const pairs = accounts * regions;
+    const per = (count: { answered: number; throttled: number }) => `${(count.answered / pairs).toFixed(2)} (${count.answered}; ${count.throttled} throttled)`;
+    const row = (label: string, value: (path: PathFigures) => string) => [label, value(organization), value(invitation)];
+    out.push(
+      '',
+      `### 5. Organizations onboarding: ${accounts.toLocaleString('en')} accounts × ${regions} regions, beside the invitation path (same knobs, one run)`,
+      '',
+      table([
+        ['figure', 'Organizations (delegated administrator)', 'invitation'],
+        row('wall time to all Enabled', (path) => s(path.seconds)),
+        row('scheduled runs', (path) => String(path.scheduledRuns)),
+        row('account-regions Enabled', (path) => `${path.converged} of ${pairs}`),
+        row('Macie calls per account-region, administrator (total; throttled)', (path) => per(path.macieAdministrator)),
+        row('member-side calls per account-region', (path) => per(path.member)),
+        row('STS AssumeRole per account-region', (path) => per(path.assumeRole)),
+        row('Organizations ListAccounts pages', (path) => String(path.listAccounts)),
+        row(`DescribeOrganizationConfiguration (${regions} regions)`, (path) => String(path.describeOrganizationConfiguration)),
+        row('all AWS calls per account-region', (path) => (allCalls(path) / pairs).toFixed(2)),
+      ]),
+      '',
+      `Ratio organization / invitation: wall time ${ratio.seconds.toFixed(2)}, administrator calls (Macie + AssumeRole) ${ratio.administratorCalls.toFixed(2)}, ` +
+        `all AWS calls ${ratio.allCalls.toFixed(2)}.`,
+    );
+  }
+
   out.push('', `Load average at end ${results.loadAverageAtEnd.join(' ')}; the whole benchmark took ${s(results.totalSeconds)}.`);
   return out.join('\n');
 }

@@ -2,9 +2,13 @@
  * `npm run bench`: the service's benchmarks on the local sandbox. Prints the figures as Markdown
  * tables and writes the same figures to bench/results/latest.json.
  *
- *   npm run bench                          onboarding once, steady state, baseline, cold start
+ *   npm run bench                          onboarding once, steady state, baseline, Organizations onboarding, cold start
  *   npm run bench -- --onboarding-runs 3   onboarding three times (median quoted), adds ~80 s each
- *   npm run bench -- --only cold-start     one part only: fleet | cold-start
+ *   npm run bench -- --only cold-start     one part only: fleet | organizations | cold-start
+ *
+ * The organizations part onboards the same fleet with the administrator as the organization's
+ * delegated Macie administrator, beside the invitation path on the same knobs (the fleet part's
+ * first onboarding when it ran, else one of its own), and quotes the ratio.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { renderMarkdown, type BenchResults } from '#bench/report';
+import { compareMemberships, pathFigures, renderMarkdown, type BenchResults } from '#bench/report';
 import { measureColdStart, median } from '#bench/cold-start';
 import { onboardingBound } from '#bench/bound';
 import { KNOBS, REGIONS } from '#bench/fleet';
@@ -57,6 +61,7 @@ const machine = {
 
 const results: BenchResults = { machine, knobs: { ...KNOBS, throttle: { ...KNOBS.throttle } }, regions: REGIONS, accounts: ACCOUNTS, loadAverageAtEnd: [], totalSeconds: 0 };
 
+let invitationOnboarding: ScenarioFigures['onboarding'] | undefined;
 if (only === undefined || only === 'fleet') {
   const scenarios: ScenarioFigures[] = [];
   for (let index = 0; index < onboardingRuns; index++) {
@@ -70,6 +75,7 @@ if (only === undefined || only === 'fleet') {
     );
   }
   const first = scenarios[0]!;
+  invitationOnboarding = first.onboarding;
   const settings = first.onboarding.settings as { invitationBatchSize: number };
   const bound = onboardingBound({
     accounts: ACCOUNTS,
@@ -100,6 +106,16 @@ if (only === undefined || only === 'fleet') {
   const oursPerSecond = ACCOUNTS / median(onboardingSeconds);
   const baselinePerSecond = baseline.enabled / baseline.regions / baseline.seconds;
   results.baseline = { ...baseline, accountsPerSecond: baselinePerSecond, oursAccountsPerSecond: oursPerSecond, speedUp: oursPerSecond / baselinePerSecond };
+}
+
+if (only === undefined || only === 'organizations') {
+  if (!invitationOnboarding) {
+    process.stderr.write('organizations: invitation path...\n');
+    invitationOnboarding = (await fleetScenario({ accounts: ACCOUNTS, steadyRuns: 0, baselineAccounts: 0, membership: 'invitation' })).onboarding;
+  }
+  process.stderr.write('organizations: Organizations path...\n');
+  const organization = (await fleetScenario({ accounts: ACCOUNTS, steadyRuns: 0, baselineAccounts: 0, membership: 'organization' })).onboarding;
+  results.organizations = compareMemberships(ACCOUNTS, REGIONS.length, pathFigures(organization), pathFigures(invitationOnboarding));
 }
 
 if (only === undefined || only === 'cold-start') {
