@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, type ServiceConfig } from '#shared/config';
+import { parseConfig } from '#shared/config';
 import { createRuntime, type ServiceRuntime } from '#shared/runtime';
 import type { Sandbox } from '#sandbox/index';
 import { CliError } from '#cli/errors';
@@ -16,15 +16,9 @@ import { ServiceQueues } from '#cli/queues';
 import { layerSettings, settingsFromStack, type Settings } from '#cli/stack-config';
 import { CloudFormationStacks } from '#cli/stack-outputs';
 
-/** The CLI runs on the very runtime the Lambda functions build. */
-export type CliRuntime = ServiceRuntime;
-
-export function createCliRuntime(config: Readonly<ServiceConfig>): CliRuntime {
-  return createRuntime(config);
-}
-
 export interface CliSession {
-  runtime: CliRuntime;
+  /** The very runtime the Lambda functions build. */
+  runtime: ServiceRuntime;
   queues: ServiceQueues;
   /** Set with `--local`. */
   sandbox?: Sandbox;
@@ -70,7 +64,7 @@ export async function openSession(options: SessionOptions, terminal: Terminal): 
   if (!options.local) {
     checkProfileExists(process.env, options.profile ? '--profile' : 'AWS_PROFILE');
     const stack = options.stack ? await readStackSettings(options.stack, options.region) : {};
-    const runtime = createCliRuntime(parseConfig(layerSettings({ environment: process.env, stack, flags: { AWS_REGION: options.region } })));
+    const runtime = createRuntime(parseConfig(layerSettings({ environment: process.env, stack, flags: { AWS_REGION: options.region } })));
     return { runtime, queues: new ServiceQueues(runtime.config), close: async () => {} };
   }
 
@@ -82,7 +76,7 @@ export async function openSession(options: SessionOptions, terminal: Terminal): 
       // The demo's invitations are visible at once; no need to wait a second between polls.
       ACCEPT_POLL_INTERVAL_MS: process.env.ACCEPT_POLL_INTERVAL_MS ?? '200',
     });
-    const runtime = createCliRuntime(parseConfig(process.env));
+    const runtime = createRuntime(parseConfig(process.env));
     const accounts = await seedDemoOrganization(sandbox, (row) => runtime.store.recordDesired(row));
     writeLine(
       terminal.stderr,

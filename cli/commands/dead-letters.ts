@@ -7,14 +7,14 @@
 import { summarizeDeadLetter, type DeadLetterSummary } from '#shared/domain/dead-letters';
 import type { PeekedMessage } from '#shared/deadletter/queue-admin';
 import { renderTable } from '#shared/text/table';
-import type { CliRuntime } from '#cli/session';
+import type { ServiceRuntime } from '#shared/runtime';
 import { CliError, ExitCode } from '#cli/errors';
 import { JSON_SCHEMA_VERSION, maskedEmail, paintFor, plural, safeText, shortTime, writeJson, writeLines, type Terminal } from '#cli/format';
 import type { ServiceQueues } from '#cli/queues';
 import { resolveSource } from '#cli/commands/redrive';
 
 export interface DeadLettersCommandOptions {
-  runtime: Pick<CliRuntime, 'config'>;
+  runtime: Pick<ServiceRuntime, 'config'>;
   queues: Pick<ServiceQueues, 'admin' | 'requestDeadLetterQueueUrl'>;
   terminal: Terminal;
   /** `dead-letters` (DEAD_LETTER_QUEUE_URL), `request-dlq` or a queue URL. */

@@ -8,7 +8,7 @@
  */
 import { replayOf } from '#shared/domain/dead-letters';
 import { maskEmailsIn } from '#shared/domain/rules';
-import type { CliRuntime } from '#cli/session';
+import type { ServiceRuntime } from '#shared/runtime';
 import { CliError, ExitCode } from '#cli/errors';
 import { JSON_SCHEMA_VERSION, plural, writeJson, writeLine, type Terminal } from '#cli/format';
 import type { ServiceQueues } from '#cli/queues';
@@ -16,7 +16,7 @@ import type { ServiceQueues } from '#cli/queues';
 export const REDRIVE_SOURCES = ['dead-letters', 'request-dlq'] as const;
 
 export interface RedriveCommandOptions {
-  runtime: Pick<CliRuntime, 'config' | 'organization'>;
+  runtime: Pick<ServiceRuntime, 'config' | 'organization'>;
   queues: Pick<ServiceQueues, 'admin' | 'requestDeadLetterQueueUrl'>;
   terminal: Terminal;
   /** `dead-letters` (DEAD_LETTER_QUEUE_URL), `request-dlq` (the request queue's DLQ) or a queue URL. */

@@ -6,16 +6,16 @@ import type { Sandbox, SandboxOptions } from '#sandbox/index';
 import { DEMO_KNOBS, demoAccounts, seedDemoOrganization } from '#sandbox/demo-organization';
 import type { Terminal } from '#cli/format';
 import { ServiceQueues } from '#cli/queues';
-import { createCliRuntime, type CliRuntime } from '#cli/session';
+import { createRuntime, type ServiceRuntime } from '#shared/runtime';
 import { startServiceSandbox } from '../../support/service-sandbox';
 
 /**
  * CLI tests run the command functions against the sandbox with the same wiring the CLI uses:
- * `createCliRuntime(parseConfig(process.env))` once the environment points at the sandbox.
+ * `createRuntime(parseConfig(process.env))` once the environment points at the sandbox.
  */
 export interface CliSandbox {
   sandbox: Sandbox;
-  runtime: CliRuntime;
+  runtime: ServiceRuntime;
   queues: ServiceQueues;
 }
 
@@ -24,7 +24,7 @@ export async function startCliSandbox(
 ): Promise<CliSandbox> {
   const sandboxOptions = options.demo ? { accounts: demoAccounts(), knobs: DEMO_KNOBS, ...options.sandbox } : options.sandbox;
   const sandbox = await startServiceSandbox(sandboxOptions, options.environment);
-  const runtime = createCliRuntime(parseConfig(process.env));
+  const runtime = createRuntime(parseConfig(process.env));
   if (options.demo) await seedDemoOrganization(sandbox, (row) => runtime.store.recordDesired(row));
   return { sandbox, runtime, queues: new ServiceQueues(runtime.config) };
 }
