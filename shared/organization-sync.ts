@@ -10,7 +10,7 @@ import type { MembershipRequest } from '#shared/domain/requests';
 import { planTableSync, type SyncScope, type TableSyncChange } from '#shared/domain/table-sync';
 import { toAwsCallError } from '#shared/errors';
 import { recordMembershipRequest } from '#shared/intake';
-import type { DesiredMembershipStore, OrganizationDirectory } from '#shared/ports';
+import type { DesiredMembershipStore, OrganizationAccount, OrganizationDirectory } from '#shared/ports';
 
 export interface OrganizationSyncPorts {
   store: DesiredMembershipStore;
@@ -31,16 +31,21 @@ export interface OrganizationSyncReport {
   /** Changes a newer request for the account superseded. */
   superseded: number;
   failed: Array<{ accountId: string; code: string; message: string }>;
+  /** The organization's accounts as the sync listed them: the run that follows plans from them rather than list them again. */
+  accounts?: readonly OrganizationAccount[];
 }
 
-/** What the sync would change, changing nothing (`plan` shows it). */
-export async function planOrganizationSync(ports: Omit<OrganizationSyncPorts, 'now'>, settings: OrganizationSyncSettings): Promise<TableSyncChange[]> {
+/** What the sync would change, changing nothing (`plan` shows it), and the accounts it read. */
+export async function planOrganizationSync(
+  ports: Omit<OrganizationSyncPorts, 'now'>,
+  settings: OrganizationSyncSettings,
+): Promise<{ changes: TableSyncChange[]; accounts: readonly OrganizationAccount[] }> {
   const [{ rows, corrupt }, accounts, organization] = await Promise.all([
     ports.store.listAll(),
     ports.organization.listAccounts(),
     ports.organization.describeOrganization(),
   ]);
-  return planTableSync({
+  const changes = planTableSync({
     rows,
     corruptAccounts: corrupt.map((row) => row.accountId),
     accounts,
@@ -48,6 +53,7 @@ export async function planOrganizationSync(ports: Omit<OrganizationSyncPorts, 'n
     administratorAccountId: settings.administratorAccountId,
     managementAccountId: organization.managementAccountId || undefined,
   });
+  return { changes, accounts };
 }
 
 // Each change is one conditional single-item write; this bounds a first sync of a large organization.
@@ -60,14 +66,15 @@ const WRITE_CONCURRENCY = 16;
  */
 export async function syncTableWithOrganization(ports: OrganizationSyncPorts, settings: OrganizationSyncSettings): Promise<OrganizationSyncReport> {
   let changes: TableSyncChange[];
+  let accounts: readonly OrganizationAccount[];
   try {
-    changes = await planOrganizationSync(ports, settings);
+    ({ changes, accounts } = await planOrganizationSync(ports, settings));
   } catch (error) {
     const { operation, code, message } = toAwsCallError('ListAccounts', error);
     return { changes: [], unread: { operation, code, message }, recorded: 0, superseded: 0, failed: [] };
   }
   const requestedAt = ports.now().toISOString();
-  const report: OrganizationSyncReport = { changes, recorded: 0, superseded: 0, failed: [] };
+  const report: OrganizationSyncReport = { changes, recorded: 0, superseded: 0, failed: [], accounts };
   const limit = pLimit(WRITE_CONCURRENCY);
   await Promise.all(
     changes.map((change) =>

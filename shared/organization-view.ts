@@ -8,7 +8,7 @@ import type { OrganizationConfiguration, OrganizationView } from '#shared/domain
 import { isActiveAccount, isNotOrganizationAdministrator, isOrganizationUnavailable, isOutsideOrganization } from '#shared/domain/organization';
 import type { Unobserved } from '#shared/domain/types';
 import { type AwsCallError, toAwsCallError } from '#shared/errors';
-import type { MacieAdministrator, OrganizationDirectory } from '#shared/ports';
+import type { MacieAdministrator, OrganizationAccount, OrganizationDirectory } from '#shared/ports';
 
 export interface OrganizationReadPorts {
   macie: Pick<MacieAdministrator, 'describeOrganizationConfiguration'>;
@@ -36,6 +36,8 @@ export async function observeOrganization(
   ports: OrganizationReadPorts,
   settings: OrganizationReadSettings,
   accountIds: readonly string[] | undefined,
+  /** The organization's accounts, when the caller listed them moments ago (the table sync): not listed again. */
+  knownAccounts?: readonly OrganizationAccount[],
 ): Promise<{ view: OrganizationView; unobserved: Unobserved[] }> {
   const unobserved: Unobserved[] = [];
   const administeredRegions = new Map<string, OrganizationConfiguration>();
@@ -54,7 +56,7 @@ export async function observeOrganization(
   if (administeredRegions.size > 0) {
     const unread =
       accountIds === undefined
-        ? await readOrganization(ports.organization, activeAccounts)
+        ? await readOrganization(ports.organization, activeAccounts, knownAccounts)
         : await readAccounts(ports.organization, accountIds, activeAccounts, settings.concurrency.administratorCallsPerRegion);
     for (const { accountId, failure } of unread) {
       for (const region of administeredRegions.keys()) unobserved.push(unobservedFrom(region, accountId, failure));
@@ -64,9 +66,9 @@ export async function observeOrganization(
 }
 
 /** Every active account; a failure that is not "no organization here" leaves every administered region unread. */
-async function readOrganization(directory: OrganizationDirectory, active: Map<string, string>): Promise<Unread[]> {
+async function readOrganization(directory: OrganizationDirectory, active: Map<string, string>, known: readonly OrganizationAccount[] | undefined): Promise<Unread[]> {
   try {
-    for (const account of await directory.listAccounts()) if (isActiveAccount(account.status)) active.set(account.accountId, account.email);
+    for (const account of known ?? (await directory.listAccounts())) if (isActiveAccount(account.status)) active.set(account.accountId, account.email);
     return [];
   } catch (error) {
     const failure = toAwsCallError('ListAccounts', error);

@@ -8,7 +8,7 @@ import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, 
 import type { CorruptRow } from '#shared/domain/desired-row';
 import type { MembershipMode, OrganizationView } from '#shared/domain/organization';
 import { observeOrganization } from '#shared/organization-view';
-import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows, OrganizationDirectory, UnsentLetter } from '#shared/ports';
+import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows, OrganizationAccount, OrganizationDirectory, UnsentLetter } from '#shared/ports';
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
 import { executePlan } from '#shared/executor';
 import { toAwsCallError } from '#shared/errors';
@@ -39,6 +39,8 @@ export interface ReconcilerSettings extends ExecutionSettings {
 export interface ReconcileOptions {
   /** What started the run, for the summary: `schedule`, `onboarding`, `requests`, `cli`. */
   trigger: string;
+  /** The organization's accounts, when the caller has just listed them (the table sync): a full run does not list them again. */
+  organizationAccounts?: readonly OrganizationAccount[];
   /** Reconcile only these accounts (targeted); every desired account when omitted. */
   accountIds?: readonly string[];
   /**
@@ -88,14 +90,14 @@ export class Reconciler {
   ) {}
 
   /** The plan for every desired account (or the named ones, whose rows the caller may hold already), changing nothing. */
-  async plan(accountIds?: readonly string[], knownRows?: readonly DesiredMember[]): Promise<PlanView> {
+  async plan(accountIds?: readonly string[], knownRows?: readonly DesiredMember[], organizationAccounts?: readonly OrganizationAccount[]): Promise<PlanView> {
     const targeted = accountIds !== undefined;
     const [{ rows, corrupt }, members, organization] = await Promise.all([
       this.loadRows(accountIds, knownRows),
       targeted ? this.observeAccounts(accountIds) : this.observeAll(),
       this.settings.membershipMode === 'invitation' || !this.ports.organization
         ? { view: undefined, unobserved: [] }
-        : observeOrganization({ macie: this.ports.macie, organization: this.ports.organization }, this.settings, accountIds),
+        : observeOrganization({ macie: this.ports.macie, organization: this.ports.organization }, this.settings, accountIds, organizationAccounts),
     ]);
     const observation = { members: members.members, unobserved: [...members.unobserved, ...organization.unobserved] };
     const plan = planMemberships(
@@ -124,7 +126,7 @@ export class Reconciler {
 
   async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
     const started = this.now().getTime();
-    const view = await this.plan(options.accountIds, options.rows);
+    const view = await this.plan(options.accountIds, options.rows, options.organizationAccounts);
     options.onPlan?.(view.plan);
     const holder = randomUUID();
     const leased = await this.leaseAccountsWithWork(view.plan, holder, this.now().getTime());

@@ -84,7 +84,7 @@ export interface SyncPlan {
 async function syncPlanOf(runtime: PlanCommandOptions['runtime'], accountIds: readonly string[] | undefined): Promise<SyncPlan | undefined> {
   if (!runtime.config.organizationSync.enabled || accountIds !== undefined) return undefined;
   try {
-    return { changes: await planOrganizationSync(runtime, organizationSyncSettings(runtime.config)) };
+    return { changes: (await planOrganizationSync(runtime, organizationSyncSettings(runtime.config))).changes };
   } catch (error) {
     const { operation, code, message } = toAwsCallError('ListAccounts', error);
     return { error: { operation, code, message } };

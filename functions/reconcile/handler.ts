@@ -11,11 +11,13 @@ import { organizationSyncSettings } from '#shared/runtime';
 /** Scheduled drift correction: the table synced from the organization (when on), then every desired account in every managed region. */
 export async function reconcileHandler(_event: ScheduledEvent, context: Context): Promise<RunSummary> {
   const { reconciler, config, store, organization } = getLambdaRuntime();
-  if (config.organizationSync.enabled) {
-    reportSyncWithPowertools(await syncTableWithOrganization({ store, organization, now: () => new Date() }, organizationSyncSettings(config)));
-  }
+  const sync = config.organizationSync.enabled
+    ? await syncTableWithOrganization({ store, organization, now: () => new Date() }, organizationSyncSettings(config))
+    : undefined;
+  if (sync) reportSyncWithPowertools(sync);
   const { summary } = await reconciler.reconcile({
     trigger: 'schedule',
+    organizationAccounts: sync?.accounts,
     budget: deadlineBudget(context, config.deadlineSafetyMs),
   });
   return summary;

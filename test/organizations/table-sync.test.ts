@@ -115,6 +115,9 @@ describe('the table sync through the reconcile handler (ORGANIZATION_SYNC=true)'
     const after = (await runtime.store.listAll()).rows.map(({ accountId, requestedAt, desiredState }) => ({ accountId, requestedAt, desiredState }));
     expect(after).toEqual(before);
     expect(sandbox.emulator.control.calls().filter((call) => WRITES.has(call.operation))).toEqual([]);
+    // The organization is listed once per run: the reconcile plans from the sync's listing (pages of 20).
+    const pages = Math.ceil(sandbox.emulator.control.organizationAccounts().length / 20);
+    expect(sandbox.emulator.control.calls().filter((call) => call.operation === 'ListAccounts')).toHaveLength(pages);
     expect((await planJson()).document.tableSync?.changes).toEqual([]);
   });
 

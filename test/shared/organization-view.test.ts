@@ -93,4 +93,11 @@ describe('observeOrganization', () => {
       ['eu-west-1', '222222222209', 'ServiceException'],
     ]);
   });
+
+  it('plans from the accounts the caller has just listed (the table sync), without listing them again', async () => {
+    const read = ports({});
+    const { view } = await observeOrganization(read, settings, undefined, [account('222222222207')]);
+    expect(read.reads).not.toContain('ListAccounts');
+    expect([...view.activeAccounts.keys()]).toEqual(['222222222207']);
+  });
 });
