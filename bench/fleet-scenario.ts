@@ -8,6 +8,7 @@
  * administrator in every region, so the service enrolls the (active) fleet accounts with
  * CreateMember alone; `invitation` (the default) leaves it a plain administrator that invites.
  */
+import { isFleetPlanSummary } from '#shared/fleet-planner';
 import { writeFile } from 'node:fs/promises';
 import type { ScheduledEvent } from 'aws-lambda';
 import pLimit from 'p-limit';
@@ -146,6 +147,7 @@ try {
   for (let run = 1; run <= 5 && !converged; run++) {
     const runStarted = performance.now();
     const summary = await handler(schedule, lambdaContext('reconcile'));
+    if (isFleetPlanSummary(summary)) throw new Error('this script runs the scheduled run in one invocation: unset WORK_QUEUE_URL');
     runs.push({
       seconds: (performance.now() - runStarted) / 1000,
       done: summary.byOutcome.done,

@@ -30,6 +30,8 @@ export interface SandboxOptions {
   memberRole?: { name: string; externalId: string };
   knobs?: Partial<FaultKnobs>;
   tableName?: string;
+  /** The work queue's visibility timeout: longer than the worker's timeout. */
+  workVisibilityTimeoutSeconds?: number;
   /** The name of the stack CloudFormation describes the sandbox as. */
   stackName?: string;
 }
@@ -64,6 +66,13 @@ export interface Sandbox {
   requestQueueUrl: string;
   requestDeadLetterQueueUrl: string;
   deadLetterQueueUrl: string;
+  /**
+   * The fan-out's work queue (FIFO, grouped by region) and its dead-letter queue. Not in
+   * `environment()`: a service pointed at it (`WORK_QUEUE_URL`) fans its scheduled run out, and
+   * something must play the event source mapping (`sandbox/event-source-mapping.ts`).
+   */
+  workQueueUrl: string;
+  workDeadLetterQueueUrl: string;
   /** A stack in the home region whose outputs are this sandbox's table, queues, regions... as serverless.yml declares them. */
   stackName: string;
   /** Registers more stacks (or replaces the sandbox's), e.g. a failed one. */
@@ -84,6 +93,9 @@ export const SANDBOX_DEFAULTS = {
   tableName: 'macie-desired-members',
   // What `osls deploy --stage sandbox` would name it.
   stackName: 'macie-membership-reconciler-sandbox',
+  // Above the worker's timeout, as on the deployed queue (serverless.yml); a test of a worker that
+  // dies picks a shorter one (with a shorter worker timeout) to see its unit come back sooner.
+  workVisibilityTimeoutSeconds: 60,
 } as const;
 
 const LOOPBACK = '127.0.0.1';
@@ -166,6 +178,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const requestQueueUrl = await queueUrl('macie-membership-requests', {
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(requestDeadLetterQueueUrl), maxReceiveCount: 5 }),
     });
+    const workDeadLetterQueueUrl = await queueUrl('macie-membership-work-dlq.fifo', { FifoQueue: 'true' });
+    const workQueueUrl = await queueUrl('macie-membership-work.fifo', {
+      FifoQueue: 'true',
+      VisibilityTimeout: String(options.workVisibilityTimeoutSeconds ?? SANDBOX_DEFAULTS.workVisibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(workDeadLetterQueueUrl), maxReceiveCount: 5 }),
+    });
     sqs.destroy();
 
     cloudFormation.putStack({
@@ -226,6 +244,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       requestQueueUrl,
       requestDeadLetterQueueUrl,
       deadLetterQueueUrl,
+      workQueueUrl,
+      workDeadLetterQueueUrl,
       stackName,
       cloudFormation: { putStack: (stack) => cloudFormation.putStack(stack) },
       emulator,

@@ -5,6 +5,7 @@
  * `reconcile` handler with a scheduled event, and prints what changed per account and region plus
  * the dead-letter messages.
  */
+import { isFleetPlanSummary } from '#shared/fleet-planner';
 import { readFile } from 'node:fs/promises';
 import type { ScheduledEvent } from 'aws-lambda';
 import { renderTable } from '#shared/text/table';
@@ -41,6 +42,7 @@ try {
   const before = snapshot();
   const event = JSON.parse(await readFile(new URL('../events/schedule.json', import.meta.url), 'utf8')) as ScheduledEvent;
   const summary = await handler(event, lambdaContext('reconcile'));
+  if (isFleetPlanSummary(summary)) throw new Error('this script runs the scheduled run in one invocation: unset WORK_QUEUE_URL');
   const after = snapshot();
 
   const rows = [['account', 'region', 'desired', 'before', 'after', 'type', 'story']];

@@ -63,6 +63,11 @@ const environmentSchema = z.object({
   DESIRED_MEMBERS_TABLE: z.string({ error: 'is required' }).check(z.minLength(3, 'must be a DynamoDB table name')),
   DEAD_LETTER_QUEUE_URL: z.url({ error: 'is required and must be an SQS queue URL' }),
   REQUEST_QUEUE_URL: z.optional(z.url({ error: 'must be an SQS queue URL' })),
+  // Set, the scheduled run fans out over this queue to the worker function; unset, it runs in one invocation.
+  WORK_QUEUE_URL: z.optional(
+    z.url({ error: 'must be an SQS queue URL' }).check(z.refine((url: string) => url.endsWith('.fifo'), 'must be the URL of an SQS FIFO queue (its name ends in .fifo)')),
+  ),
+  WORK_UNIT_SIZE: positiveInt(200, 1000),
   MEMBER_ROLE_NAME: withDefault(
     z.string({ error: 'must be a string' }).check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')),
     'MacieMembershipAcceptor',
@@ -141,6 +146,8 @@ export interface ServiceConfig {
   desiredMembersTable: string;
   deadLetterQueueUrl: string;
   requestQueueUrl: string | undefined;
+  /** The fan-out: the work queue, and the account-regions per unit; without a queue the scheduled run works in one invocation. */
+  fanOut: { workQueueUrl: string | undefined; unitSize: number };
   memberRole: { name: string; externalId: string };
   pruneUnmanaged: boolean;
   invitation: { message: string | undefined; sendEmail: boolean; batchSize: number };
@@ -186,6 +193,7 @@ export function parseConfig(environment: Record<string, string | undefined>): Re
     desiredMembersTable: env.DESIRED_MEMBERS_TABLE,
     deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL,
     requestQueueUrl: env.REQUEST_QUEUE_URL,
+    fanOut: Object.freeze({ workQueueUrl: env.WORK_QUEUE_URL, unitSize: env.WORK_UNIT_SIZE }),
     memberRole: Object.freeze({ name: env.MEMBER_ROLE_NAME, externalId: env.MEMBER_ROLE_EXTERNAL_ID }),
     pruneUnmanaged: env.PRUNE_UNMANAGED,
     invitation: Object.freeze({

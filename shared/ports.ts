@@ -6,7 +6,9 @@
  */
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import type { CorruptRow } from '#shared/domain/desired-row';
+import type { FleetRun, FleetRunPlan, UnitProgress } from '#shared/domain/fleet-run';
 import type { OrganizationConfiguration } from '#shared/domain/organization';
+import type { WorkUnit } from '#shared/domain/work-units';
 import type { DesiredMember, ObservedMember, ObservedRegionState, Tags } from '#shared/domain/types';
 
 // ---- Macie, administrator side ----------------------------------------------------------------
@@ -149,4 +151,32 @@ export interface OrganizationDirectory {
   describeAccount(accountId: string): Promise<OrganizationAccount>;
   listAccounts(): Promise<OrganizationAccount[]>;
   describeOrganization(): Promise<{ organizationId: string; managementAccountId: string }>;
+}
+
+// ---- The work queue and the fleet run's record ------------------------------------------------
+
+/** A unit the queue would not take, and why. */
+export interface UnqueuedUnit {
+  unit: WorkUnit;
+  code: string;
+  message: string;
+}
+
+/** Where a scheduled run puts its work for the worker function (an SQS FIFO queue grouped by region). */
+export interface WorkQueue {
+  /** Sends every unit it can; never throws. Returns the units the queue would not take. */
+  send(units: readonly WorkUnit[]): Promise<UnqueuedUnit[]>;
+}
+
+/** The latest fleet run's progress and result, kept in the desired-membership table. */
+export interface FleetRunLog {
+  /** Starts a run's record, replacing the previous run's. */
+  start(run: Pick<FleetRun, 'runId' | 'trigger' | 'startedAt'>): Promise<void>;
+  /** Counts units about to be queued (before they are sent, so no worker can finish one first), or refused by the queue. */
+  addUnits(runId: string, queued: number, notQueued: number): Promise<void>;
+  /** Records that every region is planned. */
+  planned(runId: string, plan: FleetRunPlan): Promise<void>;
+  /** Adds a unit's outcomes; `false` when a newer run has replaced this run's record. */
+  recordUnit(progress: UnitProgress): Promise<boolean>;
+  latest(): Promise<FleetRun | undefined>;
 }

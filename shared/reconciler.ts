@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
+import { leaseAccounts, releaseLeases } from '#shared/leases';
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import type { ExecutionOutcome, OrganizationSettingOutcome, RunSummary } from '#shared/domain/outcomes';
-import { deadLettersFor, heldByAnotherRun, isKnownFailure, observationsToRecord, summarizeRun } from '#shared/domain/outcomes';
+import { heldByAnotherRun, summarizeRun } from '#shared/domain/outcomes';
 import { hasWork, planMemberships } from '#shared/domain/plan';
-import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, PlannedOrganizationSetting, Unobserved } from '#shared/domain/types';
+import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, Unobserved } from '#shared/domain/types';
 import type { CorruptRow } from '#shared/domain/desired-row';
 import type { MembershipMode, OrganizationView } from '#shared/domain/organization';
 import { observeOrganization } from '#shared/organization-view';
@@ -12,6 +13,8 @@ import type { DeadLetterPublisher, DesiredMembershipStore, DesiredRows, Organiza
 import type { ExecutionPorts, ExecutionSettings, WorkBudget } from '#shared/executor';
 import { executePlan } from '#shared/executor';
 import { toAwsCallError } from '#shared/errors';
+import { settleOutcomes } from '#shared/outcome-recorder';
+import { applyOrganizationSettings } from '#shared/organization-settings';
 
 export interface ReconcilerPorts extends ExecutionPorts {
   store: DesiredMembershipStore;
@@ -79,9 +82,6 @@ export interface ReconcileReport extends PlanView {
   summary: RunSummary;
 }
 
-// Observation writes are single-item updates; this keeps a large run from flooding the table.
-const RECORD_CONCURRENCY = 16;
-
 /** Load desired rows, observe Macie, plan, execute, record outcomes, dead-letter failures, report. */
 export class Reconciler {
   constructor(
@@ -129,30 +129,14 @@ export class Reconciler {
     const view = await this.plan(options.accountIds, options.rows, options.organizationAccounts);
     options.onPlan?.(view.plan);
     const holder = randomUUID();
-    const leased = await this.leaseAccountsWithWork(view.plan, holder, this.now().getTime());
+    const accountsWithWork = view.plan.items.filter(hasWork).map((item) => item.accountId);
+    const nowMs = this.now().getTime();
+    const leased = await leaseAccounts(this.ports.store, accountsWithWork, holder, nowMs, nowMs + this.settings.leaseMs);
     try {
       return await this.execute(view, leased, options, started);
     } finally {
-      const limit = pLimit(RECORD_CONCURRENCY);
-      // An unreturned lease runs out by itself; returning it only lets the next run in sooner.
-      await Promise.allSettled([...leased].map((accountId) => limit(() => this.ports.store.releaseLease(accountId, holder))));
+      await releaseLeases(this.ports.store, leased, holder);
     }
-  }
-
-  /**
-   * Leases every account this run will act on, so that overlapping runs never act on one account
-   * at once (two runs would invite it twice). An account another run holds is left to that run.
-   */
-  private async leaseAccountsWithWork(plan: MembershipPlan, holder: string, nowMs: number): Promise<Set<string>> {
-    const accounts = [...new Set(plan.items.filter(hasWork).map((item) => item.accountId))];
-    const limit = pLimit(RECORD_CONCURRENCY);
-    const until = nowMs + this.settings.leaseMs;
-    const taken = await Promise.all(
-      accounts.map((accountId) =>
-        limit(() => this.ports.store.acquireLease(accountId, holder, nowMs, until).catch(() => false)).then((ok) => (ok ? accountId : undefined)),
-      ),
-    );
-    return new Set(taken.filter((accountId): accountId is string => accountId !== undefined));
   }
 
   private now(): Date {
@@ -163,7 +147,7 @@ export class Reconciler {
     const isHeldElsewhere = (item: PlannedMembership) => hasWork(item) && !leased.has(item.accountId);
     const held = view.plan.items.filter(isHeldElsewhere).map(heldByAnotherRun);
     for (const outcome of held) options.onOutcome?.(outcome);
-    const organizationSettings = await this.applyOrganizationSettings(view.plan.organizationSettings);
+    const organizationSettings = await applyOrganizationSettings(this.ports.macie, view.plan.organizationSettings);
     const executed = await executePlan({ items: view.plan.items.filter((item) => !isHeldElsewhere(item)), unmanaged: view.plan.unmanaged }, this.ports, this.settings, {
       budget: options.budget,
       onOutcome: options.onOutcome,
@@ -171,16 +155,8 @@ export class Reconciler {
     const outcomes = [...executed, ...held];
 
     const at = this.now().toISOString();
-    const episodes = { quietPeriodMs: this.settings.deadLetterQuietPeriodMs };
-    const deadLetters = deadLettersFor(outcomes, at, episodes);
-    // Publish first: the observations mark the letters as sent (the planner and the next run read
-    // that mark to send each once per episode), so they may say so only for the letters that went out.
-    const unsent = await this.ports.deadLetters.publish(deadLetters);
-    const observations = observationsToRecord(outcomes, at, { unsent: unsent.map(({ letter }) => letter), episodes });
-    const limit = pLimit(RECORD_CONCURRENCY);
-    const recorded = await Promise.allSettled(
-      [...observations].map(([accountId, perRegion]) => limit(() => this.ports.store.recordObservations(accountId, perRegion))),
-    );
+    const settled = await settleOutcomes(this.ports, outcomes, at, { quietPeriodMs: this.settings.deadLetterQuietPeriodMs });
+    const { deadLetters, unsent } = settled;
 
     const summary = summarizeRun({
       trigger: options.trigger,
@@ -190,35 +166,14 @@ export class Reconciler {
       corruptRows: view.corruptRows,
       deadLettered: deadLetters.length - unsent.length,
       deadLettersUnsent: unsent.length,
-      knownFailures: outcomes.filter((outcome) => isKnownFailure(outcome, at, episodes)).length,
+      knownFailures: settled.knownFailures,
       organizationSettings,
       durationMs: this.now().getTime() - started,
     });
     this.ports.report?.(summary, unsent);
     // The run is reported either way; a failure to keep its record is the run's failure.
-    const notRecorded = recorded.find((result) => result.status === 'rejected');
-    if (notRecorded) throw notRecorded.reason;
+    if (settled.notRecorded.length > 0) throw settled.notRecorded[0];
     return { ...view, outcomes, deadLetters, unsentDeadLetters: unsent, organizationSettings, summary };
-  }
-
-  /**
-   * One call per region whose setting drifted. A failure is reported (summary, logs, metric) and the
-   * next run plans the update again; it concerns no account, so there is no request to dead-letter.
-   */
-  private applyOrganizationSettings(settings: readonly PlannedOrganizationSetting[]): Promise<OrganizationSettingOutcome[]> {
-    return Promise.all(
-      settings
-        .filter((setting) => setting.verdict === 'change')
-        .map(async ({ region, desired: { autoEnable } }): Promise<OrganizationSettingOutcome> => {
-          try {
-            await this.ports.macie.updateOrganizationConfiguration(region, autoEnable);
-            return { region, autoEnable, status: 'done' };
-          } catch (error) {
-            const { code, message } = toAwsCallError('UpdateOrganizationConfiguration', error);
-            return { region, autoEnable, status: 'failed', code, message };
-          }
-        }),
-    );
   }
 
   private async observeAll(): Promise<Observation> {

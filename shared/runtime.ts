@@ -1,12 +1,17 @@
 import type { ServiceConfig } from '#shared/config';
+import { DEFAULT_UNIT_LIMITS } from '#shared/domain/work-units';
 import { SqsDeadLetterPublisher } from '#shared/deadletter/publisher';
-import type { DeadLetterPublisher, DesiredMembershipStore, MacieAdministrator, MemberAccountAcceptor, OrganizationDirectory } from '#shared/ports';
+import type { DeadLetterPublisher, DesiredMembershipStore, FleetRunLog, MacieAdministrator, MemberAccountAcceptor, OrganizationDirectory, WorkQueue } from '#shared/ports';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
 import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
 import { createOrganizationDirectory } from '#shared/organizations/accounts';
 import type { OrganizationSyncSettings } from '#shared/organization-sync';
 import { Reconciler, type ReconcilerPorts, type ReconcilerSettings } from '#shared/reconciler';
 import { DynamoDesiredMembershipStore } from '#shared/store/desired-members';
+import { DynamoFleetRunLog } from '#shared/store/fleet-runs';
+import type { FleetPlannerSettings } from '#shared/fleet-planner';
+import type { WorkerSettings } from '#shared/work-unit-runner';
+import { SqsWorkQueue } from '#shared/workqueue/sqs-work-queue';
 
 /** What every function and the CLI need, wired once from the configuration. */
 export interface ServiceRuntime {
@@ -18,6 +23,10 @@ export interface ServiceRuntime {
   /** The organization: which accounts Macie can add through Organizations, and new accounts' emails. */
   organization: OrganizationDirectory;
   reconciler: Reconciler;
+  /** The latest fleet run's record (`status` reads it; the fan-out writes it). */
+  runs: FleetRunLog;
+  /** The fan-out's work queue; absent when the scheduled run works in one invocation. */
+  workQueue: WorkQueue | undefined;
 }
 
 export function createRuntime(config: Readonly<ServiceConfig>, report?: ReconcilerPorts['report']): ServiceRuntime {
@@ -32,7 +41,9 @@ export function createRuntime(config: Readonly<ServiceConfig>, report?: Reconcil
   });
   const organization = createOrganizationDirectory(config);
   const reconciler = new Reconciler({ store, deadLetters, macie, acceptor, organization, report }, reconcilerSettings(config));
-  return { config, store, deadLetters, macie, acceptor, organization, reconciler };
+  const runs = new DynamoFleetRunLog(config.desiredMembersTable, clientSettings);
+  const workQueue = config.fanOut.workQueueUrl ? new SqsWorkQueue(config.fanOut.workQueueUrl, clientSettings) : undefined;
+  return { config, store, deadLetters, macie, acceptor, organization, reconciler, runs, workQueue };
 }
 
 /** The table sync's part of the configuration. */
@@ -56,4 +67,16 @@ export function reconcilerSettings(config: Readonly<ServiceConfig>): ReconcilerS
     membershipMode: config.membershipMode,
     autoEnable: config.organizationAutoEnable,
   };
+}
+
+/** The fan-out planner's part of the configuration. */
+export function fleetPlannerSettings(config: Readonly<ServiceConfig>): FleetPlannerSettings {
+  const { leaseMs: _leaseMs, ...settings } = reconcilerSettings(config);
+  return { ...settings, unitLimits: { ...DEFAULT_UNIT_LIMITS, maxItems: config.fanOut.unitSize } };
+}
+
+/** The worker's part of the configuration. */
+export function workerSettings(config: Readonly<ServiceConfig>): WorkerSettings {
+  const { administratorAccountId, invitation, concurrency, leaseMs, deadLetterQuietPeriodMs } = reconcilerSettings(config);
+  return { administratorAccountId, invitation, concurrency, leaseMs, deadLetterQuietPeriodMs };
 }

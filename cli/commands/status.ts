@@ -6,6 +6,7 @@
  */
 import { desiredStateIn } from '#shared/domain/plan';
 import { OBSERVED_STATUSES, type DesiredMember, type DesiredState, type MembershipType, type ObservedStatus, type PlanVerdict } from '#shared/domain/types';
+import { fleetRunState, type FleetRun } from '#shared/domain/fleet-run';
 import type { PlanView } from '#shared/reconciler';
 import type { ServiceRuntime } from '#shared/runtime';
 import { renderTable } from '#shared/text/table';
@@ -29,7 +30,7 @@ import {
 import { QUEUE_LABELS, type QueueDepth, type ServiceQueues } from '#cli/queues';
 
 export interface StatusCommandOptions {
-  runtime: Pick<ServiceRuntime, 'config' | 'reconciler'>;
+  runtime: Pick<ServiceRuntime, 'config' | 'reconciler' | 'runs'>;
   queues: Pick<ServiceQueues, 'depths'>;
   terminal: Terminal;
   json?: boolean;
@@ -37,8 +38,8 @@ export interface StatusCommandOptions {
 }
 
 export async function runStatus({ runtime, queues, terminal, json = false, accountIds }: StatusCommandOptions): Promise<number> {
-  const [view, depths] = await Promise.all([runtime.reconciler.plan(accountIds), queues.depths()]);
-  const document = statusDocument(view, depths, runtime.config);
+  const [view, depths, fleetRun] = await Promise.all([runtime.reconciler.plan(accountIds), queues.depths(), runtime.runs.latest()]);
+  const document = statusDocument(view, depths, runtime.config, fleetRun);
   if (json) writeJson(terminal.stdout, document);
   else writeLines(terminal.stdout, renderStatus(document, paintFor(terminal)));
   const incomplete = view.unobserved.length > 0 || view.corruptRows.length > 0 || depths.some((depth) => depth.error);
@@ -62,7 +63,7 @@ interface RegionStatus {
 
 export type StatusDocument = ReturnType<typeof statusDocument>;
 
-export function statusDocument(view: PlanView, depths: readonly QueueDepth[], config: StatusCommandOptions['runtime']['config']) {
+export function statusDocument(view: PlanView, depths: readonly QueueDepth[], config: StatusCommandOptions['runtime']['config'], fleetRun?: FleetRun) {
   const items = new Map(view.plan.items.map((item) => [`${item.accountId}/${item.region}`, item]));
   const live = new Map(view.observed.map((member) => [`${member.accountId}/${member.region}`, member.relationshipStatus]));
   const unobserved = (region: string, accountId: string) =>
@@ -133,6 +134,8 @@ export function statusDocument(view: PlanView, depths: readonly QueueDepth[], co
       message,
     })),
     corruptRows: view.corruptRows,
+    /** The latest scheduled run that fanned out over the work queue; `null` when none has. */
+    fleetRun: fleetRun ? { ...fleetRun, state: fleetRunState(fleetRun) } : null,
     queues: depths.map((depth) => ({
       queue: depth.role,
       url: depth.url,
@@ -140,6 +143,21 @@ export function statusDocument(view: PlanView, depths: readonly QueueDepth[], co
       error: depth.error ?? null,
     })),
   };
+}
+
+/** Where the latest fanned-out scheduled run stands: planning, running (units done of queued), or finished, with its outcomes. */
+function fleetRunLines(run: NonNullable<StatusDocument['fleetRun']>, paint: Paint): string[] {
+  const state = run.state === 'finished' ? 'finished' : run.state === 'running' ? paint('yellow', 'running') : paint('yellow', 'planning');
+  const lines = [`Fleet run ${run.runId} (${run.trigger}), started ${shortTime(run.startedAt)}: ${state}`];
+  if (!run.plan) return lines;
+  const units = `${run.unitsDone} of ${plural(run.unitsQueued, 'work unit')} done` + (run.unitsNotQueued > 0 ? paint('red', `, ${run.unitsNotQueued} not queued`) : '');
+  lines.push(
+    `  planned ${shortTime(run.plan.plannedAt)}: ${plural(run.plan.planned, 'account-region')}, ${run.plan.inSync} in sync, ${run.plan.queuedItems} queued; ${units}`,
+  );
+  const { done, pending, failed, deferred } = run.outcomes;
+  const failedText = failed > 0 ? paint('red', `${failed} failed`) : `${failed} failed`;
+  lines.push(`  outcomes so far: ${done} changed, ${pending} pending, ${failedText}, ${deferred} deferred; ${run.deadLettered} dead-lettered` + (run.lastUnitAt ? ` (last unit ${shortTime(run.lastUnitAt)})` : ''));
+  return lines;
 }
 
 function recordedIn(row: DesiredMember, region: string): RegionStatus['recorded'] {
@@ -225,6 +243,8 @@ function renderStatus(document: StatusDocument, paint: Paint): string[] {
   if (document.corruptRows.length > 0) {
     lines.push('', paint('red', 'Corrupt rows (not reconciled until fixed in the table):'), ...document.corruptRows.map(corruptRowLine));
   }
+
+  if (document.fleetRun) lines.push('', ...fleetRunLines(document.fleetRun, paint));
 
   lines.push(
     '',

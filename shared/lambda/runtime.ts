@@ -1,7 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { getConfig } from '#shared/config';
+import { ConfigurationError, getConfig } from '#shared/config';
 import type { RunSummary } from '#shared/domain/outcomes';
+import type { FleetPlanSummary } from '#shared/fleet-planner';
+import type { UnitReport, WorkerPorts } from '#shared/work-unit-runner';
 import type { OrganizationSyncReport } from '#shared/organization-sync';
 import type { WorkBudget } from '#shared/executor';
 import type { IntakePorts, IntakeReporter, IntakeSettings } from '#shared/intake';
@@ -106,3 +108,60 @@ export function reportSyncWithPowertools(report: OrganizationSyncReport): void {
 export function deadlineBudget(context: Pick<Context, 'getRemainingTimeInMillis'>, safetyMs: number): WorkBudget {
   return { canStartWork: () => context.getRemainingTimeInMillis() > safetyMs };
 }
+
+/** Logs what the fan-out planner queued, and counts it (the workers count their outcomes). */
+export function reportFleetPlanWithPowertools(summary: FleetPlanSummary): void {
+  const { deadLettersUnsent, ...logged } = summary;
+  logger.info('Fleet run planned and queued', { summary: { ...logged, deadLettersUnsent: deadLettersUnsent.length } });
+  metrics.addMetric('AccountRegionsPlanned', MetricUnit.Count, summary.planned);
+  metrics.addMetric('AccountRegionsInSync', MetricUnit.Count, summary.byVerdict.inSync);
+  metrics.addMetric('AccountRegionsQueued', MetricUnit.Count, summary.itemsQueued);
+  metrics.addMetric('WorkUnitsQueued', MetricUnit.Count, summary.unitsQueued);
+  // Units the queue refused are not worked this period: the next scheduled run plans them again.
+  metrics.addMetric('WorkUnitsNotQueued', MetricUnit.Count, summary.unitsNotQueued.length);
+  if (summary.unitsNotQueued.length > 0) logger.error('Some work units could not be queued; the next scheduled run plans them again', { unitsNotQueued: summary.unitsNotQueued });
+  metrics.addMetric('DeadLettered', MetricUnit.Count, summary.deadLettered);
+  metrics.addMetric('DeadLettersUnsent', MetricUnit.Count, deadLettersUnsent.length);
+  metrics.addMetric('UnmanagedMembers', MetricUnit.Count, summary.unmanaged);
+  metrics.addMetric('Unobserved', MetricUnit.Count, summary.unobserved.length);
+  if (summary.unobserved.length > 0) logger.warn('Some memberships could not be read and were not reconciled', { unobserved: summary.unobserved });
+  metrics.addMetric('CorruptRows', MetricUnit.Count, summary.corruptRows.length);
+  if (summary.corruptRows.length > 0) logger.warn('Some desired rows are corrupt and were not reconciled; fix them in the table', { corruptRows: summary.corruptRows });
+  const settingsFailed = summary.organizationSettings.filter((setting) => setting.status === 'failed');
+  metrics.addMetric('OrganizationSettingsFailed', MetricUnit.Count, settingsFailed.length);
+  if (settingsFailed.length > 0) logger.error('Macie organization configuration could not be updated; the next run tries again', { organizationSettings: settingsFailed });
+  metrics.addMetric('RunDuration', MetricUnit.Milliseconds, summary.durationMs);
+}
+
+/** Logs one work unit's result and counts its outcomes, under the same metric names as a run in one invocation. */
+export function reportUnitWithPowertools(report: UnitReport): void {
+  const { settled, ...logged } = report;
+  logger.info('Work unit finished', { unit: { ...logged, deadLettered: settled.deadLettered, deadLettersUnsent: settled.unsent.length } });
+  metrics.addMetric('AccountRegionsChanged', MetricUnit.Count, report.outcomes.done);
+  metrics.addMetric('AccountRegionsPending', MetricUnit.Count, report.outcomes.pending);
+  metrics.addMetric('AccountRegionsFailed', MetricUnit.Count, report.outcomes.failed);
+  metrics.addMetric('AccountRegionsDeferred', MetricUnit.Count, report.outcomes.deferred);
+  metrics.addMetric('FailuresNew', MetricUnit.Count, report.outcomes.failed - settled.knownFailures);
+  metrics.addMetric('FailuresKnown', MetricUnit.Count, settled.knownFailures);
+  metrics.addMetric('DeadLettered', MetricUnit.Count, settled.deadLettered);
+  metrics.addMetric('DeadLettersUnsent', MetricUnit.Count, settled.unsent.length);
+  metrics.addMetric('WorkUnitRemainders', MetricUnit.Count, report.remainder > 0 ? 1 : 0);
+  if (settled.unsent.length > 0) {
+    const letters = settled.unsent.map(({ letter, code, message }) => ({ accountId: letter.request.accountId, region: letter.region, reason: letter.reason, code, message }));
+    logger.error('Some dead letters could not be sent; the next run writes them again', { unsent: letters });
+  }
+  if (settled.notRecorded.length > 0) {
+    metrics.addMetric('ObservationsNotRecorded', MetricUnit.Count, settled.notRecorded.length);
+    logger.error('Some observations could not be recorded; the next run observes Macie again', { errors: settled.notRecorded.map(String).slice(0, 10) });
+  }
+}
+
+/** The worker's ports in a function: the shared runtime and the system clock. */
+export function lambdaWorkerPorts(): WorkerPorts {
+  const { store, deadLetters, macie, acceptor, runs, workQueue } = getLambdaRuntime();
+  if (!workQueue) throw new ConfigurationError(['WORK_QUEUE_URL is required by the worker function (the remainder of a unit goes back to it)']);
+  return { store, deadLetters, macie, acceptor, runs, workQueue, now: () => new Date() };
+}
+
+/** The worker's reporter: the intake's logger and metrics, plus one log line and metrics per unit. */
+export const workerReporter = { ...powertoolsReporter, unit: reportUnitWithPowertools };

@@ -11,6 +11,7 @@ import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
 import { DESIRED_FIELDS, readDesiredRow, type CorruptRow } from '#shared/domain/desired-row';
 import type { DesiredMember, ObservedRegionState } from '#shared/domain/types';
+import { RESERVED_KEY_PREFIX } from '#shared/store/fleet-runs';
 import type { DesiredMembershipStore, DesiredMemberWrite, DesiredRows, DesiredWriteResult } from '#shared/ports';
 
 // The attributes a desired write owns, checked against the port's write type.
@@ -222,6 +223,8 @@ class DesiredRowsReader {
   private readonly corrupt: CorruptRow[] = [];
 
   read(item: Record<string, AttributeValue>): void {
+    // The service's own records share the table (the fleet run's); they are not accounts.
+    if (item.accountId?.S?.startsWith(RESERVED_KEY_PREFIX)) return;
     const reading = readDesiredRow(unmarshall(item));
     if (reading.ok) this.rows.push(reading.row);
     else this.corrupt.push(reading.corrupt);

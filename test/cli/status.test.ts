@@ -57,6 +57,7 @@ describe('status', () => {
       'unmanaged',
       'unobserved',
       'corruptRows',
+      'fleetRun',
       'queues',
     ]);
     expect(document.accounts).toHaveLength(24);

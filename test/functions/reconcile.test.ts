@@ -4,6 +4,7 @@ import type { Sandbox } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
 import { parseMembershipRequest } from '#shared/domain/requests';
 import { drainQueue, listMembersStatus, loadEvent, seedAccounts, startServiceSandbox } from '../support/service-sandbox';
+import { oneInvocation } from '../support/one-invocation';
 
 /** The `reconcile` function, through its real handler, against the sandbox. */
 
@@ -51,13 +52,13 @@ describe('reconcile (scheduled drift correction)', () => {
     for (const region of REGIONS) {
       sandbox.emulator.control.seedMembership({ administratorAccountId: otherAdministrator, accountId: poached.accountId, region, relationshipStatus: 'Enabled' });
     }
-    const first = await handler(schedule, lambdaContext('reconcile'));
+    const first = await oneInvocation(handler(schedule, lambdaContext('reconcile')));
     expect(first.byAction.createMember?.succeeded).toBe(fleet.length * REGIONS.length + REGIONS.length);
     // The invitation delay hides the invitations from the members during the first run.
     expect(first.byOutcome.pending).toBe(fleet.length * REGIONS.length);
 
     sandbox.emulator.control.deliverInvitations(fleet.map((account) => account.accountId));
-    const second = await handler(schedule, lambdaContext('reconcile'));
+    const second = await oneInvocation(handler(schedule, lambdaContext('reconcile')));
     expect(second.byAction.accept?.succeeded).toBe(fleet.length * REGIONS.length);
 
     for (const region of REGIONS) {
@@ -102,10 +103,10 @@ describe('reconcile (scheduled drift correction)', () => {
       requestedBy: 'test',
       requestedAt: new Date().toISOString(),
     });
-    await handler(schedule, lambdaContext('reconcile'));
+    await oneInvocation(handler(schedule, lambdaContext('reconcile')));
     sandbox.clearCalls();
 
-    const quiet = await handler(schedule, lambdaContext('reconcile'));
+    const quiet = await oneInvocation(handler(schedule, lambdaContext('reconcile')));
     expect(quiet.byOutcome).toMatchObject({ done: 0, failed: 0, pending: 0 });
     expect(quiet.byVerdict.inSync).toBe(quiet.planned);
     const operations = sandbox.calls().map((call) => call.operation);
@@ -127,7 +128,7 @@ describe('reconcile (scheduled drift correction)', () => {
       requestedBy: 'test',
       requestedAt: new Date().toISOString(),
     });
-    const summary = await handler(schedule, lambdaContext('reconcile'));
+    const summary = await oneInvocation(handler(schedule, lambdaContext('reconcile')));
     expect(summary.byAction).toMatchObject({ disassociateMember: { succeeded: 2 }, deleteMember: { succeeded: 2 } });
     for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).has(leaving.accountId)).toBe(false);
   });
@@ -136,7 +137,7 @@ describe('reconcile (scheduled drift correction)', () => {
     const stranger = '222222222903';
     sandbox.emulator.control.seedAccounts([{ accountId: stranger, email: 'stranger@example.com' }]);
     sandbox.emulator.control.seedMembership({ administratorAccountId: sandbox.administrator.accountId, accountId: stranger, region: 'us-east-1', relationshipStatus: 'Enabled' });
-    const summary = await handler(schedule, lambdaContext('reconcile'));
+    const summary = await oneInvocation(handler(schedule, lambdaContext('reconcile')));
     expect(summary.unmanaged).toBe(1);
     expect((await listMembersStatus(sandbox, 'us-east-1')).get(stranger)).toBe('Enabled');
   });

@@ -9,6 +9,7 @@ import { loadEvent, sqsEvent, startServiceSandbox } from '../support/service-san
 import { allowedActions, asList, iamGlobMatches, TemplateReader, type CloudFormationTemplate } from './support/cloudformation';
 import { actionsNeeded } from './support/iam-actions';
 import { FUNCTION_NAMES, PACKAGE_PARAMS, PROJECT_ROOT, packageService, type FunctionName } from './support/packaged-service';
+import { oneInvocation } from '../support/one-invocation';
 
 /**
  * The IAM policies match the code: each real handler runs against the sandbox through scenarios
@@ -163,7 +164,7 @@ describe('the handlers call every operation their roles allow', () => {
     await runtime.store.recordDesired(desired(bounced));
     const { handler } = await import('#functions/reconcile/handler');
 
-    const summary = await recorded('reconcile', async () => handler(await loadEvent<ScheduledEvent>('schedule.json'), lambdaContext('reconcile')));
+    const summary = await recorded('reconcile', async () => oneInvocation(handler(await loadEvent<ScheduledEvent>('schedule.json'), lambdaContext('reconcile'))));
 
     expect(summary.byAction).toMatchObject({
       // The newcomer and the poached account by invitation, the synced insider through Organizations.

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
 import { drainQueue, listMembersStatus, loadEvent, seedAccounts, startServiceSandbox } from '../support/service-sandbox';
+import { oneInvocation } from '../support/one-invocation';
 
 /**
  * A mixed fleet under one delegated administrator, through the real reconcile handler and the real
@@ -43,7 +44,7 @@ async function desire(accounts: ReadonlyArray<{ accountId: string; email: string
   }
 }
 
-const run = () => handler(schedule, lambdaContext('reconcile'));
+const run = () => oneInvocation(handler(schedule, lambdaContext('reconcile')));
 const viaOf = (region: string) => new Map(sandbox.emulator.control.members(sandbox.administrator.accountId, region).map((member) => [member.accountId, member]));
 
 beforeAll(async () => {

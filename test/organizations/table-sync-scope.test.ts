@@ -5,6 +5,7 @@ import type { Sandbox } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
 import { captureTerminal } from '../cli/support/cli-sandbox';
 import { loadEvent, startServiceSandbox } from '../support/service-sandbox';
+import { oneInvocation } from '../support/one-invocation';
 
 /**
  * The table sync's scope (SYNC_INCLUDE_ACCOUNTS with SYNC_EXCLUDE_ACCOUNTS) through the real reconcile
@@ -59,7 +60,7 @@ describe('the table sync with SYNC_INCLUDE_ACCOUNTS and SYNC_EXCLUDE_ACCOUNTS', 
   });
 
   it('adds and enrolls exactly those accounts on a run', async () => {
-    const summary = await handler(await loadEvent<ScheduledEvent>('schedule.json'), lambdaContext('reconcile'));
+    const summary = await oneInvocation(handler(await loadEvent<ScheduledEvent>('schedule.json'), lambdaContext('reconcile')));
     expect(summary.failuresNew).toBe(0);
 
     const { rows } = await runtime.store.listAll();

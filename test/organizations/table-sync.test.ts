@@ -5,6 +5,7 @@ import type { Sandbox } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
 import { captureTerminal } from '../cli/support/cli-sandbox';
 import { loadEvent, startServiceSandbox } from '../support/service-sandbox';
+import { oneInvocation } from '../support/one-invocation';
 
 /**
  * The table sync (ORGANIZATION_SYNC=true) through the real reconcile handler and the real SDK
@@ -32,7 +33,7 @@ let recordMembershipRequest: typeof import('#shared/intake').recordMembershipReq
 let runPlan: typeof import('#cli/commands/plan').runPlan;
 let schedule: ScheduledEvent;
 
-const run = () => handler(schedule, lambdaContext('reconcile'));
+const run = () => oneInvocation(handler(schedule, lambdaContext('reconcile')));
 const members = (region: string) => new Map(sandbox.emulator.control.members(ADMIN, region).map((member) => [member.accountId, member]));
 const rowOf = async (accountId: string) => (await runtime.store.getMany([accountId])).rows[0];
 const operator = (request: Parameters<typeof recordMembershipRequest>[1]) =>

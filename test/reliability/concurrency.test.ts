@@ -5,6 +5,7 @@ import { lambdaContext } from '#sandbox/lambda-context';
 import type { DesiredMember } from '#shared/domain/types';
 import { drainQueue, listMembersStatus, loadEvent, seedAccounts, sqsEvent, startServiceSandbox } from '../support/service-sandbox';
 import { startMacieTap, successesPerAccountRegion, type MacieTap } from '../support/macie-tap';
+import { oneInvocation } from '../support/one-invocation';
 
 /**
  * A scheduled run, an SQS batch and onboarding events for overlapping accounts, all at once
@@ -125,7 +126,7 @@ describe('reliability: concurrency', () => {
 
     const schedule = await loadEvent<ScheduledEvent>('schedule.json');
     const [summary, response, enrolled, onboarded] = await Promise.all([
-      handlers.reconcile(schedule, lambdaContext('reconcile')),
+      oneInvocation(handlers.reconcile(schedule, lambdaContext('reconcile'))),
       handlers.requests(batch, lambdaContext('requests')),
       handlers.onboard(enrollment, lambdaContext('onboard')),
       handlers.onboard(created, lambdaContext('onboard')),
@@ -152,7 +153,7 @@ describe('reliability: concurrency', () => {
     expect(rows.size).toBe(expected.size);
 
     // A final run, then the table's observations match Macie exactly, and Macie matches the table.
-    const final = await handlers.reconcile(schedule, lambdaContext('reconcile'));
+    const final = await oneInvocation(handlers.reconcile(schedule, lambdaContext('reconcile')));
     expect(final.byOutcome.failed).toBe(0);
     const macie = new Map(await Promise.all(REGIONS.map(async (region) => [region, await listMembersStatus(sandbox, region)] as const)));
     const { rows: afterFinal } = await runtime.store.listAll();

@@ -4,6 +4,7 @@ import type { Sandbox } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
 import type { RunSummary } from '#shared/domain/outcomes';
 import { drainQueue, listMembersStatus, loadEvent, seedAccounts, startServiceSandbox } from '../support/service-sandbox';
+import { oneInvocation } from '../support/one-invocation';
 
 /**
  * At Macie's quota of 1,000 invitation-based members per administrator and region (the emulator's
@@ -49,7 +50,7 @@ describe('reliability: quota', () => {
   it('dead-letters the accounts it cannot add at the 1,000-member quota and keeps the others working', async () => {
     const schedule = await loadEvent<ScheduledEvent>('schedule.json');
     const runs: RunSummary[] = [];
-    for (let run = 1; run <= 2; run++) runs.push(await handler(schedule, lambdaContext('reconcile')));
+    for (let run = 1; run <= 2; run++) runs.push(await oneInvocation(handler(schedule, lambdaContext('reconcile'))));
 
     const full = await listMembersStatus(sandbox, FULL);
     const other = await listMembersStatus(sandbox, 'eu-west-1');

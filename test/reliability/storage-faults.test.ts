@@ -14,6 +14,7 @@ import { lambdaContext } from '#sandbox/lambda-context';
 import type { RunSummary } from '#shared/domain/outcomes';
 import { drainQueue, listMembersStatus, loadEvent, seedAccounts, startServiceSandbox } from '../support/service-sandbox';
 import { startFaultProxy, viaProxy, type BatchEntry, type FaultProxy, type FaultRule, type ProxiedRequest } from '../support/fault-proxy';
+import { oneInvocation } from '../support/one-invocation';
 
 /**
  * The table and the queues fail, not Macie: a loopback proxy in front of the sandbox's DynamoDB and
@@ -160,7 +161,7 @@ function reported(mark = 0): RunSummary[] {
 /** One scheduled invocation: its summary, or the error it threw (Lambda would report the invocation failed). */
 async function scheduledRun(): Promise<{ summary?: RunSummary; error?: string }> {
   try {
-    return { summary: await handlers.reconcile(schedule, lambdaContext('reconcile')) };
+    return { summary: await oneInvocation(handlers.reconcile(schedule, lambdaContext('reconcile'))) };
   } catch (error) {
     return { error: codeOf(error) };
   }

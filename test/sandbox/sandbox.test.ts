@@ -28,7 +28,7 @@ describe('startSandbox', () => {
       expect((await dynamo.send(new ListTablesCommand({}))).TableNames).toEqual([sandbox.tableName]);
       const sqs = new SQSClient({ region, endpoint: env.AWS_ENDPOINT_URL_SQS, credentials });
       expect((await sqs.send(new ListQueuesCommand({}))).QueueUrls?.sort()).toEqual(
-        [sandbox.deadLetterQueueUrl, sandbox.requestDeadLetterQueueUrl, sandbox.requestQueueUrl].sort(),
+        [sandbox.deadLetterQueueUrl, sandbox.requestDeadLetterQueueUrl, sandbox.requestQueueUrl, sandbox.workQueueUrl, sandbox.workDeadLetterQueueUrl].sort(),
       );
       const sts = new STSClient({ region, endpoint: env.AWS_ENDPOINT_URL_STS, credentials });
       expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toBe('111111111111');

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import type { OrganizationSettingOutcome } from '#shared/domain/outcomes';
+import type { CorruptRow } from '#shared/domain/desired-row';
+import type { FleetRunPlan } from '#shared/domain/fleet-run';
+import { hasWork, planMemberships } from '#shared/domain/plan';
+import type { OrganizationView } from '#shared/domain/organization';
+import type { DesiredMember, PlanVerdict, Unobserved } from '#shared/domain/types';
+import { PLAN_VERDICTS, zeroCounts } from '#shared/domain/types';
+import { unitsForRegion, type UnitLimits } from '#shared/domain/work-units';
+import { toAwsCallError } from '#shared/errors';
+import { applyOrganizationSettings } from '#shared/organization-settings';
+import { observeOrganization } from '#shared/organization-view';
+import { settleOutcomes } from '#shared/outcome-recorder';
+import type {
+  DeadLetterPublisher,
+  DesiredMembershipStore,
+  FleetRunLog,
+  MacieAdministrator,
+  OrganizationAccount,
+  OrganizationDirectory,
+  UnqueuedUnit,
+  UnsentLetter,
+  WorkQueue,
+} from '#shared/ports';
+import type { ReconcilerSettings } from '#shared/reconciler';
+
+export interface FleetPlannerPorts {
+  store: DesiredMembershipStore;
+  deadLetters: DeadLetterPublisher;
+  macie: MacieAdministrator;
+  organization?: OrganizationDirectory;
+  workQueue: WorkQueue;
+  runs: FleetRunLog;
+  now?: () => Date;
+}
+
+export interface FleetPlannerSettings extends Omit<ReconcilerSettings, 'leaseMs'> {
+  unitLimits: UnitLimits;
+}
+
+/** What the planner of a fleet run did; the workers' outcomes are in the run's record (`status`). */
+export interface FleetPlanSummary {
+  runId: string;
+  trigger: string;
+  accounts: number;
+  regions: number;
+  planned: number;
+  byVerdict: Record<PlanVerdict, number>;
+  /** Account-regions put on the work queue, in how many units; units the queue refused are not worked this period. */
+  itemsQueued: number;
+  unitsQueued: number;
+  unitsNotQueued: Array<{ region: string; unitId: string; items: number; code: string; message: string }>;
+  unmanaged: number;
+  unobserved: Unobserved[];
+  corruptRows: CorruptRow[];
+  /** Planner verdicts that need an operator, dead-lettered here (the workers dead-letter what fails). */
+  deadLettered: number;
+  deadLettersUnsent: UnsentLetter[];
+  organizationSettings: OrganizationSettingOutcome[];
+  durationMs: number;
+}
+
+interface RegionResult {
+  byVerdict: Record<PlanVerdict, number>;
+  planned: number;
+  itemsQueued: number;
+  unitsQueued: number;
+  unqueued: UnqueuedUnit[];
+  unmanaged: number;
+  unobserved: Unobserved[];
+  deadLettered: number;
+  deadLettersUnsent: UnsentLetter[];
+  notRecorded: unknown[];
+  organizationSettings: OrganizationSettingOutcome[];
+}
+
+/**
+ * The scheduled run on a large fleet: reads the table and the organization once, then lists,
+ * plans and queues each region as soon as its members are listed, so the first region's workers
+ * start while the other regions are still being listed. Only the items with work go on the queue;
+ * the rest is settled here (an operator's dead letter, a changed observation). Nothing is kept per
+ * region once its units are queued, so the planner holds the table and one listing per region.
+ */
+export async function planFleetRun(
+  ports: FleetPlannerPorts,
+  settings: FleetPlannerSettings,
+  options: { trigger: string; organizationAccounts?: readonly OrganizationAccount[] },
+): Promise<FleetPlanSummary> {
+  const now = () => ports.now?.() ?? new Date();
+  const started = now();
+  const runId = randomUUID();
+  await ports.runs.start({ runId, trigger: options.trigger, startedAt: started.toISOString() });
+
+  const rows = ports.store.listAll();
+  const organization: Promise<{ view: OrganizationView | undefined; unobserved: Unobserved[] }> =
+    settings.membershipMode === 'invitation' || !ports.organization
+      ? Promise.resolve({ view: undefined, unobserved: [] })
+      : observeOrganization({ macie: ports.macie, organization: ports.organization }, settings, undefined, options.organizationAccounts);
+  // A failed read of the table fails the run before any region is queued (nothing would be right).
+  rows.catch(() => undefined);
+
+  const planRegion = async (region: string): Promise<RegionResult> => {
+    const listing = await ports.macie.listMembers(region).then(
+      (members) => ({ members, unobserved: [] as Unobserved[] }),
+      (error: unknown) => {
+        const { operation, code, message } = toAwsCallError('ListMembers', error);
+        return { members: [], unobserved: [{ region, operation, code, message }] };
+      },
+    );
+    const [{ rows: desired, corrupt }, org] = await Promise.all([rows, organization]);
+    const plan = planMemberships(
+      desired,
+      listing.members,
+      {
+        administratorAccountId: settings.administratorAccountId,
+        managedRegions: [region],
+        pruneUnmanaged: settings.pruneUnmanaged,
+        invitationMessage: settings.invitation.message,
+        membershipMode: settings.membershipMode,
+        organization: org.view,
+        autoEnable: settings.autoEnable,
+      },
+      { unobserved: [...listing.unobserved, ...org.unobserved.filter((entry) => entry.region === region)], corruptAccounts: corrupt.map((row) => row.accountId) },
+    );
+    const work = [...plan.items.filter(hasWork), ...plan.unmanaged.filter(hasWork)];
+    const units = unitsForRegion(runId, region, work, settings.unitLimits);
+    // Counted before they are sent: a worker must not finish a unit the record does not know of yet.
+    if (units.length > 0) await ports.runs.addUnits(runId, units.length, 0);
+    const unqueued = await ports.workQueue.send(units);
+    if (unqueued.length > 0) await ports.runs.addUnits(runId, 0, unqueued.length);
+
+    const settled = await settleOutcomes(
+      ports,
+      plan.items.filter((item) => !hasWork(item)).map((item) => ({ item, status: 'noop' as const, completed: [] })),
+      now().toISOString(),
+      { quietPeriodMs: settings.deadLetterQuietPeriodMs },
+    );
+    const byVerdict = zeroCounts(PLAN_VERDICTS);
+    for (const item of plan.items) byVerdict[item.verdict] += 1;
+    return {
+      byVerdict,
+      planned: plan.items.length,
+      itemsQueued: work.length,
+      unitsQueued: units.length,
+      unqueued,
+      unmanaged: plan.unmanaged.length,
+      unobserved: listing.unobserved,
+      deadLettered: settled.deadLetters.length - settled.unsent.length,
+      deadLettersUnsent: settled.unsent,
+      notRecorded: settled.notRecorded,
+      organizationSettings: await applyOrganizationSettings(ports.macie, plan.organizationSettings),
+    };
+  };
+
+  const regions = await Promise.all(settings.managedRegions.map(planRegion));
+  const [{ rows: desired, corrupt }, org] = await Promise.all([rows, organization]);
+  const summary = summarize(runId, options.trigger, desired, corrupt, regions, org.unobserved, now().getTime() - started.getTime());
+  const plan: FleetRunPlan = {
+    accounts: summary.accounts,
+    regions: summary.regions,
+    planned: summary.planned,
+    queuedItems: summary.itemsQueued,
+    inSync: summary.byVerdict.inSync,
+    unmanaged: summary.unmanaged,
+    unobserved: summary.unobserved.length,
+    corruptRows: summary.corruptRows.length,
+    plannedAt: now().toISOString(),
+  };
+  await ports.runs.planned(runId, plan);
+  const notRecorded = regions.flatMap((region) => region.notRecorded);
+  if (notRecorded.length > 0) throw notRecorded[0];
+  return summary;
+}
+
+function summarize(
+  runId: string,
+  trigger: string,
+  rows: readonly DesiredMember[],
+  corruptRows: CorruptRow[],
+  regions: readonly RegionResult[],
+  organizationUnobserved: readonly Unobserved[],
+  durationMs: number,
+): FleetPlanSummary {
+  const byVerdict = zeroCounts(PLAN_VERDICTS);
+  for (const region of regions) for (const verdict of PLAN_VERDICTS) byVerdict[verdict] += region.byVerdict[verdict];
+  const sum = (pick: (region: RegionResult) => number) => regions.reduce((total, region) => total + pick(region), 0);
+  return {
+    runId,
+    trigger,
+    accounts: rows.length,
+    regions: regions.length,
+    planned: sum((region) => region.planned),
+    byVerdict,
+    itemsQueued: sum((region) => region.itemsQueued),
+    unitsQueued: sum((region) => region.unitsQueued),
+    unitsNotQueued: regions.flatMap((region) =>
+      region.unqueued.map(({ unit, code, message }) => ({ region: unit.region, unitId: unit.unitId, items: unit.items.length, code, message })),
+    ),
+    unmanaged: sum((region) => region.unmanaged),
+    unobserved: [...regions.flatMap((region) => region.unobserved), ...organizationUnobserved],
+    corruptRows,
+    deadLettered: sum((region) => region.deadLettered),
+    deadLettersUnsent: regions.flatMap((region) => region.deadLettersUnsent),
+    organizationSettings: regions.flatMap((region) => region.organizationSettings),
+    durationMs,
+  };
+}
+
+/** Tells the scheduled run's two results apart: the fan-out's plan, or a run in one invocation. */
+export function isFleetPlanSummary(summary: object): summary is FleetPlanSummary {
+  return 'unitsQueued' in summary;
+}
