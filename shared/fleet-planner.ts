@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OrganizationSettingOutcome } from '#shared/domain/outcomes';
 import type { CorruptRow } from '#shared/domain/desired-row';
 import type { FleetRunPlan } from '#shared/domain/fleet-run';
-import { hasWork, planMemberships } from '#shared/domain/plan';
+import { hasWork, planMemberships, regionNeedsOrganization } from '#shared/domain/plan';
 import type { OrganizationView } from '#shared/domain/organization';
 import type { DesiredMember, PlanVerdict, Unobserved } from '#shared/domain/types';
 import { PLAN_VERDICTS, zeroCounts } from '#shared/domain/types';
@@ -92,12 +92,17 @@ export async function planFleetRun(
   await ports.runs.start({ runId, trigger: options.trigger, startedAt: started.toISOString() });
 
   const rows = ports.store.listAll();
-  const organization: Promise<{ view: OrganizationView | undefined; unobserved: Unobserved[] }> =
-    settings.membershipMode === 'invitation' || !ports.organization
-      ? Promise.resolve({ view: undefined, unobserved: [] })
-      : observeOrganization({ macie: ports.macie, organization: ports.organization }, settings, undefined, options.organizationAccounts);
   // A failed read of the table fails the run before any region is queued (nothing would be right).
   rows.catch(() => undefined);
+  const noOrganization = { view: undefined, unobserved: [] as Unobserved[] };
+  let organizationRead: Promise<{ view: OrganizationView | undefined; unobserved: Unobserved[] }> | undefined;
+  // Read once, by the first region that needs it: in `auto` mode a region in sync needs no view.
+  const organization = (needed: boolean) => {
+    if (settings.membershipMode === 'invitation' || !ports.organization) return Promise.resolve(noOrganization);
+    if (!needed && settings.membershipMode === 'auto' && settings.autoEnable === undefined && !organizationRead) return Promise.resolve(noOrganization);
+    organizationRead ??= observeOrganization({ macie: ports.macie, organization: ports.organization }, settings, undefined, options.organizationAccounts);
+    return organizationRead;
+  };
 
   const planRegion = async (region: string): Promise<RegionResult> => {
     const listing = await ports.macie.listMembers(region).then(
@@ -107,7 +112,8 @@ export async function planFleetRun(
         return { members: [], unobserved: [{ region, operation, code, message }] };
       },
     );
-    const [{ rows: desired, corrupt }, org] = await Promise.all([rows, organization]);
+    const { rows: desired, corrupt } = await rows;
+    const org = await organization(regionNeedsOrganization(desired, listing.members, region, settings.administratorAccountId));
     const plan = planMemberships(
       desired,
       listing.members,
@@ -153,7 +159,8 @@ export async function planFleetRun(
   };
 
   const regions = await Promise.all(settings.managedRegions.map(planRegion));
-  const [{ rows: desired, corrupt }, org] = await Promise.all([rows, organization]);
+  const { rows: desired, corrupt } = await rows;
+  const org = organizationRead ? await organizationRead : noOrganization;
   const summary = summarize(runId, options.trigger, desired, corrupt, regions, org.unobserved, now().getTime() - started.getTime());
   const plan: FleetRunPlan = {
     accounts: summary.accounts,

@@ -120,6 +120,19 @@ function sameEmail(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
+/**
+ * Whether a region's plan depends on what the organization says (in `auto` mode). Only an account
+ * still to be enrolled takes a way, Organizations or invitation; an Enabled or Paused member is
+ * corrected the same whichever way it came, and a removal or an unmanaged member needs no view. A
+ * fleet in sync is then planned without listing the organization at all.
+ */
+export function regionNeedsOrganization(rows: readonly DesiredMember[], members: readonly ObservedMember[], region: string, administratorAccountId: string): boolean {
+  const enrolled = new Set(
+    members.filter((member) => member.region === region && (member.relationshipStatus === 'Enabled' || member.relationshipStatus === 'Paused')).map((member) => member.accountId),
+  );
+  return rows.some((row) => row.accountId !== administratorAccountId && desiredStateIn(row, region) === 'member' && !enrolled.has(row.accountId));
+}
+
 /** What one planning call knows beyond the row and the member. */
 interface PlanningContext {
   region: string;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { ScheduledEvent, SQSEvent } from 'aws-lambda';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ScheduledEvent } from 'aws-lambda';
 import type { Sandbox } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
 import { fleetRunState } from '#shared/domain/fleet-run';
@@ -9,6 +9,7 @@ import { runStatus } from '#cli/commands/status';
 import { captureTerminal } from '../cli/support/cli-sandbox';
 import { isFleetPlanSummary, type FleetPlanSummary } from '#shared/fleet-planner';
 import { drainQueue, listMembersStatus, loadEvent, seedAccounts, sqsEvent, startServiceSandbox } from '../support/service-sandbox';
+import { HandDrivenWorkQueue } from '../support/work-queue';
 
 /**
  * The fan-out in one process: the scheduled run plans and queues units, and this test plays the
@@ -24,6 +25,7 @@ const UNIT_SIZE = 8;
 
 let sandbox: Sandbox;
 let sqs: SQSClient;
+let queue: HandDrivenWorkQueue;
 let reconcile: typeof import('#functions/reconcile/handler').handler;
 let worker: typeof import('#functions/worker/handler').handler;
 let runtime: ReturnType<typeof import('#shared/lambda/runtime').getLambdaRuntime>;
@@ -36,6 +38,7 @@ beforeAll(async () => {
   ({ handler: worker } = await import('#functions/worker/handler'));
   runtime = (await import('#shared/lambda/runtime')).getLambdaRuntime();
   schedule = await loadEvent<ScheduledEvent>('schedule.json');
+  queue = new HandDrivenWorkQueue(sandbox);
   sqs = new SQSClient({ region: sandbox.homeRegion, endpoint: sandbox.endpoints.sqs, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
   await recordDesired(fleet);
 });
@@ -56,6 +59,7 @@ async function recordDesired(accounts: ReadonlyArray<{ accountId: string; email:
 
 afterAll(async () => {
   sqs?.destroy();
+  queue?.close();
   await sandbox?.close();
 });
 
@@ -63,36 +67,6 @@ async function planRun(): Promise<FleetPlanSummary> {
   const summary = await reconcile(schedule, lambdaContext('reconcile'));
   if (!isFleetPlanSummary(summary)) throw new Error('expected the scheduled run to fan out');
   return summary;
-}
-
-/** One poll of the work queue, as an SQS event, with the receipt handles to delete. */
-async function receiveBatch(): Promise<{ event: SQSEvent; handles: Map<string, string> } | undefined> {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: sandbox.workQueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
-  );
-  if (Messages.length === 0) return undefined;
-  const event = sqsEvent(Messages.map((message) => message.Body!), 'arn:aws:sqs:us-east-1:111111111111:macie-membership-work.fifo');
-  const handles = new Map<string, string>();
-  event.Records.forEach((record, index) => handles.set(record.messageId, Messages[index]!.ReceiptHandle!));
-  return { event, handles };
-}
-
-/** Invokes the worker until the queue is empty; returns how many invocations it took. */
-async function workUntilEmpty(): Promise<number> {
-  let invocations = 0;
-  for (let batch = await receiveBatch(); batch; batch = await receiveBatch()) {
-    invocations += 1;
-    const response = await worker(batch.event, lambdaContext('worker'));
-    const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-    const done = [...batch.handles].filter(([messageId]) => !failed.has(messageId));
-    expect(failed.size).toBe(0);
-    if (done.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: sandbox.workQueueUrl, Entries: done.map(([, handle], index) => ({ Id: String(index), ReceiptHandle: handle })) }),
-      );
-    }
-  }
-  return invocations;
 }
 
 describe('the scheduled run fanned out over the work queue', () => {
@@ -112,7 +86,8 @@ describe('the scheduled run fanned out over the work queue', () => {
   });
 
   it('the workers take every account to Enabled, and the run record sums their outcomes', async () => {
-    const invocations = await workUntilEmpty();
+    const { invocations, failed } = await queue.workUntilEmpty(worker);
+    expect(failed).toBe(0);
     expect(invocations).toBe(Math.ceil(fleet.length / UNIT_SIZE) * REGIONS.length);
     for (const region of REGIONS) {
       const statuses = await listMembersStatus(sandbox, region);
@@ -161,11 +136,11 @@ describe('the scheduled run fanned out over the work queue', () => {
     // (DEADLINE_SAFETY_MS, 20 s) lets exactly five steps start, however fast the machine is.
     let now = 0;
     const clock = () => (now += 1_000) - 1_000;
-    const batch = (await receiveBatch())!;
+    const batch = (await queue.receive())!;
     const [unit] = batch.event.Records.map((record) => readWorkUnit(record.body)).map((reading) => (reading.ok ? reading.unit : undefined));
     const response = await worker(batch.event, lambdaContext('worker', 25_500, clock));
     expect(response.batchItemFailures).toEqual([]);
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: sandbox.workQueueUrl, Entries: [...batch.handles.values()].map((handle, index) => ({ Id: String(index), ReceiptHandle: handle })) }));
+    await queue.delete(batch.handles.values());
 
     const afterFirst = (await runtime.runs.latest())!;
     expect(afterFirst.unitsQueued).toBe(before.unitsQueued + 1);
@@ -180,7 +155,7 @@ describe('the scheduled run fanned out over the work queue', () => {
     expect(remainder.items.length).toBeLessThan(unit!.items.length + 1);
     expect(remainder.items.some((item) => item.actions[0]?.kind !== 'createMember')).toBe(true);
 
-    await workUntilEmpty();
+    expect((await queue.workUntilEmpty(worker)).failed).toBe(0);
     for (const region of REGIONS) {
       const statuses = await listMembersStatus(sandbox, region);
       for (const account of late) expect(statuses.get(account.accountId)).toBe('Enabled');
