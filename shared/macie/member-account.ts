@@ -30,6 +30,9 @@ export interface AcceptorSettings {
   polling: { attempts: number; intervalMs: number };
 }
 
+// Sessions kept for accounts' other regions: a few KiB each, and more than a run has in flight.
+const MAX_SESSIONS_KEPT = 2_000;
+
 // Refresh assumed-role credentials this long before they expire, so no call races the expiry.
 const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
 
@@ -41,10 +44,12 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
   /** STS clients per region, and how many AssumeRole calls each was given: see `stsRegionFor`. */
   private readonly stsClients = new Map<string, STSClient>();
   private readonly assumedPerRegion = new Map<string, number>();
-  /** Credentials per member account: the role is global, so every region of an account shares one session. */
+  /**
+   * Credentials per member account: the role is global, so every region of an account shares one
+   * session. Bounded: a warm worker goes through thousands of accounts, and an account's regions
+   * are accepted close together, so the oldest sessions are the ones no longer needed.
+   */
   private readonly credentials = new Map<string, Promise<AwsCredentialIdentity>>();
-  /** Macie clients per member account and region. */
-  private readonly clients = new Map<string, Macie2Client>();
 
   constructor(private readonly settings: AcceptorSettings) {}
 
@@ -54,19 +59,25 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     administratorAccountId: string,
     { schedule = runNow }: AcceptanceOptions = {},
   ): Promise<AcceptanceResult> {
+    // One client per acceptance, dropped when it ends: a client kept per account and region for
+    // the whole run was most of a large run's memory.
     const macie = this.client(accountId, region);
-    const { attempts, intervalMs } = this.settings.polling;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await sleep(intervalMs);
-      const accepted = await schedule(async () => {
-        if (attempt === 1) await this.ensureMacieEnabled(macie);
-        const invitationId = await this.findInvitation(macie, administratorAccountId);
-        if (!invitationId) return false;
-        return this.accept(macie, administratorAccountId, invitationId);
-      });
-      if (accepted) return 'accepted';
+    try {
+      const { attempts, intervalMs } = this.settings.polling;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (attempt > 1) await sleep(intervalMs);
+        const accepted = await schedule(async () => {
+          if (attempt === 1) await this.ensureMacieEnabled(macie);
+          const invitationId = await this.findInvitation(macie, administratorAccountId);
+          if (!invitationId) return false;
+          return this.accept(macie, administratorAccountId, invitationId);
+        });
+        if (accepted) return 'accepted';
+      }
+      return 'invitationNotVisible';
+    } finally {
+      macie.destroy();
     }
-    return 'invitationNotVisible';
   }
 
   /**
@@ -144,16 +155,10 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
   }
 
   private client(accountId: string, region: string): Macie2Client {
-    const key = `${accountId}/${region}`;
-    let client = this.clients.get(key);
-    if (!client) {
-      client = new Macie2Client({
-        ...awsClientOptions({ region, maxAttempts: this.settings.maxAttempts }),
-        credentials: () => this.memberCredentials(accountId, region),
-      });
-      this.clients.set(key, client);
-    }
-    return client;
+    return new Macie2Client({
+      ...awsClientOptions({ region, maxAttempts: this.settings.maxAttempts }),
+      credentials: () => this.memberCredentials(accountId, region),
+    });
   }
 
   /**
@@ -219,7 +224,9 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
       };
     });
     // A failed AssumeRole is not cached: the next action for this account tries again.
+    this.credentials.delete(accountId);
     this.credentials.set(accountId, pending);
+    if (this.credentials.size > MAX_SESSIONS_KEPT) this.credentials.delete(this.credentials.keys().next().value!);
     pending.catch(() => {
       if (this.credentials.get(accountId) === pending) this.credentials.delete(accountId);
     });
