@@ -2,6 +2,11 @@
 import type { SeedAccount } from '#sandbox/emulator/index';
 
 export const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
+/** The fleet scenario's regions, the first R of them: the 17 commercial regions Macie ran in by default when this was written. */
+export const FLEET_REGIONS = [
+  'us-east-1', 'eu-west-1', 'ap-southeast-2', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'eu-west-2', 'eu-west-3',
+  'eu-central-1', 'eu-north-1', 'ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'sa-east-1',
+];
 export const ADMINISTRATOR = '111111111111';
 /** The baseline script's own administrator: Macie allows 1,000 invited members per administrator and region. */
 export const BASELINE_ADMINISTRATOR = '999999999999';

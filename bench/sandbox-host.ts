@@ -22,6 +22,10 @@ export type HostRequest =
   | { method: 'setKnobs'; knobs: Partial<FaultKnobs> }
   | { method: 'seedAccounts'; accounts: SeedAccount[] }
   | { method: 'statusCounts'; administratorAccountId: string; region: string }
+  /** Every member's status in a region, by account: the fleet benchmark counts what converged and what was lost. */
+  | { method: 'memberStatuses'; administratorAccountId: string; region: string }
+  /** Members already in place (a steady-state fleet), seeded in bulk rather than a message each. */
+  | { method: 'seedMemberships'; administratorAccountId: string; accountIds: string[]; regions: string[]; via: 'invitation' | 'organization'; tags: Record<string, string> }
   | { method: 'clearCalls' }
   | { method: 'callCounts' }
   | { method: 'credentialsFor'; accountId: string };
@@ -31,6 +35,7 @@ export interface HostStarted {
   endpoints: Sandbox['endpoints'];
   administratorAccountId: string;
   regions: string[];
+  workQueueUrl: string;
 }
 
 let sandbox: Sandbox | undefined;
@@ -54,6 +59,18 @@ async function answer(request: HostRequest): Promise<unknown> {
       }
       return counts;
     }
+    case 'memberStatuses': {
+      const statuses: Record<string, string> = {};
+      for (const member of control.members(request.administratorAccountId, request.region)) statuses[member.accountId] = member.relationshipStatus;
+      return statuses;
+    }
+    case 'seedMemberships':
+      for (const region of request.regions) {
+        for (const accountId of request.accountIds) {
+          control.seedMembership({ administratorAccountId: request.administratorAccountId, accountId, region, relationshipStatus: 'Enabled', via: request.via, tags: request.tags });
+        }
+      }
+      return null;
     case 'clearCalls':
       box.clearCalls();
       return null;
@@ -97,6 +114,7 @@ process.on('message', (message: { id: number; request?: HostRequest; start?: San
           endpoints: sandbox.endpoints,
           administratorAccountId: sandbox.administrator.accountId,
           regions: sandbox.regions,
+          workQueueUrl: sandbox.workQueueUrl,
         };
         reply({ result: started });
       } else if (message.close) {

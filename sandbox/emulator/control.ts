@@ -85,13 +85,13 @@ export function createControl(deps: ControlDependencies): EmulatorControl {
       accountId: member.accountId,
       region: m.region,
       arn: memberArn(m.region, administrator.accountId, member.accountId),
-      via: 'invitation',
+      via: m.via ?? 'invitation',
       email: m.email ?? member.email,
       tags: { ...m.tags },
       stage,
       updatedAt: now,
     };
-    if (stage !== 'Created') {
+    if (stage !== 'Created' && m.via !== 'organization') {
       const verifying = status === 'EmailVerificationInProgress';
       const hidden = status === 'Invited' && m.invitationVisible === false;
       record.invitation = {

@@ -137,6 +137,8 @@ export interface SeedMembership {
   tags?: Record<string, string>;
   /** For `Invited`: whether the member can already see the invitation (default true; false = never, until re-invited). */
   invitationVisible?: boolean;
+  /** How the member came (default `invitation`): an `organization` member was added by the delegated administrator, never invited. */
+  via?: MembershipVia;
 }
 
 /** How a member came to its administrator: `CreateMember` + invitation, or `CreateMember` by the delegated administrator. */
