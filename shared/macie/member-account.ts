@@ -60,24 +60,21 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     { schedule = runNow }: AcceptanceOptions = {},
   ): Promise<AcceptanceResult> {
     // One client per acceptance, dropped when it ends: a client kept per account and region for
-    // the whole run was most of a large run's memory.
+    // the whole run was most of a large run's memory. Not destroy()ed: that would close the
+    // keep-alive agents every client shares (client-options.ts), under the other calls in flight.
     const macie = this.client(accountId, region);
-    try {
-      const { attempts, intervalMs } = this.settings.polling;
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        if (attempt > 1) await sleep(intervalMs);
-        const accepted = await schedule(async () => {
-          if (attempt === 1) await this.ensureMacieEnabled(macie);
-          const invitationId = await this.findInvitation(macie, administratorAccountId);
-          if (!invitationId) return false;
-          return this.accept(macie, administratorAccountId, invitationId);
-        });
-        if (accepted) return 'accepted';
-      }
-      return 'invitationNotVisible';
-    } finally {
-      macie.destroy();
+    const { attempts, intervalMs } = this.settings.polling;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) await sleep(intervalMs);
+      const accepted = await schedule(async () => {
+        if (attempt === 1) await this.ensureMacieEnabled(macie);
+        const invitationId = await this.findInvitation(macie, administratorAccountId);
+        if (!invitationId) return false;
+        return this.accept(macie, administratorAccountId, invitationId);
+      });
+      if (accepted) return 'accepted';
     }
+    return 'invitationNotVisible';
   }
 
   /**
