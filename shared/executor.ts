@@ -87,7 +87,18 @@ export async function executePlan(
     };
     if (!hasWork(item)) return finish({ status: 'noop' });
 
+    let skip: MembershipActionKind | undefined;
     for (const action of item.actions) {
+      if (skip === action.kind) {
+        // Found done by a second look: counted as done, and no longer awaited by the invitation batch.
+        skip = undefined;
+        if (action.kind === 'invite' && !invited) {
+          invited = true;
+          batcher?.withdraw();
+        }
+        completed.push(action.kind);
+        continue;
+      }
       let end: StepEnd;
       try {
         if (action.kind === 'invite') {
@@ -123,13 +134,14 @@ export async function executePlan(
         const failure = { operation, code, message, attempts };
         if (createConflictNeedsSecondLook(action.kind, failure)) {
           const secondLook = await adminLimits.get(item.region)!(() => ports.macie.getMember(item.region, item.accountId)).catch(() => undefined);
-          end = afterCreateConflict(failure, secondLook?.relationshipStatus);
+          end = afterCreateConflict(failure, secondLook?.relationshipStatus, action.kind === 'createMember' ? action.via : 'invitation');
         } else {
           end = afterStepError(action.kind, failure);
         }
       }
       if (end.next === 'continue') {
         completed.push(action.kind);
+        skip = end.alreadyDone;
         continue;
       }
       const { next: _finished, stepCompleted, ...outcome } = end;

@@ -6,7 +6,7 @@
  * Codes are those of the Macie API (service model 2020-01-01) as the SDK names its exceptions.
  */
 import type { ActionFailure } from '#shared/domain/outcomes';
-import type { MembershipActionKind, ObservedStatus } from '#shared/domain/types';
+import type { MembershipActionKind, MembershipType, ObservedStatus } from '#shared/domain/types';
 
 /** The API operation behind each step, for errors and dead letters. */
 export const OPERATION_OF: Record<MembershipActionKind, string> = {
@@ -25,7 +25,8 @@ export const OPERATION_OF: Record<MembershipActionKind, string> = {
  * created). The executor applies it and decides nothing.
  */
 export type StepEnd =
-  | { next: 'continue' }
+  /** `alreadyDone`: the next step, of this kind, was found done already (skipped, counted as done). */
+  | { next: 'continue'; alreadyDone?: MembershipActionKind }
   | {
       next: 'finish';
       status: 'done' | 'pending' | 'failed';
@@ -73,18 +74,24 @@ export function createConflictNeedsSecondLook(kind: MembershipActionKind, failur
 }
 
 /**
- * What a second look after a `CreateMember` conflict found (`undefined`: not listed, or unreadable):
+ * What a second look after a `CreateMember` conflict found (`undefined`: not listed, or unreadable).
+ * The run holds the account's lease, so no other run is working on it now; what it finds was left
+ * by a run that stopped part-way (a worker that died, a deadline, a run before a crash):
  * - enrolled already (an Organizations member another run added): done;
- * - listed otherwise: another run created it, and inviting too would re-invite while that run's
- *   invitation is pending, so it is left to that run and the next run continues from its state;
+ * - on the invitation path, `Created`: not invited yet, so the run goes on and invites it;
+ * - on the invitation path, `Invited`: the invitation is out, so what is left is accepting it (inviting
+ *   again would replace the pending invitation);
+ * - listed otherwise (email checks, resigned, removed...): the next run plans from that state;
  * - not ours: the conflict stands, a failure to dead-letter (silence would leave it pending for ever).
  */
-export function afterCreateConflict(failure: CallFailure, secondLook: ObservedStatus | undefined): StepEnd {
+export function afterCreateConflict(failure: CallFailure, secondLook: ObservedStatus | undefined, via: MembershipType): StepEnd {
   if (secondLook === 'Enabled' || secondLook === 'Paused') {
     return { next: 'finish', status: 'done', stepCompleted: true, observedAfter: secondLook, note: 'another run enrolled this account meanwhile' };
   }
+  if (via === 'invitation' && secondLook === 'Created') return CONTINUE;
+  if (via === 'invitation' && secondLook === 'Invited') return { next: 'continue', alreadyDone: 'invite' };
   if (secondLook !== undefined && secondLook !== 'NotListed') {
-    return { next: 'finish', status: 'pending', stepCompleted: true, note: 'another run created this member; the next run continues from its state' };
+    return { next: 'finish', status: 'pending', stepCompleted: true, note: 'an earlier run left this member part-way; the next run continues from its state' };
   }
   return failed('createMember', failure);
 }

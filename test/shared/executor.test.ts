@@ -211,17 +211,30 @@ describe('executePlan', () => {
     expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['disassociateMember', 'deleteMember'] });
   });
 
-  it('leaves a member another run just created to that run, without inviting it again', async () => {
+  it('goes on with a member a run that stopped part-way created: invites it and accepts', async () => {
     const macie = new RecordingMacie();
     macie.failures.set('createMember 222222222201 us-east-1', new AwsCallError('CreateMember', 'ConflictException', 'already a member', 1));
-    // The second look finds it created, by the other run.
+    // The second look finds it created, not invited (a worker died between the two).
     macie.current.set('222222222201', { accountId: '222222222201', region: 'us-east-1', relationshipStatus: 'Created', tags: {} });
     const acceptor = new RecordingAcceptor();
     const outcomes = await executePlan(plan(item('222222222201')), { macie, acceptor }, settings);
-    expect(outcomes[0]).toMatchObject({ status: 'pending', completed: ['createMember'] });
+    expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['createMember', 'invite', 'accept'] });
     expect(macie.calls).toContain('getMember 222222222201 us-east-1');
-    expect(macie.invitationBatches).toEqual([]);
-    expect(acceptor.accepted).toEqual([]);
+    expect(macie.invitationBatches).toEqual([['222222222201']]);
+    expect(acceptor.accepted).toEqual(['222222222201 us-east-1']);
+  });
+
+  it('accepts, without inviting again, a member whose invitation a run that stopped part-way sent', async () => {
+    const macie = new RecordingMacie();
+    macie.failures.set('createMember 222222222201 us-east-1', new AwsCallError('CreateMember', 'ConflictException', 'already a member', 1));
+    macie.current.set('222222222201', { accountId: '222222222201', region: 'us-east-1', relationshipStatus: 'Invited', tags: {} });
+    const acceptor = new RecordingAcceptor();
+    // A second account shares the invitation batch: skipping the first one's invite must not hold it back.
+    const outcomes = await executePlan(plan(item('222222222201'), item('222222222202')), { macie, acceptor }, settings);
+    expect(outcomes[0]).toMatchObject({ status: 'done', completed: ['createMember', 'invite', 'accept'] });
+    expect(outcomes[1]).toMatchObject({ status: 'done' });
+    expect(macie.invitationBatches).toEqual([['222222222202']]);
+    expect(acceptor.accepted.sort()).toEqual(['222222222201 us-east-1', '222222222202 us-east-1']);
   });
 
   it('fails (and so dead-letters) a CreateMember conflict for an account the administrator does not list: it is not ours', async () => {

@@ -21,22 +21,29 @@ describe('a CreateMember conflict', () => {
     expect(createConflictNeedsSecondLook('deleteMember', failure('ConflictException'))).toBe(false);
   });
 
-  it('leaves a member another run just created to that run: pending, the step counted as done', () => {
-    expect(afterCreateConflict(failure('ConflictException'), 'Created')).toEqual({
-      next: 'finish',
-      status: 'pending',
-      stepCompleted: true,
-      note: 'another run created this member; the next run continues from its state',
-    });
+  it('goes on with what a run that stopped part-way left: invites a Created member, accepts an Invited one', () => {
+    expect(afterCreateConflict(failure('ConflictException'), 'Created', 'invitation')).toEqual({ next: 'continue' });
+    expect(afterCreateConflict(failure('ConflictException'), 'Invited', 'invitation')).toEqual({ next: 'continue', alreadyDone: 'invite' });
+  });
+
+  it('leaves any other state to the next run: pending, the step counted as done', () => {
+    for (const [look, via] of [['Created', 'organization'], ['EmailVerificationInProgress', 'invitation'], ['Resigned', 'invitation']] as const) {
+      expect(afterCreateConflict(failure('ConflictException'), look, via)).toEqual({
+        next: 'finish',
+        status: 'pending',
+        stepCompleted: true,
+        note: 'an earlier run left this member part-way; the next run continues from its state',
+      });
+    }
   });
 
   it('is done when another run already enrolled the account (an Organizations member is Enabled at once)', () => {
-    expect(afterCreateConflict(failure('ConflictException'), 'Enabled')).toMatchObject({ status: 'done', observedAfter: 'Enabled' });
+    expect(afterCreateConflict(failure('ConflictException'), 'Enabled', 'organization')).toMatchObject({ status: 'done', observedAfter: 'Enabled' });
   });
 
   it("is a failure when the account is not ours (another administrator's): silence would leave it pending for ever", () => {
     for (const look of [undefined, 'NotListed'] as const) {
-      expect(afterCreateConflict(failure('ConflictException'), look)).toEqual({
+      expect(afterCreateConflict(failure('ConflictException'), look, 'invitation')).toEqual({
         next: 'finish',
         status: 'failed',
         stepCompleted: false,
