@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEventSourceMapping, type EventSourceMapping, type EventSourceMappingOptions } from '#sandbox/event-source-mapping';
@@ -31,7 +31,7 @@ interface Harness {
 
 let queues = 0;
 async function harness(
-  options: { visibilityTimeoutSeconds: number } & Partial<EventSourceMappingOptions>,
+  options: { visibilityTimeoutSeconds: number; standardQueue?: boolean; queueAttributes?: Record<string, string> } & Partial<EventSourceMappingOptions>,
   onStart?: (esm: EventSourceMapping, invocation: { environmentId: number; event: SQSEvent }) => void,
 ): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'esm-test-'));
@@ -44,10 +44,11 @@ async function harness(
     credentials: { accessKeyId: sandbox.administrator.accessKeyId, secretAccessKey: sandbox.administrator.secretAccessKey },
   };
   const sqs = new SQSClient(clientConfig);
+  const { visibilityTimeoutSeconds, standardQueue = false, queueAttributes = {}, ...mappingOptions } = options;
   const { QueueUrl: queueUrl } = await sqs.send(
     new CreateQueueCommand({
-      QueueName: `worker-${++queues}.fifo`,
-      Attributes: { FifoQueue: 'true', VisibilityTimeout: String(options.visibilityTimeoutSeconds) },
+      QueueName: standardQueue ? `worker-${++queues}` : `worker-${++queues}.fifo`,
+      Attributes: { ...(standardQueue ? {} : { FifoQueue: 'true' }), VisibilityTimeout: String(visibilityTimeoutSeconds), ...queueAttributes },
     }),
   );
   let esm: EventSourceMapping | undefined = undefined;
@@ -61,7 +62,7 @@ async function harness(
       maximumConcurrency: 2,
       functionTimeoutMs: 30_000,
       onInvocationStart: (invocation) => onStart?.(esm!, invocation),
-      ...options,
+      ...mappingOptions,
     },
     clientConfig,
   );
@@ -80,8 +81,7 @@ async function harness(
             Entries: orders.slice(index, index + 10).map(([group, order]) => ({
               Id: order.id,
               MessageBody: JSON.stringify(order),
-              MessageGroupId: group,
-              MessageDeduplicationId: order.id,
+              ...(standardQueue ? {} : { MessageGroupId: group, MessageDeduplicationId: order.id }),
             })),
           }),
         );
@@ -209,9 +209,11 @@ describe('startEventSourceMapping', () => {
 
       const seen = log();
       for (const id of ['exits', 'killed']) {
+        // At least once: a new environment's cold start may outlast the 2 s visibility timeout, and
+        // then SQS hands the message out again while it runs, as it would on Lambda.
         const done = deliveries(seen, id).filter((delivery) => delivery.phase === 'end');
-        expect(done).toEqual([expect.objectContaining({ failed: false })]);
-        expect(done[0]!.receiveCount).toBeGreaterThanOrEqual(2);
+        expect(done.length).toBeGreaterThanOrEqual(1);
+        expect(done.every((delivery) => delivery.failed === false && delivery.receiveCount >= 2)).toBe(true);
       }
       const crashes = esm.invocations().filter((invocation) => invocation.outcome === 'crashed');
       expect(crashes).toHaveLength(2);
@@ -229,10 +231,17 @@ describe('startEventSourceMapping', () => {
     try {
       await send([['g', { id: 'slow', sleepMs: 60_000, sleepReceives: 1 }]]);
       await esm.drain(DRAIN);
-      expect(esm.invocations().map((invocation) => invocation.outcome)).toEqual(['timeout', 'ok']);
-      const [timedOut, recovered] = esm.invocations();
-      expect(recovered!.environmentId).not.toBe(timedOut!.environmentId);
-      expect(deliveries(log(), 'slow').filter((delivery) => delivery.phase === 'end')).toEqual([expect.objectContaining({ failed: false })]);
+      // At least once after the timeout (see above: a cold start may outlast the visibility timeout).
+      const [timedOut, ...recovered] = esm.invocations();
+      expect(timedOut!.outcome).toBe('timeout');
+      expect(recovered.length).toBeGreaterThanOrEqual(1);
+      for (const invocation of recovered) {
+        expect(invocation.outcome).toBe('ok');
+        expect(invocation.environmentId).not.toBe(timedOut!.environmentId);
+      }
+      const done = deliveries(log(), 'slow').filter((delivery) => delivery.phase === 'end');
+      expect(done.length).toBeGreaterThanOrEqual(1);
+      expect(done.every((delivery) => delivery.failed === false && delivery.receiveCount >= 2)).toBe(true);
     } finally {
       await close();
     }
@@ -278,6 +287,71 @@ describe('startEventSourceMapping', () => {
       expect(new Set(seen.map((line) => line.pid)).size).toBeLessThanOrEqual(3);
       expect(esm.environments().length).toBeLessThanOrEqual(3);
       expect(esm.invocations().every((invocation) => invocation.groupIds.length === 1 && invocation.outcome === 'ok')).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it("lets a held message go when its group stays busy past half its visibility timeout, and still invokes the group in order", async () => {
+    const { esm, send, log, close } = await harness({ visibilityTimeoutSeconds: 4, batchSize: 1 });
+    try {
+      await send([['warm', { id: 'warm' }]]);
+      await esm.drain(DRAIN);
+      // a1 runs longer than half of a2's and a3's visibility timeout (but within its own): held that
+      // long, they are let go and received again, and the group waits for them rather than skipping ahead.
+      await send([
+        ['a', { id: 'a1', sleepMs: 2_500 }],
+        ['a', { id: 'a2' }],
+        ['a', { id: 'a3' }],
+      ]);
+      await esm.drain(DRAIN);
+      const ends = log().filter((line) => line.phase === 'end' && line.records[0]!.group === 'a');
+      // Only the order of first completions: a1 may be handed out twice if it outlasts its own visibility timeout.
+      expect([...new Set(ends.map((line) => line.records[0]!.id))]).toEqual(['a1', 'a2', 'a3']);
+      expect(ends.find((line) => line.records[0]!.id === 'a2')!.records[0]!.receiveCount).toBeGreaterThanOrEqual(2);
+    } finally {
+      await close();
+    }
+  });
+
+  it('does not wait for a message the redrive policy moves to the dead-letter queue', async () => {
+    const setup = new SQSClient({ region: sandbox.homeRegion, endpoint: sandbox.endpoints.sqs, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const { QueueUrl: deadLetterUrl } = await setup.send(new CreateQueueCommand({ QueueName: 'worker-dead-letters.fifo', Attributes: { FifoQueue: 'true' } }));
+    const { Attributes: deadLetterAttributes } = await setup.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }));
+    const redrive = JSON.stringify({ deadLetterTargetArn: deadLetterAttributes!.QueueArn, maxReceiveCount: 2 });
+    const { esm, send, log, close } = await harness({ visibilityTimeoutSeconds: 1, queueAttributes: { RedrivePolicy: redrive } });
+    try {
+      await send([['warm', { id: 'warm' }]]);
+      await esm.drain(DRAIN);
+      await send([
+        ['a', { id: 'poison', failReceives: 99 }],
+        ['a', { id: 'after' }],
+      ]);
+      await esm.drain(DRAIN);
+      expect(deliveries(log(), 'poison').filter((delivery) => delivery.phase === 'end').map((delivery) => delivery.receiveCount)).toEqual([1, 2]);
+      expect(deliveries(log(), 'after').filter((delivery) => delivery.phase === 'end')).toHaveLength(1);
+      const moved = await setup.send(new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: 10 }));
+      expect(moved.Messages?.map((message) => (JSON.parse(message.Body!) as WorkOrder).id)).toEqual(['poison']);
+    } finally {
+      await close();
+      setup.destroy();
+    }
+  });
+
+  it('consumes a standard queue too, mixing messages in a batch', async () => {
+    const { esm, send, log, close } = await harness({ visibilityTimeoutSeconds: 2, standardQueue: true });
+    try {
+      await send([['-', { id: 'warm' }]]);
+      await esm.drain(DRAIN);
+      await send([
+        ['-', { id: 's1' }],
+        ['-', { id: 's2', failReceives: 1 }],
+        ['-', { id: 's3' }],
+      ]);
+      await esm.drain(DRAIN);
+      const ends = log().filter((line) => line.phase === 'end');
+      expect(ends.flatMap((line) => line.records.map((record) => record.id)).sort()).toEqual(['s1', 's2', 's2', 's3', 'warm']);
+      expect(esm.invocations().every((invocation) => invocation.groupIds.length === 0)).toBe(true);
     } finally {
       await close();
     }
