@@ -7,9 +7,10 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEventSourceMapping, type EventSourceMapping, type EventSourceMappingOptions } from '#sandbox/event-source-mapping';
 import { startSandbox, type Sandbox } from '#sandbox/index';
-import type { FixtureLogLine, WorkOrder } from '../support/fixture-sqs-worker.ts';
+import type { FixtureLogLine, WorkOrder } from '../support/fixture-sqs-worker';
+import { listMembersStatus } from '../support/service-sandbox';
 
-const FIXTURE = fileURLToPath(new URL('../support/fixture-sqs-worker.ts', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../support/fixture-sqs-worker', import.meta.url));
 // Generous: a busy 2-core machine starts each environment (node + tsx) in seconds, and no test measures speed.
 const DRAIN = { maxMs: 60_000 };
 
@@ -331,7 +332,8 @@ describe('startEventSourceMapping', () => {
       expect(deliveries(log(), 'poison').filter((delivery) => delivery.phase === 'end').map((delivery) => delivery.receiveCount)).toEqual([1, 2]);
       expect(deliveries(log(), 'after').filter((delivery) => delivery.phase === 'end')).toHaveLength(1);
       const moved = await setup.send(new ReceiveMessageCommand({ QueueUrl: deadLetterUrl, MaxNumberOfMessages: 10 }));
-      expect(moved.Messages?.map((message) => (JSON.parse(message.Body!) as WorkOrder).id)).toEqual(['poison']);
+      // The warm-up message may be there too: a cold start can outlast a 1 s visibility timeout twice.
+      expect(moved.Messages?.map((message) => (JSON.parse(message.Body!) as WorkOrder).id).filter((id) => id !== 'warm')).toEqual(['poison']);
     } finally {
       await close();
       setup.destroy();
@@ -350,7 +352,8 @@ describe('startEventSourceMapping', () => {
       ]);
       await esm.drain(DRAIN);
       const ends = log().filter((line) => line.phase === 'end');
-      expect(ends.flatMap((line) => line.records.map((record) => record.id)).sort()).toEqual(['s1', 's2', 's2', 's3', 'warm']);
+      // Not 'warm': a cold start can outlast its 2 s visibility timeout, and then it runs twice.
+      expect(ends.flatMap((line) => line.records.map((record) => record.id).filter((id) => id !== 'warm')).sort()).toEqual(['s1', 's2', 's2', 's3']);
       expect(esm.invocations().every((invocation) => invocation.groupIds.length === 0)).toBe(true);
     } finally {
       await close();
@@ -367,5 +370,44 @@ describe('startEventSourceMapping', () => {
     expect(esm.environments().filter((environment) => environment.alive)).toHaveLength(1);
     await close();
     expect(esm.invocations()).toEqual([expect.objectContaining({ outcome: 'crashed' })]);
+  });
+});
+
+describe('startEventSourceMapping with the real requests function', () => {
+  it('invokes functions/requests/handler.ts in an environment process: an enroll request on the request queue is applied to Macie', async () => {
+    const own = await startSandbox({ regions: ['us-east-1'], accounts: [{ accountId: '222222222301', email: 'vended-1@example.com' }] });
+    const clientConfig = {
+      region: own.homeRegion,
+      endpoint: own.endpoints.sqs,
+      credentials: { accessKeyId: own.administrator.accessKeyId, secretAccessKey: own.administrator.secretAccessKey },
+    };
+    const esm = await startEventSourceMapping(
+      {
+        queueUrl: own.requestQueueUrl,
+        environment: { ...own.environment(), ACCEPT_POLL_ATTEMPTS: '2', ACCEPT_POLL_INTERVAL_MS: '50', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+        handler: { module: fileURLToPath(new URL('../../functions/requests/handler.ts', import.meta.url)) },
+        functionName: 'requests',
+        batchSize: 10,
+        maximumConcurrency: 2,
+        functionTimeoutMs: 60_000,
+      },
+      clientConfig,
+    );
+    const sqs = new SQSClient(clientConfig);
+    try {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: own.requestQueueUrl,
+          Entries: [{ Id: 'enroll', MessageBody: JSON.stringify({ action: 'enroll', accountId: '222222222301', email: 'vended-1@example.com' }) }],
+        }),
+      );
+      await esm.drain(DRAIN);
+      expect(esm.invocations()).toEqual([expect.objectContaining({ outcome: 'ok', failedMessageIds: [] })]);
+      expect((await listMembersStatus(own, 'us-east-1')).get('222222222301')).toBe('Enabled');
+    } finally {
+      await esm.stop();
+      sqs.destroy();
+      await own.close();
+    }
   });
 });
