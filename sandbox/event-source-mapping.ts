@@ -128,6 +128,8 @@ class Environment {
     this.child.stdout?.pipe(process.stderr, { end: false });
     this.child.stderr?.pipe(process.stderr, { end: false });
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    // A send racing the process's death fails with an 'error' event; the 'exit' handler settles the invocation.
+    this.child.on('error', () => undefined);
     this.ready = new Promise<boolean>((resolve) => {
       const initTimer = setTimeout(() => this.child.kill('SIGKILL'), INIT_TIMEOUT_MS);
       this.child.on('message', (message: FromEnvironment) => {
@@ -153,7 +155,7 @@ class Environment {
     return new Promise((resolve) => {
       this.pending = { invocationId, resolve };
       void this.ready.then((ready) => {
-        if (!ready || this.pending?.invocationId !== invocationId) return;
+        if (!ready || !this.alive || this.pending?.invocationId !== invocationId) return;
         this.timer = setTimeout(() => {
           this.timedOut = true;
           this.child.kill('SIGKILL');

@@ -315,7 +315,7 @@ describe('startEventSourceMapping', () => {
     }
   });
 
-  it('does not wait for a message the redrive policy moves to the dead-letter queue', async () => {
+  it('leaves a message past the redrive policy to the dead-letter queue, and drain() still ends', async () => {
     const setup = new SQSClient({ region: sandbox.homeRegion, endpoint: sandbox.endpoints.sqs, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
     const { QueueUrl: deadLetterUrl } = await setup.send(new CreateQueueCommand({ QueueName: 'worker-dead-letters.fifo', Attributes: { FifoQueue: 'true' } }));
     const { Attributes: deadLetterAttributes } = await setup.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterUrl, AttributeNames: ['QueueArn'] }));
