@@ -198,6 +198,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         RequestQueueUrl: requestQueueUrl,
         RequestDeadLetterQueueUrl: requestDeadLetterQueueUrl,
         DeadLetterQueueUrl: deadLetterQueueUrl,
+        WorkQueueUrl: workQueueUrl,
+        WorkDeadLetterQueueUrl: workDeadLetterQueueUrl,
         MemberRoleName: memberRole.name,
         MemberRoleExternalId: memberRole.externalId,
         // serverless.yml's defaults (no invitation message, autoEnable left alone, no sync scope: no such outputs).

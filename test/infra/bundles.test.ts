@@ -6,7 +6,7 @@ import type { EventBridgeEvent, ScheduledEvent, SQSBatchResponse } from 'aws-lam
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
-import { listMembersStatus, loadEvent, sqsEvent, startServiceSandbox } from '../support/service-sandbox';
+import { drainQueue, listMembersStatus, loadEvent, sqsEvent, startServiceSandbox } from '../support/service-sandbox';
 import { FUNCTION_NAMES, PACKAGE_PARAMS, packageService, type FunctionName, type PackagedService } from './support/packaged-service';
 import { readZip } from './support/zip';
 
@@ -136,5 +136,15 @@ describe('bundled handlers, as Lambda runs them', () => {
     const body = JSON.stringify({ action: 'enroll', accountId: '222222223003', email: 'bundle-requests@example.com' });
     expect(await handler(sqsEvent([body]), lambdaContext('requests'))).toEqual({ batchItemFailures: [] });
     for (const region of REGIONS) expect((await listMembersStatus(sandbox, region)).get('222222223003')).toBe('Enabled');
+  });
+
+  it('worker dead-letters a unit it cannot read and reports no batch item failure', async () => {
+    // Read when the bundle builds its runtime, on its first invocation, as Lambda's environment is.
+    process.env.WORK_QUEUE_URL = sandbox.workQueueUrl;
+    const { handler } = await loadBundled<(event: unknown, context: unknown) => Promise<SQSBatchResponse>>('worker');
+    const event = sqsEvent([JSON.stringify({ version: 1, runId: 'bundle', region: 'us-east-1' })], 'arn:aws:sqs:us-east-1:111111111111:macie-membership-work.fifo');
+    expect(await handler(event, lambdaContext('worker'))).toEqual({ batchItemFailures: [] });
+    const letters = await drainQueue(sandbox, sandbox.deadLetterQueueUrl);
+    expect(letters).toEqual([expect.objectContaining({ reason: 'invalid-work-unit', operation: 'validate' })]);
   });
 });

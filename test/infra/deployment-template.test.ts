@@ -16,7 +16,7 @@ let cfn: TemplateReader;
 
 const SERVICE = 'macie-membership-reconciler';
 const MANAGED_REGIONS = PACKAGE_PARAMS.managedRegions!.split(',');
-const LOGICAL = { reconcile: 'Reconcile', onboard: 'Onboard', requests: 'Requests' } as const satisfies Record<FunctionName, string>;
+const LOGICAL = { reconcile: 'Reconcile', onboard: 'Onboard', requests: 'Requests', worker: 'Worker' } as const satisfies Record<FunctionName, string>;
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
 
 beforeAll(async () => {
@@ -41,7 +41,7 @@ describe('functions', () => {
   });
 
   it('creates no shared execution role', () => {
-    expect(cfn.resourcesOfType('AWS::IAM::Role').map(([id]) => id).sort()).toEqual(['OnboardRole', 'ReconcileRole', 'RequestsRole']);
+    expect(cfn.resourcesOfType('AWS::IAM::Role').map(([id]) => id).sort()).toEqual(['OnboardRole', 'ReconcileRole', 'RequestsRole', 'WorkerRole']);
   });
 
   it.each(FUNCTION_NAMES)('%s has a configuration that shared/config.ts accepts, naming the stack resources', (name) => {
@@ -92,6 +92,14 @@ describe('functions', () => {
     expect(Number(environmentOf('reconcile').DEADLINE_SAFETY_MS)).toBe(120_000);
   });
 
+  it('fans the scheduled run out to the worker over the work queue, which the worker re-queues remainders to', () => {
+    const workQueueUrl = cfn.resolve({ Ref: 'WorkQueue' });
+    expect(parseConfig({ ...environmentOf('reconcile'), AWS_REGION: TEST_STACK.region }).fanOut.workQueueUrl).toBe(workQueueUrl);
+    expect(parseConfig({ ...environmentOf('worker'), AWS_REGION: TEST_STACK.region }).fanOut.workQueueUrl).toBe(workQueueUrl);
+    // The event-driven functions reconcile their accounts themselves.
+    for (const name of ['onboard', 'requests'] as const) expect(environmentOf(name)).not.toHaveProperty('WORK_QUEUE_URL');
+  });
+
   it.each(FUNCTION_NAMES)('%s writes to its own log group, with a retention', (name) => {
     const logGroup = cfn.resource(`${LOGICAL[name]}LogGroup`);
     expect(logGroup.Properties).toEqual({ LogGroupName: `/aws/lambda/${SERVICE}-${PACKAGE_STAGE}-${name}`, RetentionInDays: 30 });
@@ -111,8 +119,9 @@ describe('outputs', () => {
     parseConfig(settingsFromStack({ name: 'stack', region: TEST_STACK.region, stack: { name: 'stack', status: 'CREATE_COMPLETE', outputs: outputsOf(reader) } }));
   const functionConfig = (reader: TemplateReader, name: FunctionName) => {
     const variables = reader.resolve((fn(name).Properties!.Environment as { Variables: unknown }).Variables) as Record<string, string>;
-    // Each function has its own deadline margin; it is no setting of the CLI's.
-    const { deadlineSafetyMs: _, ...config } = parseConfig({ ...variables, AWS_REGION: TEST_STACK.region });
+    // Each function has its own deadline margin, and the fan-out is the scheduled run's (an `apply`
+    // works in one process): neither is a setting of the CLI's.
+    const { deadlineSafetyMs: _, fanOut: __, ...config } = parseConfig({ ...variables, AWS_REGION: TEST_STACK.region });
     return config;
   };
 
@@ -122,7 +131,7 @@ describe('outputs', () => {
       expect(outputs, output).toHaveProperty(output);
       expect(outputs[output]!.Description, output).toMatch(/\w/);
     }
-    expect(outputs).toHaveProperty('RequestDeadLetterQueueUrl');
+    for (const queue of ['RequestDeadLetterQueueUrl', 'WorkQueueUrl', 'WorkDeadLetterQueueUrl']) expect(outputs, queue).toHaveProperty(queue);
     expect(outputs).toHaveProperty('FunctionRolePrefix');
   });
 
@@ -205,10 +214,18 @@ describe('triggers', () => {
     }
   });
 
-  it('feeds the request queue to requests with partial batch failures', () => {
-    const mappings = cfn.resourcesOfType('AWS::Lambda::EventSourceMapping');
+  const mappingOf = (queue: string) => {
+    const mappings = cfn.resourcesOfType('AWS::Lambda::EventSourceMapping').filter(([, mapping]) => (mapping.Properties!.EventSourceArn as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0] === queue);
     expect(mappings).toHaveLength(1);
-    expect(mappings[0]![1].Properties).toMatchObject({
+    return mappings[0]![1];
+  };
+
+  it('maps exactly the request and work queues to functions', () => {
+    expect(cfn.resourcesOfType('AWS::Lambda::EventSourceMapping')).toHaveLength(2);
+  });
+
+  it('feeds the request queue to requests with partial batch failures', () => {
+    expect(mappingOf('RequestQueue').Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['RequestQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['RequestsLambdaFunction', 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -220,6 +237,23 @@ describe('triggers', () => {
   it('hides a request from other consumers for at least six times the requests timeout', () => {
     const visibility = Number(cfn.resource('RequestQueue').Properties!.VisibilityTimeout);
     expect(visibility).toBeGreaterThanOrEqual(6 * Number(fn('requests').Properties!.Timeout));
+  });
+
+  it('feeds the work queue to the worker one unit per invocation, with partial batch failures and a bounded concurrency', () => {
+    expect(mappingOf('WorkQueue').Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['WorkerLambdaFunction', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 20 },
+      Enabled: true,
+    });
+    expect(fn('worker').Properties).toMatchObject({ MemorySize: 512, Timeout: 300 });
+  });
+
+  it('hides a work unit from other workers for at least six times the worker timeout', () => {
+    const visibility = Number(cfn.resource('WorkQueue').Properties!.VisibilityTimeout);
+    expect(visibility).toBeGreaterThanOrEqual(6 * Number(fn('worker').Properties!.Timeout));
   });
 });
 
@@ -254,7 +288,7 @@ describe('the desired-membership table', () => {
 describe('queues', () => {
   const queue = (id: string) => cfn.resource(id).Properties!;
 
-  it.each(['RequestQueue', 'RequestDeadLetterQueue', 'DeadLetterQueue'])('%s is encrypted at rest', (id) => {
+  it.each(['RequestQueue', 'RequestDeadLetterQueue', 'DeadLetterQueue', 'WorkQueue', 'WorkDeadLetterQueue'])('%s is encrypted at rest', (id) => {
     expect(queue(id).SqsManagedSseEnabled).toBe(true);
   });
 
@@ -269,7 +303,30 @@ describe('queues', () => {
     });
   });
 
-  it.each(['RequestDeadLetterQueue', 'DeadLetterQueue'])('%s keeps messages for 14 days', (id) => {
+  it('queues work units FIFO, per region (message group), with deduplication and throughput per group', () => {
+    expect(queue('WorkQueue')).toMatchObject({
+      QueueName: `${SERVICE}-${PACKAGE_STAGE}-work.fifo`,
+      FifoQueue: true,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+    });
+    expect(queue('WorkDeadLetterQueue')).toMatchObject({ QueueName: `${SERVICE}-${PACKAGE_STAGE}-work-dlq.fifo`, FifoQueue: true });
+    // What shared/config.ts requires of WORK_QUEUE_URL.
+    expect(String(cfn.resolve({ Ref: 'WorkQueue' }))).toMatch(/\.fifo$/);
+  });
+
+  it('redrives a work unit whose worker fails five times to its own dead-letter queue', () => {
+    expect(queue('WorkQueue').RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['WorkDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(cfn.resolve(queue('WorkDeadLetterQueue').RedriveAllowPolicy)).toEqual({
+      redrivePermission: 'byQueue',
+      sourceQueueArns: [cfn.resolve({ 'Fn::GetAtt': ['WorkQueue', 'Arn'] })],
+    });
+  });
+
+  it.each(['RequestDeadLetterQueue', 'DeadLetterQueue', 'WorkDeadLetterQueue'])('%s keeps messages for 14 days', (id) => {
     expect(queue(id).MessageRetentionPeriod).toBe(FOURTEEN_DAYS);
   });
 
@@ -285,7 +342,7 @@ const functionName = (name: FunctionName) => `${SERVICE}-${PACKAGE_STAGE}-${name
 describe('alarms', () => {
   const alarmsOn = (namespace: string) => alarms().filter(([, alarm]) => alarm.Properties!.Namespace === namespace);
 
-  it('watches the depth of both dead-letter queues', () => {
+  it('watches the depth of the dead-letter queues', () => {
     const watched = alarmsOn('AWS/SQS').map(([, alarm]) => {
       expect(alarm.Properties).toMatchObject({
         Namespace: 'AWS/SQS',
@@ -298,7 +355,11 @@ describe('alarms', () => {
       expect(dimension!.Name).toBe('QueueName');
       return cfn.resolve(dimension!.Value);
     });
-    expect(watched.sort()).toEqual([`${SERVICE}-${PACKAGE_STAGE}-dead-letters`, `${SERVICE}-${PACKAGE_STAGE}-requests-dlq`]);
+    expect(watched.sort()).toEqual([
+      `${SERVICE}-${PACKAGE_STAGE}-dead-letters`,
+      `${SERVICE}-${PACKAGE_STAGE}-requests-dlq`,
+      `${SERVICE}-${PACKAGE_STAGE}-work-dlq.fifo`,
+    ]);
   });
 
   it.each(FUNCTION_NAMES)("watches the %s function's errors and throttles", (name) => {
@@ -327,19 +388,24 @@ describe('alarms', () => {
     ];
   };
 
+  // The worker reports per unit what it did (shared/lambda/runtime.ts reportUnitWithPowertools);
+  // which regions or accounts Macie would not list is the planner's, in reconcile.
+  const ALL: readonly FunctionName[] = FUNCTION_NAMES;
+  const NOT_WORKER: readonly FunctionName[] = ['reconcile', 'onboard', 'requests'];
   it.each([
-    ['FailuresNew', 'account-regions-failing'],
-    ['Unobserved', 'memberships-unobserved'],
-    ['DeadLettersUnsent', 'dead-letters-unsent'],
-  ])("alarms on any %s, summed over the three functions' own metrics", (metricName, alarmName) => {
+    ['FailuresNew', 'account-regions-failing', ALL],
+    ['Unobserved', 'memberships-unobserved', NOT_WORKER],
+    ['DeadLettersUnsent', 'dead-letters-unsent', ALL],
+  ] as const)("alarms on any %s, summed over the emitting functions' own metrics", (metricName, alarmName, emitters) => {
     const [alarm, ...others] = alarms()
       .map(([, candidate]) => cfn.resolve(candidate.Properties) as { AlarmName: string; Metrics?: Array<Record<string, unknown>> })
       .filter((candidate) => candidate.Metrics?.some((query) => (query.MetricStat as { Metric: { MetricName: string } } | undefined)?.Metric.MetricName === metricName));
     expect(others).toEqual([]);
     expect(alarm).toMatchObject({ AlarmName: `${SERVICE}-${PACKAGE_STAGE}-${alarmName}`, ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
     const queries = alarm!.Metrics!;
-    expect(queries.filter((query) => query.ReturnData)).toEqual([expect.objectContaining({ Expression: 'SUM([reconcile, onboard, requests])' })]);
-    for (const name of FUNCTION_NAMES) {
+    expect(queries.filter((query) => query.ReturnData)).toEqual([expect.objectContaining({ Expression: `SUM([${emitters.join(', ')}])` })]);
+    expect(queries.filter((query) => !query.ReturnData)).toHaveLength(emitters.length);
+    for (const name of emitters) {
       expect(queries).toContainEqual({
         Id: name,
         ReturnData: false,
@@ -369,6 +435,11 @@ describe('alarms', () => {
     const runtime = await readFile(`${PROJECT_ROOT}shared/lambda/runtime.ts`, 'utf8');
     const emitted = new Set([...runtime.matchAll(/addMetric\('(\w+)'/g)].map((match) => match[1]));
     for (const metricName of ['FailuresNew', 'Unobserved', 'DeadLettersUnsent', 'SyncFailures', 'OrganizationSettingsFailed']) expect(emitted).toContain(metricName);
+    // The worker's alarmed metrics come from its own reporter.
+    const unitReporter = runtime.slice(runtime.indexOf('export function reportUnitWithPowertools'), runtime.indexOf('export function lambdaWorkerPorts'));
+    const workerEmits = new Set([...unitReporter.matchAll(/addMetric\('(\w+)'/g)].map((match) => match[1]));
+    for (const metricName of ['FailuresNew', 'DeadLettersUnsent']) expect(workerEmits).toContain(metricName);
+    expect(workerEmits).not.toContain('Unobserved');
   });
 });
 
@@ -388,11 +459,19 @@ describe('the dashboard', () => {
     for (const widget of widgets()) expect(widget.properties.region).toBe(TEST_STACK.region);
   });
 
+  it.each(FUNCTION_NAMES)("graphs the %s function's invocations, throttles and errors", (name) => {
+    const lambdaMetrics = widgets()
+      .flatMap((widget) => widget.properties.metrics)
+      .filter((row) => row[0] === 'AWS/Lambda' && row[3] === functionName(name))
+      .map((row) => row[1]);
+    expect(lambdaMetrics.sort()).toEqual(['Errors', 'Invocations', 'Throttles']);
+  });
+
   it("graphs the service's metrics with the dimensions they are emitted with, and the stack's functions and queues", async () => {
     const runtime = await readFile(`${PROJECT_ROOT}shared/lambda/runtime.ts`, 'utf8');
     const emitted = new Set([...runtime.matchAll(/addMetric\('(\w+)'/g)].map((match) => match[1]));
     const functions = new Set(FUNCTION_NAMES.map(functionName));
-    const queues = new Set([cfn.resolve({ 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] }), cfn.resolve({ 'Fn::GetAtt': ['RequestDeadLetterQueue', 'QueueName'] })]);
+    const queues = new Set(['DeadLetterQueue', 'RequestDeadLetterQueue', 'WorkDeadLetterQueue'].map((id) => cfn.resolve({ 'Fn::GetAtt': [id, 'QueueName'] })));
     const graphed = widgets().flatMap((widget) => widget.properties.metrics);
     expect(graphed.length).toBeGreaterThan(0);
     for (const row of graphed) {
@@ -437,8 +516,10 @@ describe('IAM', () => {
   const expectedResources = (name: FunctionName, action: string): string[] => {
     if (action.startsWith('logs:')) return [arn(`${LOGICAL[name]}LogGroup`)];
     if (action.startsWith('dynamodb:')) return [arn('DesiredMembersTable')];
-    if (action === 'sqs:SendMessage') return [arn('DeadLetterQueue')];
-    if (action.startsWith('sqs:')) return [arn('RequestQueue')];
+    // Dead letters from every function; work units queued by the planner, remainders by the worker.
+    if (action === 'sqs:SendMessage') return name === 'reconcile' || name === 'worker' ? [arn('DeadLetterQueue'), arn('WorkQueue')] : [arn('DeadLetterQueue')];
+    // The event source mappings poll with the function role.
+    if (action.startsWith('sqs:')) return [arn(name === 'worker' ? 'WorkQueue' : 'RequestQueue')];
     if (action === 'sts:AssumeRole') return ['arn:aws:iam::*:role/MacieMembershipAcceptor'];
     if (action === 'organizations:DescribeAccount') return ['arn:aws:organizations::*:account/o-*/*'];
     // These have no resource type in IAM.

@@ -45,7 +45,7 @@ describe('member-account role', () => {
     expect(member.resolve(role().Properties!.RoleName)).toBe(config.memberRole.name);
   });
 
-  it("trusts exactly the reconciler's three function roles, and only with the ExternalId", () => {
+  it("trusts exactly the reconciler's function roles, and only with the ExternalId", () => {
     const trust = member.resolve(role().Properties!.AssumeRolePolicyDocument) as { Statement: unknown[] };
     expect(trust.Statement).toEqual([
       {

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sandbox, SandboxCall } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
+import { isFleetPlanSummary } from '#shared/fleet-planner';
 import type { DesiredMemberWrite } from '#shared/ports';
 import { loadEvent, sqsEvent, startServiceSandbox } from '../support/service-sandbox';
 import { allowedActions, asList, iamGlobMatches, TemplateReader, type CloudFormationTemplate } from './support/cloudformation';
@@ -36,6 +38,13 @@ const NOT_CALLED_BY_THE_HANDLER: Readonly<Record<FunctionName | 'member', Readon
     'sqs:DeleteMessage': 'the event source mapping deletes the messages the function handled',
     'sqs:GetQueueAttributes': 'the event source mapping reads the queue attributes with the function role',
   },
+  worker: {
+    'logs:CreateLogStream': 'the Lambda runtime writes the function logs with the function role',
+    'logs:PutLogEvents': 'the Lambda runtime writes the function logs with the function role',
+    'sqs:ReceiveMessage': 'the SQS event source mapping polls the work queue with the function role',
+    'sqs:DeleteMessage': 'the event source mapping deletes the units the function finished',
+    'sqs:GetQueueAttributes': 'the event source mapping reads the queue attributes with the function role',
+  },
   member: {
     // The emulator enables Macie without a service-linked role; AWS creates it on the first
     // EnableMacie in an account, with the caller's permissions.
@@ -46,7 +55,7 @@ const NOT_CALLED_BY_THE_HANDLER: Readonly<Record<FunctionName | 'member', Readon
 };
 
 const REGIONS = PACKAGE_PARAMS.managedRegions!.split(',');
-const LOGICAL = { reconcile: 'Reconcile', onboard: 'Onboard', requests: 'Requests' } as const;
+const LOGICAL = { reconcile: 'Reconcile', onboard: 'Onboard', requests: 'Requests', worker: 'Worker' } as const;
 
 // One set of accounts per function, so that no scenario depends on another one's leftovers. The
 // administrator is the organization's delegated one: accounts outside the organization take the
@@ -77,6 +86,14 @@ const scenarios = {
     leaver: account('222222222002', 'vending-leaver@example.com'),
     paused: account('222222222003', 'vending-paused@example.com'),
   },
+  // Planned by reconcile in fan-out mode, worked by the worker (the same cases as reconcile's).
+  worker: {
+    newcomer: account('222222223001', 'fanout-newcomer@example.com', false),
+    leaver: account('222222223002', 'fanout-leaver@example.com'),
+    paused: account('222222223003', 'fanout-paused@example.com'),
+    bounced: account('222222223004', 'fanout-bounced@example.com'),
+    poached: account('222222223005', 'fanout-poached@example.com'),
+  },
 };
 
 type AnyEvent = EventBridgeEvent<string, unknown>;
@@ -85,7 +102,7 @@ let reconciler: TemplateReader;
 let memberRole: TemplateReader;
 let runtime: ReturnType<typeof import('#shared/lambda/runtime').getLambdaRuntime>;
 /** Every call each function made across its scenarios. */
-const calls: Record<FunctionName, SandboxCall[]> = { reconcile: [], onboard: [], requests: [] };
+const calls: Record<FunctionName, SandboxCall[]> = { reconcile: [], onboard: [], requests: [], worker: [] };
 /** The regions of the administrator's own Macie calls, and of the calls made with the member role. */
 const macieRegions = new Set<string>();
 const memberMacieRegions = new Set<string>();
@@ -236,6 +253,60 @@ describe('the handlers call every operation their roles allow', () => {
   });
 });
 
+describe('the fan-out: reconcile plans and queues, the worker takes the units', () => {
+  it('reconcile queues the units of every region, and the worker creates, invites, enables Macie and accepts; removes; resumes and retags; dead-letters', async () => {
+    const { newcomer, leaver, paused, bounced, poached } = scenarios.worker;
+    const { otherAdministrator } = scenarios.reconcile;
+    for (const region of REGIONS) {
+      sandbox.emulator.control.seedMembership({ administratorAccountId: otherAdministrator.accountId, accountId: poached.accountId, region, relationshipStatus: 'Enabled' });
+    }
+    seed(leaver.accountId, 'Enabled');
+    seed(paused.accountId, 'Paused', { Old: 'tag' });
+    seed(bounced.accountId, 'EmailVerificationFailed');
+    await runtime.store.recordDesired(desired(poached));
+    await runtime.store.recordDesired(desired(newcomer, { tags: { Team: 'security' } }));
+    await runtime.store.recordDesired(desired(leaver, { desiredState: 'absent' }));
+    await runtime.store.recordDesired(desired(paused, { tags: { Team: 'security' } }));
+    await runtime.store.recordDesired(desired(bounced));
+    // The functions' runtime is built once per process from the environment: a fresh one, as in
+    // the deployed stack, where both functions have WORK_QUEUE_URL.
+    process.env.WORK_QUEUE_URL = sandbox.workQueueUrl;
+    vi.resetModules();
+    const { handler: reconcile } = await import('#functions/reconcile/handler');
+    const { handler: worker } = await import('#functions/worker/handler');
+
+    const plan = await recorded('reconcile', async () => reconcile(await loadEvent<ScheduledEvent>('schedule.json'), lambdaContext('reconcile')));
+    if (!isFleetPlanSummary(plan)) throw new Error('expected the scheduled run to fan out');
+    expect(plan.unitsNotQueued).toEqual([]);
+    expect(plan.unitsQueued).toBeGreaterThanOrEqual(REGIONS.length);
+
+    // The event source mapping, by hand (test/functions/worker.test.ts): receive, invoke, delete.
+    const sqs = new SQSClient({ region: sandbox.homeRegion, endpoint: sandbox.endpoints.sqs, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    try {
+      for (let units = 0; ; units += 1) {
+        expect(units).toBeLessThan(20);
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: sandbox.workQueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }));
+        const [message] = Messages;
+        if (!message) break;
+        const event = sqsEvent([message.Body!], 'arn:aws:sqs:us-east-1:111111111111:macie-membership-work.fifo');
+        const response = await recorded('worker', () => worker(event, lambdaContext('worker')));
+        expect(response.batchItemFailures).toEqual([]);
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: sandbox.workQueueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      }
+    } finally {
+      sqs.destroy();
+    }
+
+    for (const region of REGIONS) {
+      expect(sandbox.emulator.control.macieEnabled(newcomer.accountId, region)).toBe(true);
+      const members = new Map(sandbox.emulator.control.members(sandbox.administrator.accountId, region).map((member) => [member.accountId, member]));
+      expect(members.get(newcomer.accountId)).toMatchObject({ relationshipStatus: 'Enabled', tags: { Team: 'security' } });
+      expect(members.has(leaver.accountId)).toBe(false);
+      expect(members.get(paused.accountId)).toMatchObject({ relationshipStatus: 'Enabled', tags: { Team: 'security' } });
+    }
+  });
+});
+
 /** What every function needs to change a membership: the administrator's Macie writes and the member role. */
 const MEMBERSHIP_CHANGES = [
   'macie2:CreateMember',
@@ -266,6 +337,8 @@ describe('the IAM policies match the calls', () => {
         // The table sync records its changes as requests are recorded: read, merge, conditional write.
         'dynamodb:BatchGetItem',
         'dynamodb:UpdateItem',
+        // The fan-out's run record, started whole.
+        'dynamodb:PutItem',
         'sqs:SendMessage',
         'macie2:ListMembers',
         'macie2:GetMember',
@@ -290,6 +363,12 @@ describe('the IAM policies match the calls', () => {
     ];
     expect(sorted(actionsNeeded(calls.requests).functionRole)).toEqual(sorted(targeted));
     expect(sorted(actionsNeeded(calls.onboard).functionRole)).toEqual(sorted(targeted));
+  });
+
+  it('worker needed exactly these actions: the membership changes, leases, observations and run progress, dead letters and remainders', () => {
+    expect(sorted(actionsNeeded(calls.worker).functionRole)).toEqual(
+      sorted(['dynamodb:UpdateItem', 'sqs:SendMessage', 'macie2:GetMember', ...MEMBERSHIP_CHANGES]),
+    );
   });
 
   it.each(FUNCTION_NAMES)('the %s role allows every action the function needed', (name) => {

@@ -49,6 +49,8 @@ describe('the sandbox CloudFormation', () => {
       RequestQueueUrl: sandbox.requestQueueUrl,
       RequestDeadLetterQueueUrl: sandbox.requestDeadLetterQueueUrl,
       DeadLetterQueueUrl: sandbox.deadLetterQueueUrl,
+      WorkQueueUrl: sandbox.workQueueUrl,
+      WorkDeadLetterQueueUrl: sandbox.workDeadLetterQueueUrl,
       MemberRoleName: sandbox.memberRole.name,
       MemberRoleExternalId: sandbox.memberRole.externalId,
       PruneUnmanaged: 'false',

@@ -19,7 +19,7 @@ import { readZip } from './zip';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export const FUNCTION_NAMES = ['reconcile', 'onboard', 'requests'] as const;
+export const FUNCTION_NAMES = ['reconcile', 'onboard', 'requests', 'worker'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** The stage and parameters the tests package with: the sandbox's managed regions. */
