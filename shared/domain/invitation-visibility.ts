@@ -1,0 +1,38 @@
+/**
+ * When a member account first looks for its invitation. An invitation reaches the member a moment
+ * after CreateInvitations answered; a look before then finds nothing and costs a ListInvitations
+ * call (a Macie token in the member's bucket) and an interval of waiting. So the first look waits
+ * until the invitation can be visible: the time CreateInvitations answered plus the delay this
+ * process has seen invitations take, starting from a configured value.
+ */
+
+/** What one acceptance saw: when its account was invited, and when the look that found the invitation started. */
+export interface InvitationSighting {
+  invitedAt: number;
+  foundAt: number;
+  /** An earlier look for the same invitation found nothing. */
+  missedBefore: boolean;
+}
+
+/**
+ * How long to wait before the first look. An account not invited by this run (it was already
+ * Invited when the run listed it) has had its invitation for a while: it looks at once.
+ */
+export function firstLookDelayMs(now: number, invitedAt: number | undefined, expectedVisibilityMs: number): number {
+  if (invitedAt === undefined) return 0;
+  return Math.max(0, invitedAt + expectedVisibilityMs - now);
+}
+
+/**
+ * The expected delay after a sighting. Only a find that followed a miss teaches anything: the
+ * delay was longer than the miss, and at most the find's offset, so from then on the first look
+ * waits that long. A find on the first look says only that an earlier look might have found it
+ * too; that gives no reason to look earlier, and probing earlier would cost the calls this saves,
+ * so the estimate never shrinks. It takes the largest offset seen: invitations do not all take
+ * the same time, and waiting for the slowest seen costs a fraction of a poll interval where a
+ * miss costs a whole one.
+ */
+export function learnVisibility(expectedVisibilityMs: number, sighting: InvitationSighting): number {
+  if (!sighting.missedBefore) return expectedVisibilityMs;
+  return Math.max(expectedVisibilityMs, sighting.foundAt - sighting.invitedAt);
+}
