@@ -29,6 +29,8 @@ export interface SandboxOptions {
   delegatedAdministrator?: boolean;
   memberRole?: { name: string; externalId: string };
   knobs?: Partial<FaultKnobs>;
+  /** The emulator's clock: a test moves a fake one on instead of sleeping (invitation delays, expiries). */
+  clock?: () => number;
   tableName?: string;
   /** The name of the stack CloudFormation describes the sandbox as. */
   stackName?: string;
@@ -130,6 +132,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...accounts,
       ],
       knobs: options.knobs,
+      clock: options.clock,
     });
     closers.push(() => emulator.close());
     if (options.delegatedAdministrator) {

@@ -8,6 +8,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
+import { firstLookDelayMs, learnVisibility } from '#shared/domain/invitation-visibility';
 import { acceptanceMayHaveRaced, isMacieAlreadyEnabled, settleAcceptanceRace } from '#shared/domain/macie-answers';
 import type { AcceptanceOptions, AcceptanceResult, CallScheduler, MemberAccountAcceptor } from '#shared/ports';
 
@@ -27,13 +28,27 @@ export interface MemberRoleSettings {
 export interface AcceptorSettings {
   role: MemberRoleSettings;
   maxAttempts: number;
-  polling: { attempts: number; intervalMs: number };
+  /**
+   * `firstLookAfterMs`: how long after CreateInvitations answered the first look waits, until
+   * this process has seen how long invitations take to appear; then `intervalMs` between looks.
+   */
+  polling: { attempts: number; intervalMs: number; firstLookAfterMs: number };
+  /** Time, for the waits before and between looks: tests move a fake one on instead of sleeping. */
+  clock?: AcceptorClock;
+}
+
+export interface AcceptorClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
 }
 
 // Refresh assumed-role credentials this long before they expire, so no call races the expiry.
 const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const SYSTEM_CLOCK: AcceptorClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 const runNow: CallScheduler = (calls) => calls();
 
@@ -45,23 +60,51 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
   private readonly credentials = new Map<string, Promise<AwsCredentialIdentity>>();
   /** Macie clients per member account and region. */
   private readonly clients = new Map<string, Macie2Client>();
+  private readonly clock: AcceptorClock;
+  /** How long invitations take to become visible, as far as this process has seen (`learnVisibility`). */
+  private expectedVisibilityMs: number;
 
-  constructor(private readonly settings: AcceptorSettings) {}
+  constructor(private readonly settings: AcceptorSettings) {
+    this.clock = settings.clock ?? SYSTEM_CLOCK;
+    this.expectedVisibilityMs = settings.polling.firstLookAfterMs;
+  }
+
+  /** The delay the next invited account's first look will wait for (after its invitation's answer). */
+  get expectedInvitationVisibilityMs(): number {
+    return this.expectedVisibilityMs;
+  }
 
   async acceptInvitationInMemberAccount(
     accountId: string,
     region: string,
     administratorAccountId: string,
-    { schedule = runNow }: AcceptanceOptions = {},
+    { schedule = runNow, invitedAt }: AcceptanceOptions = {},
   ): Promise<AcceptanceResult> {
     const macie = this.client(accountId, region);
     const { attempts, intervalMs } = this.settings.polling;
+    let macieEnabled = false;
+    if (firstLookDelayMs(this.clock.now(), invitedAt, this.expectedVisibilityMs) > 0) {
+      // Macie is switched on while the invitation travels; the slot is given back before the wait.
+      await schedule(() => this.ensureMacieEnabled(macie));
+      macieEnabled = true;
+      // Read again: the estimate may have grown, and EnableMacie took some of the wait.
+      const remaining = firstLookDelayMs(this.clock.now(), invitedAt, this.expectedVisibilityMs);
+      if (remaining > 0) await this.clock.sleep(remaining);
+    }
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await sleep(intervalMs);
+      if (attempt > 1) await this.clock.sleep(intervalMs);
       const accepted = await schedule(async () => {
-        if (attempt === 1) await this.ensureMacieEnabled(macie);
+        if (!macieEnabled) {
+          await this.ensureMacieEnabled(macie);
+          macieEnabled = true;
+        }
+        const lookedAt = this.clock.now();
         const invitationId = await this.findInvitation(macie, administratorAccountId);
         if (!invitationId) return false;
+        if (invitedAt !== undefined) {
+          const sighting = { invitedAt, foundAt: lookedAt, missedBefore: attempt > 1 };
+          this.expectedVisibilityMs = learnVisibility(this.expectedVisibilityMs, sighting);
+        }
         return this.accept(macie, administratorAccountId, invitationId);
       });
       if (accepted) return 'accepted';
