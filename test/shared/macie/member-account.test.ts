@@ -4,6 +4,8 @@ import { startSandbox, type Sandbox } from '#sandbox/index';
 import { AwsCallError } from '#shared/errors';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
 import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
+import { executePlan } from '#shared/executor';
+import type { PlannedMembership } from '#shared/domain/types';
 
 /** Acceptance inside member accounts, through an assumed role, against the emulator. */
 
@@ -251,6 +253,45 @@ describe('the first look for an invitation', () => {
     sandbox.clearCalls();
     expect(await learning.acceptInvitationInMemberAccount('222222222232', 'us-east-1', '111111111111', { invitedAt })).toBe('accepted');
     expect(listInvitations('222222222232')).toEqual(['ListInvitations 200']);
+  });
+
+  it('through the executor: every account-region it invites is found on the first look', async () => {
+    const accounts = ['222222222240', '222222222241', '222222222242', '222222222243'];
+    sandbox.emulator.control.seedAccounts(accounts.map((accountId) => ({ accountId, email: `${accountId}@example.com` })));
+    sandbox.emulator.control.setKnobs({ invitationDelayMs: DELAY_MS });
+    const items: PlannedMembership[] = accounts.flatMap((accountId) =>
+      REGIONS.map((region) => ({
+        accountId,
+        region,
+        desiredState: 'member' as const,
+        observedStatus: 'NotListed' as const,
+        verdict: 'change' as const,
+        reason: 'test',
+        actions: [
+          { kind: 'createMember' as const, email: `${accountId}@example.com`, tags: {}, via: 'invitation' as const, leaves: 'Created' as const },
+          { kind: 'invite' as const, leaves: 'Invited' as const },
+          { kind: 'accept' as const, leaves: 'Enabled' as const },
+        ],
+      })),
+    );
+    const settings = {
+      administratorAccountId: '111111111111',
+      invitation: { sendEmail: false, batchSize: 3 },
+      concurrency: { administratorCallsPerRegion: 2, memberAccounts: 2 },
+    };
+    sandbox.clearCalls();
+    const outcomes = await executePlan(
+      { items, unmanaged: [] },
+      { macie: admin, acceptor: acceptorWith({ attempts: 2, intervalMs: 20, firstLookAfterMs: DELAY_MS }) },
+      settings,
+      { now: fakeNow },
+    );
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(items.map(() => 'done'));
+    const calls = sandbox.emulator.control.calls();
+    expect(calls.filter((call) => call.operation === 'CreateInvitations')).toHaveLength(4);
+    // One look per invited account-region: none came before its invitation could be visible.
+    expect(calls.filter((call) => call.operation === 'ListInvitations')).toHaveLength(items.length);
   });
 
   it('looks at once for an account this run did not invite', async () => {
