@@ -6,9 +6,13 @@
  * process has seen invitations take, starting from a configured value.
  */
 
-/** What one acceptance saw: when its account was invited, and when the look that found the invitation started. */
+/** What one acceptance saw: when its account was invited, and when the look that found the invitation was due. */
 export interface InvitationSighting {
   invitedAt: number;
+  /**
+   * When the look that found it was due (its wait over, before any queueing for a slot): the
+   * offset at which looking is known to have worked, without the time other accounts' calls took.
+   */
   foundAt: number;
   /** An earlier look for the same invitation found nothing. */
   missedBefore: boolean;

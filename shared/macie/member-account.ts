@@ -93,16 +93,18 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
     }
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) await this.clock.sleep(intervalMs);
+      // When the look was due, not when it got a slot: a look held up by other accounts' calls
+      // says nothing about how long the invitation took, and would make every later one wait longer.
+      const dueAt = this.clock.now();
       const accepted = await schedule(async () => {
         if (!macieEnabled) {
           await this.ensureMacieEnabled(macie);
           macieEnabled = true;
         }
-        const lookedAt = this.clock.now();
         const invitationId = await this.findInvitation(macie, administratorAccountId);
         if (!invitationId) return false;
         if (invitedAt !== undefined) {
-          const sighting = { invitedAt, foundAt: lookedAt, missedBefore: attempt > 1 };
+          const sighting = { invitedAt, foundAt: dueAt, missedBefore: attempt > 1 };
           this.expectedVisibilityMs = learnVisibility(this.expectedVisibilityMs, sighting);
         }
         return this.accept(macie, administratorAccountId, invitationId);
