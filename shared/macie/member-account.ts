@@ -8,7 +8,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
-import { firstLookDelayMs, learnVisibility } from '#shared/domain/invitation-visibility';
+import { firstLookDelayMs, learnVisibility, visibilityCeilingMs } from '#shared/domain/invitation-visibility';
 import { acceptanceMayHaveRaced, isMacieAlreadyEnabled, settleAcceptanceRace } from '#shared/domain/macie-answers';
 import type { AcceptanceOptions, AcceptanceResult, CallScheduler, MemberAccountAcceptor } from '#shared/ports';
 
@@ -105,7 +105,8 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
         if (!invitationId) return false;
         if (invitedAt !== undefined) {
           const sighting = { invitedAt, foundAt: dueAt, missedBefore: attempt > 1 };
-          this.expectedVisibilityMs = learnVisibility(this.expectedVisibilityMs, sighting);
+          const ceiling = visibilityCeilingMs(this.settings.polling.firstLookAfterMs, intervalMs);
+          this.expectedVisibilityMs = learnVisibility(this.expectedVisibilityMs, sighting, ceiling);
         }
         return this.accept(macie, administratorAccountId, invitationId);
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstLookDelayMs, learnVisibility } from '#shared/domain/invitation-visibility';
+import { firstLookDelayMs, learnVisibility, visibilityCeilingMs } from '#shared/domain/invitation-visibility';
 
 describe('firstLookDelayMs', () => {
   it('waits until the invitation can be visible', () => {
@@ -19,20 +19,31 @@ describe('firstLookDelayMs', () => {
 
 describe('learnVisibility', () => {
   it('learns the offset of a find that followed a miss', () => {
-    expect(learnVisibility(0, { invitedAt: 1_000, foundAt: 1_600, missedBefore: true })).toBe(600);
+    expect(learnVisibility(0, { invitedAt: 1_000, foundAt: 1_600, missedBefore: true }, 10_000)).toBe(600);
   });
 
   it('keeps the largest offset seen', () => {
-    const learned = learnVisibility(0, { invitedAt: 1_000, foundAt: 1_600, missedBefore: true });
-    expect(learnVisibility(learned, { invitedAt: 5_000, foundAt: 5_400, missedBefore: true })).toBe(600);
-    expect(learnVisibility(learned, { invitedAt: 5_000, foundAt: 5_900, missedBefore: true })).toBe(900);
+    const learned = learnVisibility(0, { invitedAt: 1_000, foundAt: 1_600, missedBefore: true }, 10_000);
+    expect(learnVisibility(learned, { invitedAt: 5_000, foundAt: 5_400, missedBefore: true }, 10_000)).toBe(600);
+    expect(learnVisibility(learned, { invitedAt: 5_000, foundAt: 5_900, missedBefore: true }, 10_000)).toBe(900);
   });
 
   it('learns nothing from a find on the first look, however late it came', () => {
-    expect(learnVisibility(500, { invitedAt: 1_000, foundAt: 9_000, missedBefore: false })).toBe(500);
+    expect(learnVisibility(500, { invitedAt: 1_000, foundAt: 9_000, missedBefore: false }, 10_000)).toBe(500);
   });
 
   it('never goes below the configured start', () => {
-    expect(learnVisibility(2_000, { invitedAt: 1_000, foundAt: 1_600, missedBefore: true })).toBe(2_000);
+    expect(learnVisibility(2_000, { invitedAt: 1_000, foundAt: 1_600, missedBefore: true }, 10_000)).toBe(2_000);
+  });
+
+  it('waits no longer than the ceiling, however late a find came', () => {
+    expect(learnVisibility(0, { invitedAt: 1_000, foundAt: 9_000, missedBefore: true }, 1_000)).toBe(1_000);
+  });
+});
+
+describe('visibilityCeilingMs', () => {
+  it('is one poll interval, or the configured start when that is longer', () => {
+    expect(visibilityCeilingMs(0, 1_000)).toBe(1_000);
+    expect(visibilityCeilingMs(2_500, 1_000)).toBe(2_500);
   });
 });
