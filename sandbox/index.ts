@@ -29,6 +29,8 @@ export interface SandboxOptions {
   delegatedAdministrator?: boolean;
   memberRole?: { name: string; externalId: string };
   knobs?: Partial<FaultKnobs>;
+  /** The emulator's clock: a test moves a fake one on instead of sleeping (invitation delays, expiries). */
+  clock?: () => number;
   tableName?: string;
   /** The work queue's visibility timeout: longer than the worker's timeout. */
   workVisibilityTimeoutSeconds?: number;
@@ -142,6 +144,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...accounts,
       ],
       knobs: options.knobs,
+      clock: options.clock,
     });
     closers.push(() => emulator.close());
     if (options.delegatedAdministrator) {

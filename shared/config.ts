@@ -88,6 +88,8 @@ const environmentSchema = z.object({
   AWS_MAX_ATTEMPTS: positiveInt(8, 20),
   ACCEPT_POLL_ATTEMPTS: positiveInt(3, 20),
   ACCEPT_POLL_INTERVAL_MS: nonNegativeInt(1_000, 60_000),
+  // 0: the first invited accounts look at once; the run learns the delay from the ones that missed.
+  ACCEPT_FIRST_LOOK_MS: nonNegativeInt(0, 60_000),
   DEADLINE_SAFETY_MS: nonNegativeInt(20_000, 600_000),
   // Longer than any run: a Lambda function runs 15 minutes at most.
   LEASE_SECONDS: positiveInt(900, 86_400),
@@ -153,7 +155,7 @@ export interface ServiceConfig {
   invitation: { message: string | undefined; sendEmail: boolean; batchSize: number };
   concurrency: { administratorCallsPerRegion: number; memberAccounts: number };
   maxAttempts: number;
-  acceptPolling: { attempts: number; intervalMs: number };
+  acceptPolling: { attempts: number; intervalMs: number; firstLookAfterMs: number };
   /** Stop starting new work when the Lambda has less than this left. */
   deadlineSafetyMs: number;
   /** How long a run holds the accounts it works on. */
@@ -206,7 +208,11 @@ export function parseConfig(environment: Record<string, string | undefined>): Re
       memberAccounts: env.MEMBER_CONCURRENCY,
     }),
     maxAttempts: env.AWS_MAX_ATTEMPTS,
-    acceptPolling: Object.freeze({ attempts: env.ACCEPT_POLL_ATTEMPTS, intervalMs: env.ACCEPT_POLL_INTERVAL_MS }),
+    acceptPolling: Object.freeze({
+      attempts: env.ACCEPT_POLL_ATTEMPTS,
+      intervalMs: env.ACCEPT_POLL_INTERVAL_MS,
+      firstLookAfterMs: env.ACCEPT_FIRST_LOOK_MS,
+    }),
     deadlineSafetyMs: env.DEADLINE_SAFETY_MS,
     leaseSeconds: env.LEASE_SECONDS,
     deadLetterQuietHours: env.DEAD_LETTER_QUIET_HOURS,

@@ -39,6 +39,8 @@ export interface ExecutionOptions {
   budget?: WorkBudget;
   /** Called as each account-region finishes (progress bars, streaming records). */
   onOutcome?: (finished: ExecutionOutcome) => void;
+  /** The clock invitations are timed by; the acceptor's must be the same one. */
+  now?: () => number;
 }
 
 /** Work that waited for a limiter slot until the run's budget was spent; it is deferred, not failed. */
@@ -60,7 +62,7 @@ export async function executePlan(
   plan: Pick<MembershipPlan, 'items' | 'unmanaged'>,
   ports: ExecutionPorts,
   settings: ExecutionSettings,
-  { budget = UNLIMITED_BUDGET, onOutcome }: ExecutionOptions = {},
+  { budget = UNLIMITED_BUDGET, onOutcome, now = Date.now }: ExecutionOptions = {},
 ): Promise<ExecutionOutcome[]> {
   const work = plannedWork(plan);
   const adminLimits = new Map<string, LimitFunction>(
@@ -79,6 +81,8 @@ export async function executePlan(
     const willAccept = item.actions.some((action) => action.kind === 'accept');
     const completed: MembershipActionKind[] = [];
     let invited = false;
+    // When CreateInvitations answered for this account: its invitation can be visible from then on, after a delay.
+    let invitedAt: number | undefined;
     const finish = (outcome: Omit<ExecutionOutcome, 'item' | 'completed'>): ExecutionOutcome => {
       if (batcher && !invited) batcher.withdraw();
       const result = { item, completed, ...outcome };
@@ -105,10 +109,12 @@ export async function executePlan(
           // Invitations are batched with accounts already under way and always go out.
           invited = true;
           let unprocessed = await batcher!.invite(item.accountId);
+          invitedAt = now();
           if (invitationWorthRetrying(unprocessed)) {
             await backoffBeforeRound(1);
             const options: InvitationOptions = { message: action.message, sendEmail: settings.invitation.sendEmail };
             [unprocessed] = await adminLimits.get(item.region)!(() => ports.macie.createInvitations(item.region, [item.accountId], options));
+            invitedAt = now();
           }
           const secondLook = invitationNeedsSecondLook(unprocessed)
             ? await adminLimits.get(item.region)!(() => ports.macie.getMember(item.region, item.accountId)).catch(() => undefined)
@@ -118,6 +124,7 @@ export async function executePlan(
           // The limiter bounds the member-side calls in flight, not the waits between polls.
           const result = await ports.acceptor.acceptInvitationInMemberAccount(item.accountId, item.region, settings.administratorAccountId, {
             schedule: (calls) => whenBudgetAllows(memberLimit, calls),
+            invitedAt,
           });
           end = afterAcceptance(result);
         } else {

@@ -56,6 +56,12 @@ export interface AcceptanceOptions {
    * account's calls could use.
    */
   schedule?: CallScheduler;
+  /**
+   * When CreateInvitations answered for this account and region, if this run invited it: the
+   * first look waits until the invitation can be visible. Absent: the invitation is older than
+   * the run, so the first look goes at once.
+   */
+  invitedAt?: number;
 }
 
 /** What the reconciler needs from inside a member account. */

@@ -8,6 +8,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { awsClientOptions } from '#shared/aws/client-options';
 import { AwsCallError, callAws } from '#shared/errors';
+import { firstLookDelayMs, learnVisibility, visibilityCeilingMs } from '#shared/domain/invitation-visibility';
 import { acceptanceMayHaveRaced, isMacieAlreadyEnabled, settleAcceptanceRace } from '#shared/domain/macie-answers';
 import type { AcceptanceOptions, AcceptanceResult, CallScheduler, MemberAccountAcceptor } from '#shared/ports';
 
@@ -27,7 +28,18 @@ export interface MemberRoleSettings {
 export interface AcceptorSettings {
   role: MemberRoleSettings;
   maxAttempts: number;
-  polling: { attempts: number; intervalMs: number };
+  /**
+   * `firstLookAfterMs`: how long after CreateInvitations answered the first look waits, until
+   * this process has seen how long invitations take to appear; then `intervalMs` between looks.
+   */
+  polling: { attempts: number; intervalMs: number; firstLookAfterMs: number };
+  /** Time, for the waits before and between looks: tests move a fake one on instead of sleeping. */
+  clock?: AcceptorClock;
+}
+
+export interface AcceptorClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
 }
 
 // Sessions kept for accounts' other regions: a few KiB each, and more than a run has in flight.
@@ -36,7 +48,10 @@ const MAX_SESSIONS_KEPT = 2_000;
 // Refresh assumed-role credentials this long before they expire, so no call races the expiry.
 const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const SYSTEM_CLOCK: AcceptorClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 const runNow: CallScheduler = (calls) => calls();
 
@@ -50,26 +65,57 @@ export class SdkMemberAccountAcceptor implements MemberAccountAcceptor {
    * are accepted close together, so the oldest sessions are the ones no longer needed.
    */
   private readonly credentials = new Map<string, Promise<AwsCredentialIdentity>>();
+  private readonly clock: AcceptorClock;
+  /** How long invitations take to become visible, as far as this process has seen (`learnVisibility`). */
+  private expectedVisibilityMs: number;
 
-  constructor(private readonly settings: AcceptorSettings) {}
+  constructor(private readonly settings: AcceptorSettings) {
+    this.clock = settings.clock ?? SYSTEM_CLOCK;
+    this.expectedVisibilityMs = settings.polling.firstLookAfterMs;
+  }
+
+  /** The delay the next invited account's first look will wait for (after its invitation's answer). */
+  get expectedInvitationVisibilityMs(): number {
+    return this.expectedVisibilityMs;
+  }
 
   async acceptInvitationInMemberAccount(
     accountId: string,
     region: string,
     administratorAccountId: string,
-    { schedule = runNow }: AcceptanceOptions = {},
+    { schedule = runNow, invitedAt }: AcceptanceOptions = {},
   ): Promise<AcceptanceResult> {
     // One client per acceptance, dropped when it ends: a client kept per account and region for
     // the whole run was most of a large run's memory. Not destroy()ed: that would close the
     // keep-alive agents every client shares (client-options.ts), under the other calls in flight.
     const macie = this.client(accountId, region);
     const { attempts, intervalMs } = this.settings.polling;
+    let macieEnabled = false;
+    if (firstLookDelayMs(this.clock.now(), invitedAt, this.expectedVisibilityMs) > 0) {
+      // Macie is switched on while the invitation travels; the slot is given back before the wait.
+      await schedule(() => this.ensureMacieEnabled(macie));
+      macieEnabled = true;
+      // Read again: the estimate may have grown, and EnableMacie took some of the wait.
+      const remaining = firstLookDelayMs(this.clock.now(), invitedAt, this.expectedVisibilityMs);
+      if (remaining > 0) await this.clock.sleep(remaining);
+    }
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await sleep(intervalMs);
+      if (attempt > 1) await this.clock.sleep(intervalMs);
+      // When the look was due, not when it got a slot: a look held up by other accounts' calls
+      // says nothing about how long the invitation took, and would make every later one wait longer.
+      const dueAt = this.clock.now();
       const accepted = await schedule(async () => {
-        if (attempt === 1) await this.ensureMacieEnabled(macie);
+        if (!macieEnabled) {
+          await this.ensureMacieEnabled(macie);
+          macieEnabled = true;
+        }
         const invitationId = await this.findInvitation(macie, administratorAccountId);
         if (!invitationId) return false;
+        if (invitedAt !== undefined) {
+          const sighting = { invitedAt, foundAt: dueAt, missedBefore: attempt > 1 };
+          const ceiling = visibilityCeilingMs(this.settings.polling.firstLookAfterMs, intervalMs);
+          this.expectedVisibilityMs = learnVisibility(this.expectedVisibilityMs, sighting, ceiling);
+        }
         return this.accept(macie, administratorAccountId, invitationId);
       });
       if (accepted) return 'accepted';

@@ -18,6 +18,8 @@ describe('parseConfig', () => {
       memberRole: { name: 'MacieMembershipAcceptor', externalId: 'external-id-123' },
       pruneUnmanaged: false,
       invitation: { message: undefined, sendEmail: false, batchSize: 50 },
+      // The first invited accounts look at once; later ones wait as long as those took.
+      acceptPolling: { attempts: 3, intervalMs: 1_000, firstLookAfterMs: 0 },
       eventSource: 'macie-membership-reconciler',
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -36,6 +38,7 @@ describe('parseConfig', () => {
       AWS_MAX_ATTEMPTS: '5',
       ACCEPT_POLL_ATTEMPTS: '4',
       ACCEPT_POLL_INTERVAL_MS: '250',
+      ACCEPT_FIRST_LOOK_MS: '500',
       DEADLINE_SAFETY_MS: '30000',
       MEMBER_ROLE_NAME: 'Acceptor',
       REQUEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111111111111/requests',
@@ -46,7 +49,7 @@ describe('parseConfig', () => {
       invitation: { message: 'Welcome to Macie', sendEmail: true, batchSize: 25 },
       concurrency: { administratorCallsPerRegion: 4, memberAccounts: 32 },
       maxAttempts: 5,
-      acceptPolling: { attempts: 4, intervalMs: 250 },
+      acceptPolling: { attempts: 4, intervalMs: 250, firstLookAfterMs: 500 },
       deadlineSafetyMs: 30_000,
       memberRole: { name: 'Acceptor' },
     });
@@ -71,6 +74,12 @@ describe('parseConfig', () => {
     expect(attempt).toThrow(/INVITATION_MESSAGE must be 1-80 letters, digits or spaces/);
     expect(attempt).toThrow(/INVITATION_BATCH_SIZE must be at least 1/);
     expect(attempt).toThrow(/MEMBER_ROLE_EXTERNAL_ID is required/);
+  });
+
+  it('bounds the first look for an invitation like the poll interval', () => {
+    expect(() => parseConfig({ ...minimal, ACCEPT_FIRST_LOOK_MS: '-1' })).toThrow(/ACCEPT_FIRST_LOOK_MS must be at least 0/);
+    expect(() => parseConfig({ ...minimal, ACCEPT_FIRST_LOOK_MS: '60001' })).toThrow(/ACCEPT_FIRST_LOOK_MS must be at most 60000/);
+    expect(() => parseConfig({ ...minimal, ACCEPT_FIRST_LOOK_MS: '0.5' })).toThrow(/ACCEPT_FIRST_LOOK_MS must be a whole number/);
   });
 
   describe('Organizations settings', () => {

@@ -340,4 +340,38 @@ describe('executePlan, member side', () => {
 
     expect(order).toEqual(['prepare 222222222201', 'create 222222222201', 'accept 222222222201']);
   });
+
+  it('tells each acceptance when its invitation was answered, and nothing for an account invited before the run', async () => {
+    let clock = 0;
+    const macie = new RecordingMacie();
+    const createInvitations = macie.createInvitations.bind(macie);
+    // Each batch is answered 100 ms after the one before; the second try of an InternalError later still.
+    macie.unprocessed.set('222222222204', { accountId: '222222222204', errorCode: 'InternalError', errorMessage: 'try again' });
+    macie.createInvitations = async (region, accountIds, options) => {
+      const unprocessed = await createInvitations(region, accountIds, options);
+      macie.unprocessed.clear();
+      // Answers come one at a time, each with its own time.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      clock += 100;
+      return unprocessed;
+    };
+    const invitedAt = new Map<string, number | undefined>();
+    const acceptor: MemberAccountAcceptor = {
+      async acceptInvitationInMemberAccount(accountId, _region, _administrator, options) {
+        invitedAt.set(accountId, options?.invitedAt);
+        return 'accepted';
+      },
+    };
+    const onboarded = ids(5).slice(1).map((id) => item(id));
+    await executePlan(plan(item('222222222200', [accept]), ...onboarded), { macie, acceptor }, settings, { now: () => clock });
+
+    expect(macie.invitationBatches).toEqual([['222222222201', '222222222202', '222222222203'], ['222222222204'], ['222222222204']]);
+    expect(Object.fromEntries(invitedAt)).toEqual({
+      '222222222200': undefined,
+      '222222222201': 100,
+      '222222222202': 100,
+      '222222222203': 100,
+      '222222222204': 300,
+    });
+  });
 });

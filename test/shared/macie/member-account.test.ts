@@ -1,9 +1,11 @@
 import { GetMacieSessionCommand, Macie2Client, UpdateMacieSessionCommand } from '@aws-sdk/client-macie2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '#sandbox/index';
 import { AwsCallError } from '#shared/errors';
 import { SdkMacieAdministrator } from '#shared/macie/administrator';
 import { SdkMemberAccountAcceptor } from '#shared/macie/member-account';
+import { executePlan } from '#shared/executor';
+import type { PlannedMembership } from '#shared/domain/types';
 
 /** Acceptance inside member accounts, through an assumed role, against the emulator. */
 
@@ -12,6 +14,16 @@ const OTHER_ADMINISTRATOR = '333333333333';
 let sandbox: Sandbox;
 let admin: SdkMacieAdministrator;
 let acceptor: SdkMemberAccountAcceptor;
+// The emulator's clock runs ahead of the wall clock by `skew`: the acceptor's waits move it on
+// instead of sleeping, so an invitation's delay passes exactly when the acceptor says it has.
+let skew = 0;
+const fakeNow = () => Date.now() + skew;
+const fakeClock = {
+  now: fakeNow,
+  sleep: async (ms: number) => {
+    skew += ms;
+  },
+};
 
 beforeAll(async () => {
   sandbox = await startSandbox({
@@ -27,13 +39,14 @@ beforeAll(async () => {
       { accountId: '222222222211', email: 'poached@example.com' },
       { accountId: OTHER_ADMINISTRATOR, email: 'other-admin@example.com' },
     ],
+    clock: fakeNow,
   });
   Object.assign(process.env, sandbox.environment());
   admin = new SdkMacieAdministrator(2);
   acceptor = new SdkMemberAccountAcceptor({
     role: { ...sandbox.memberRole, partition: 'aws' },
     maxAttempts: 2,
-    polling: { attempts: 2, intervalMs: 20 },
+    polling: { attempts: 2, intervalMs: 20, firstLookAfterMs: 0 },
   });
 });
 
@@ -153,7 +166,7 @@ describe('member-role sessions', () => {
   it('spreads AssumeRole calls over the regional STS endpoints of the regions being worked on', async () => {
     const accounts = ['222222222206', '222222222207', '222222222208', '222222222209'];
     sandbox.emulator.control.seedAccounts(accounts.map((accountId) => ({ accountId, email: `${accountId}@example.com` })));
-    const spread = new SdkMemberAccountAcceptor({ role: { ...sandbox.memberRole, partition: 'aws' }, maxAttempts: 2, polling: { attempts: 1, intervalMs: 0 } });
+    const spread = new SdkMemberAccountAcceptor({ role: { ...sandbox.memberRole, partition: 'aws' }, maxAttempts: 2, polling: { attempts: 1, intervalMs: 0, firstLookAfterMs: 0 } });
     for (const accountId of accounts) await invite(accountId, `${accountId}@example.com`, 'us-east-1');
     await invite(accounts[0]!, `${accounts[0]}@example.com`, 'eu-west-1');
     sandbox.clearCalls();
@@ -170,11 +183,123 @@ describe('member-role sessions', () => {
 
   it('assumes the role once for a prepared acceptance', async () => {
     await invite('222222222205', 'e@example.com', 'eu-west-1');
-    const prepared = new SdkMemberAccountAcceptor({ role: { ...sandbox.memberRole, partition: 'aws' }, maxAttempts: 2, polling: { attempts: 1, intervalMs: 0 } });
+    const prepared = new SdkMemberAccountAcceptor({ role: { ...sandbox.memberRole, partition: 'aws' }, maxAttempts: 2, polling: { attempts: 1, intervalMs: 0, firstLookAfterMs: 0 } });
     sandbox.clearCalls();
     prepared.prepareAcceptance('222222222205', 'eu-west-1');
     expect(await prepared.acceptInvitationInMemberAccount('222222222205', 'eu-west-1', '111111111111')).toBe('accepted');
     expect(sandbox.calls().filter((call) => call.operation === 'AssumeRole')).toHaveLength(1);
   });
 
+});
+
+describe('the first look for an invitation', () => {
+  const DELAY_MS = 60_000;
+  const acceptorWith = (polling: { attempts: number; intervalMs: number; firstLookAfterMs: number }) =>
+    new SdkMemberAccountAcceptor({ role: { ...sandbox.memberRole, partition: 'aws' }, maxAttempts: 2, polling, clock: fakeClock });
+  const listInvitations = (accountId: string) => memberSideCalls(accountId).filter((call) => call.startsWith('ListInvitations'));
+
+  beforeAll(() => {
+    sandbox.emulator.control.seedAccounts(['222222222230', '222222222231', '222222222232', '222222222233'].map((accountId) => ({ accountId, email: `${accountId}@example.com` })));
+  });
+
+  afterEach(() => sandbox.emulator.control.setKnobs({ invitationDelayMs: 0 }));
+
+  it('waits until the invitation can be visible, holding no slot meanwhile, and finds it on the first look', async () => {
+    sandbox.emulator.control.setKnobs({ invitationDelayMs: DELAY_MS });
+    await invite('222222222230', '222222222230@example.com', 'us-east-1');
+    const invitedAt = fakeNow();
+    const timed = acceptorWith({ attempts: 2, intervalMs: 20, firstLookAfterMs: DELAY_MS });
+    const events: string[] = [];
+    const sleep = fakeClock.sleep;
+    fakeClock.sleep = async (ms) => {
+      events.push('wait');
+      await sleep(ms);
+    };
+    sandbox.clearCalls();
+    try {
+      const schedule = async <T>(calls: () => Promise<T>) => {
+        events.push('slot');
+        try {
+          return await calls();
+        } finally {
+          events.push('free');
+        }
+      };
+      expect(await timed.acceptInvitationInMemberAccount('222222222230', 'us-east-1', '111111111111', { invitedAt, schedule })).toBe('accepted');
+    } finally {
+      fakeClock.sleep = sleep;
+    }
+
+    // Looking at once, the old way, would have missed twice and left the account for the next run.
+    expect(memberSideCalls('222222222230')).toEqual(['AssumeRole 200', 'EnableMacie 409', 'ListInvitations 200', 'AcceptInvitation 200']);
+    // Macie is enabled before the wait; the wait holds no member-side slot.
+    expect(events).toEqual(['slot', 'free', 'wait', 'slot', 'free']);
+  });
+
+  it('learns how long invitations take from one it missed, and finds the next on the first look', async () => {
+    sandbox.emulator.control.setKnobs({ invitationDelayMs: DELAY_MS });
+    const learning = acceptorWith({ attempts: 2, intervalMs: 100_000, firstLookAfterMs: 0 });
+    await invite('222222222231', '222222222231@example.com', 'us-east-1');
+    const firstInvitedAt = fakeNow();
+    sandbox.clearCalls();
+    expect(await learning.acceptInvitationInMemberAccount('222222222231', 'us-east-1', '111111111111', { invitedAt: firstInvitedAt })).toBe('accepted');
+    // The look at once misses; the one a poll interval later finds it.
+    expect(listInvitations('222222222231')).toHaveLength(2);
+    expect(learning.expectedInvitationVisibilityMs).toBe(100_000);
+
+    await invite('222222222232', '222222222232@example.com', 'us-east-1');
+    const invitedAt = fakeNow();
+    sandbox.clearCalls();
+    expect(await learning.acceptInvitationInMemberAccount('222222222232', 'us-east-1', '111111111111', { invitedAt })).toBe('accepted');
+    expect(listInvitations('222222222232')).toEqual(['ListInvitations 200']);
+  });
+
+  it('through the executor: every account-region it invites is found on the first look', async () => {
+    const accounts = ['222222222240', '222222222241', '222222222242', '222222222243'];
+    sandbox.emulator.control.seedAccounts(accounts.map((accountId) => ({ accountId, email: `${accountId}@example.com` })));
+    sandbox.emulator.control.setKnobs({ invitationDelayMs: DELAY_MS });
+    const items: PlannedMembership[] = accounts.flatMap((accountId) =>
+      REGIONS.map((region) => ({
+        accountId,
+        region,
+        desiredState: 'member' as const,
+        observedStatus: 'NotListed' as const,
+        verdict: 'change' as const,
+        reason: 'test',
+        actions: [
+          { kind: 'createMember' as const, email: `${accountId}@example.com`, tags: {}, via: 'invitation' as const, leaves: 'Created' as const },
+          { kind: 'invite' as const, leaves: 'Invited' as const },
+          { kind: 'accept' as const, leaves: 'Enabled' as const },
+        ],
+      })),
+    );
+    const settings = {
+      administratorAccountId: '111111111111',
+      invitation: { sendEmail: false, batchSize: 3 },
+      concurrency: { administratorCallsPerRegion: 2, memberAccounts: 2 },
+    };
+    sandbox.clearCalls();
+    const outcomes = await executePlan(
+      { items, unmanaged: [] },
+      { macie: admin, acceptor: acceptorWith({ attempts: 2, intervalMs: 20, firstLookAfterMs: DELAY_MS }) },
+      settings,
+      { now: fakeNow },
+    );
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(items.map(() => 'done'));
+    const calls = sandbox.emulator.control.calls();
+    expect(calls.filter((call) => call.operation === 'CreateInvitations')).toHaveLength(4);
+    // One look per invited account-region: none came before its invitation could be visible.
+    expect(calls.filter((call) => call.operation === 'ListInvitations')).toHaveLength(items.length);
+  });
+
+  it('looks at once for an account this run did not invite', async () => {
+    await invite('222222222233', '222222222233@example.com', 'us-east-1');
+    const patient = acceptorWith({ attempts: 1, intervalMs: 0, firstLookAfterMs: DELAY_MS });
+    const before = skew;
+    sandbox.clearCalls();
+    expect(await patient.acceptInvitationInMemberAccount('222222222233', 'us-east-1', '111111111111')).toBe('accepted');
+    expect(skew).toBe(before);
+    expect(listInvitations('222222222233')).toEqual(['ListInvitations 200']);
+  });
 });
