@@ -42,6 +42,12 @@ export interface EventSourceMappingOptions {
   functionTimeoutMs: number;
   /** Long-poll wait of each ReceiveMessage (default 1 s, so that `stop()` is prompt). */
   pollWaitSeconds?: number;
+  /**
+   * How long an environment may take to load the handler (default 10 s, Lambda's init limit). Lambda
+   * gives each environment its own CPU; here they share the machine's, so many starting at once on
+   * two cores need longer.
+   */
+  initTimeoutMs?: number;
   /** Called as each invocation is sent to its environment (a test can `kill` it mid-invocation). */
   onInvocationStart?: (invocation: { environmentId: number; event: SQSEvent }) => void;
 }
@@ -131,7 +137,7 @@ class Environment {
     // A send racing the process's death fails with an 'error' event; the 'exit' handler settles the invocation.
     this.child.on('error', () => undefined);
     this.ready = new Promise<boolean>((resolve) => {
-      const initTimer = setTimeout(() => this.child.kill('SIGKILL'), INIT_TIMEOUT_MS);
+      const initTimer = setTimeout(() => this.child.kill('SIGKILL'), options.initTimeoutMs ?? INIT_TIMEOUT_MS);
       this.child.on('message', (message: FromEnvironment) => {
         this.peakRssMiB = Math.max(this.peakRssMiB, message.peakRssMiB);
         if (message.type === 'ready') {
