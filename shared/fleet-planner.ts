@@ -7,7 +7,6 @@ import type { OrganizationView } from '#shared/domain/organization';
 import type { DesiredMember, PlanVerdict, Unobserved } from '#shared/domain/types';
 import { PLAN_VERDICTS, zeroCounts } from '#shared/domain/types';
 import { unitsForRegion, type UnitLimits } from '#shared/domain/work-units';
-import { toAwsCallError } from '#shared/errors';
 import { applyOrganizationSettings } from '#shared/organization-settings';
 import { observeOrganization } from '#shared/organization-view';
 import { settleOutcomes } from '#shared/outcome-recorder';
@@ -22,7 +21,7 @@ import type {
   UnsentLetter,
   WorkQueue,
 } from '#shared/ports';
-import type { ReconcilerSettings } from '#shared/reconciler';
+import { planningPolicy, unobservedFrom, type ReconcilerSettings } from '#shared/reconciler';
 
 export interface FleetPlannerPorts {
   store: DesiredMembershipStore;
@@ -107,25 +106,14 @@ export async function planFleetRun(
   const planRegion = async (region: string): Promise<RegionResult> => {
     const listing = await ports.macie.listMembers(region).then(
       (members) => ({ members, unobserved: [] as Unobserved[] }),
-      (error: unknown) => {
-        const { operation, code, message } = toAwsCallError('ListMembers', error);
-        return { members: [], unobserved: [{ region, operation, code, message }] };
-      },
+      (error: unknown) => ({ members: [], unobserved: [unobservedFrom(region, undefined, error)] }),
     );
     const { rows: desired, corrupt } = await rows;
     const org = await organization(regionNeedsOrganization(desired, listing.members, region, settings.administratorAccountId));
     const plan = planMemberships(
       desired,
       listing.members,
-      {
-        administratorAccountId: settings.administratorAccountId,
-        managedRegions: [region],
-        pruneUnmanaged: settings.pruneUnmanaged,
-        invitationMessage: settings.invitation.message,
-        membershipMode: settings.membershipMode,
-        organization: org.view,
-        autoEnable: settings.autoEnable,
-      },
+      planningPolicy(settings, [region], org.view),
       { unobserved: [...listing.unobserved, ...org.unobserved.filter((entry) => entry.region === region)], corruptAccounts: corrupt.map((row) => row.accountId) },
     );
     const work = [...plan.items.filter(hasWork), ...plan.unmanaged.filter(hasWork)];

@@ -4,7 +4,7 @@ import { leaseAccounts, releaseLeases } from '#shared/leases';
 import type { DeadLetter } from '#shared/domain/dead-letters';
 import type { ExecutionOutcome, OrganizationSettingOutcome, RunSummary } from '#shared/domain/outcomes';
 import { heldByAnotherRun, summarizeRun } from '#shared/domain/outcomes';
-import { hasWork, planMemberships } from '#shared/domain/plan';
+import { hasWork, planMemberships, type PlanningPolicy } from '#shared/domain/plan';
 import type { DesiredMember, MembershipPlan, ObservedMember, PlannedMembership, Unobserved } from '#shared/domain/types';
 import type { CorruptRow } from '#shared/domain/desired-row';
 import type { MembershipMode, OrganizationView } from '#shared/domain/organization';
@@ -103,16 +103,7 @@ export class Reconciler {
     const plan = planMemberships(
       rows,
       observation.members,
-      {
-        administratorAccountId: this.settings.administratorAccountId,
-        managedRegions: [...this.settings.managedRegions],
-        pruneUnmanaged: this.settings.pruneUnmanaged,
-        invitationMessage: this.settings.invitation.message,
-        onlyAccounts: targeted ? new Set(accountIds) : undefined,
-        membershipMode: this.settings.membershipMode,
-        organization: organization.view,
-        autoEnable: this.settings.autoEnable,
-      },
+      { ...planningPolicy(this.settings, this.settings.managedRegions, organization.view), onlyAccounts: targeted ? new Set(accountIds) : undefined },
       { unobserved: observation.unobserved, corruptAccounts: corrupt.map((row) => row.accountId) },
     );
     return { rows, corruptRows: corrupt, observed: observation.members, unobserved: observation.unobserved, organization: organization.view, plan };
@@ -236,7 +227,25 @@ interface Observation {
   unobserved: Unobserved[];
 }
 
-function unobservedFrom(region: string, accountId: string | undefined, error: unknown): Unobserved {
+/** The planner's policy from the service's settings, for these regions and what was read of the organization. */
+export function planningPolicy(
+  settings: Pick<ReconcilerSettings, 'administratorAccountId' | 'pruneUnmanaged' | 'invitation' | 'membershipMode' | 'autoEnable'>,
+  regions: readonly string[],
+  organization: OrganizationView | undefined,
+): PlanningPolicy {
+  return {
+    administratorAccountId: settings.administratorAccountId,
+    managedRegions: [...regions],
+    pruneUnmanaged: settings.pruneUnmanaged,
+    invitationMessage: settings.invitation.message,
+    membershipMode: settings.membershipMode,
+    organization,
+    autoEnable: settings.autoEnable,
+  };
+}
+
+/** A membership that could not be read: a whole region (`ListMembers`), or one account (`GetMember`). */
+export function unobservedFrom(region: string, accountId: string | undefined, error: unknown): Unobserved {
   const failure = toAwsCallError(accountId ? 'GetMember' : 'ListMembers', error);
   return { region, accountId, operation: failure.operation, code: failure.code, message: failure.message };
 }
