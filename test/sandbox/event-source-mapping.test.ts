@@ -9,6 +9,7 @@ import { startEventSourceMapping, type EventSourceMapping, type EventSourceMappi
 import { startSandbox, type Sandbox } from '#sandbox/index';
 import type { FixtureLogLine, WorkOrder } from '../support/fixture-sqs-worker';
 import { listMembersStatus } from '../support/service-sandbox';
+import { bundleFunction } from '../../scripts/build.ts';
 
 const FIXTURE = fileURLToPath(new URL('../support/fixture-sqs-worker', import.meta.url));
 // Generous: a busy 2-core machine starts each environment (node + tsx) in seconds, and no test measures speed.
@@ -374,7 +375,17 @@ describe('startEventSourceMapping', () => {
 });
 
 describe('startEventSourceMapping with the real requests function', () => {
-  it('invokes functions/requests/handler.ts in an environment process: an enroll request on the request queue is applied to Macie', async () => {
+  const source = fileURLToPath(new URL('../../functions/requests/handler.ts', import.meta.url));
+  const bundled = async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'esm-bundle-'));
+    return { module: (await bundleFunction('requests', directory)).file, cleanup: () => rmSync(directory, { recursive: true, force: true }) };
+  };
+
+  it.each([
+    { shape: 'its TypeScript source, with the TypeScript loader', handler: async () => ({ module: source, cleanup: () => undefined }), loader: true },
+    { shape: 'its bundle, by plain Node as Lambda runs it', handler: bundled, loader: false },
+  ])('invokes the requests function from $shape: an enroll request on the request queue is applied to Macie', async ({ handler, loader }) => {
+    const { module, cleanup } = await handler();
     const own = await startSandbox({ regions: ['us-east-1'], accounts: [{ accountId: '222222222301', email: 'vended-1@example.com' }] });
     const clientConfig = {
       region: own.homeRegion,
@@ -385,7 +396,7 @@ describe('startEventSourceMapping with the real requests function', () => {
       {
         queueUrl: own.requestQueueUrl,
         environment: { ...own.environment(), ACCEPT_POLL_ATTEMPTS: '2', ACCEPT_POLL_INTERVAL_MS: '50', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
-        handler: { module: fileURLToPath(new URL('../../functions/requests/handler.ts', import.meta.url)) },
+        handler: { module },
         functionName: 'requests',
         batchSize: 10,
         maximumConcurrency: 2,
@@ -404,10 +415,15 @@ describe('startEventSourceMapping with the real requests function', () => {
       await esm.drain(DRAIN);
       expect(esm.invocations()).toEqual([expect.objectContaining({ outcome: 'ok', failedMessageIds: [] })]);
       expect((await listMembersStatus(own, 'us-east-1')).get('222222222301')).toBe('Enabled');
+      // The warm environment's command line: the TypeScript loader is there only for a TypeScript module.
+      const [environment] = esm.environments();
+      const commandLine = readFileSync(`/proc/${environment!.pid}/cmdline`, 'utf8').split('\0');
+      expect(commandLine.includes('tsx')).toBe(loader);
     } finally {
       await esm.stop();
       sqs.destroy();
       await own.close();
+      cleanup();
     }
   });
 });
