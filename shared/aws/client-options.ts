@@ -1,12 +1,17 @@
 import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
+import { pacedRetryStrategy } from '#shared/aws/retry-strategy';
 
 /**
  * Options every AWS SDK client of the service is built with.
  *
- * `adaptive` retries add client-side rate limiting on top of jittered exponential backoff: when
+ * Adaptive retries add client-side rate limiting on top of jittered exponential backoff: when
  * Macie throttles (it publishes no rate quota, and CreateMember is known to throttle), the client
- * slows its own sending instead of spending its retry budget on more 429s.
+ * slows its own sending instead of spending its retry budget on more 429s. The SDK's strategy runs
+ * with our limiter (`granted-rate-limiter.ts`), which paces at the rate the service granted instead
+ * of cutting once per throttled answer, and so retries a throttled call without the SDK's long wait
+ * (`retry-strategy.ts`). Each client gets its own: one limiter per client, and so per service,
+ * caller and region, as AWS's buckets are.
  *
  * The keep-alive agents are shared so that the thousands of per-member-account clients a large
  * fleet needs reuse sockets instead of each opening its own pool.
@@ -32,7 +37,7 @@ export function awsClientOptions({ region, maxAttempts }: ClientOptionsInput) {
   return {
     region,
     maxAttempts,
-    retryMode: 'adaptive',
+    retryStrategy: pacedRetryStrategy(maxAttempts),
     customUserAgent: SERVICE_USER_AGENT,
     requestHandler: { httpsAgent, httpAgent, connectionTimeout: 5_000, requestTimeout: 30_000 },
   } as const;

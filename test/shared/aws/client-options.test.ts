@@ -42,4 +42,38 @@ describe('awsClientOptions', () => {
       server.close();
     }
   });
+
+  it('retries a throttled call through its own strategy, one per client', async () => {
+    let answered = 0;
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        answered += 1;
+        if (answered <= 2) {
+          response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'ThrottlingException;Sender' });
+          response.end(JSON.stringify({ __type: 'com.amazonaws.sqs#ThrottlingException', message: 'Rate exceeded' }));
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(JSON.stringify({ QueueUrl: 'http://127.0.0.1/111111111111/requests' }));
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const options = awsClientOptions({ region: 'us-east-1', maxAttempts: 3 });
+      const sqs = new SQSClient({
+        ...options,
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      const answer = await sqs.send(new GetQueueUrlCommand({ QueueName: 'requests' }));
+      expect(answer.$metadata.attempts).toBe(3);
+      // Each client has its own strategy (and so its own limiter), as each AWS bucket is its own.
+      expect(awsClientOptions({ region: 'us-east-1', maxAttempts: 3 }).retryStrategy).not.toBe(options.retryStrategy);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
