@@ -41,6 +41,11 @@ export interface ExecutionOptions {
   onOutcome?: (finished: ExecutionOutcome) => void;
   /** The clock invitations are timed by; the acceptor's must be the same one. */
   now?: () => number;
+  /**
+   * Asked before an item's first step, so a lease is taken when the work reaches the account rather
+   * than all of them before the first call: an outcome ends the item there, undefined lets it run.
+   */
+  admit?: (item: PlannedMembership) => Promise<Pick<ExecutionOutcome, 'status' | 'note'> | undefined>;
 }
 
 /** Work that waited for a limiter slot until the run's budget was spent; it is deferred, not failed. */
@@ -62,7 +67,7 @@ export async function executePlan(
   plan: Pick<MembershipPlan, 'items' | 'unmanaged'>,
   ports: ExecutionPorts,
   settings: ExecutionSettings,
-  { budget = UNLIMITED_BUDGET, onOutcome, now = Date.now }: ExecutionOptions = {},
+  { budget = UNLIMITED_BUDGET, onOutcome, now = Date.now, admit }: ExecutionOptions = {},
 ): Promise<ExecutionOutcome[]> {
   const work = plannedWork(plan);
   const adminLimits = new Map<string, LimitFunction>(
@@ -90,6 +95,8 @@ export async function executePlan(
       return result;
     };
     if (!hasWork(item)) return finish({ status: 'noop' });
+    const refused = await admit?.(item);
+    if (refused) return finish(refused);
 
     let skip: MembershipActionKind | undefined;
     for (const action of item.actions) {

@@ -1,10 +1,9 @@
 import type { ExecutionOutcome, OutcomeStatus } from '#shared/domain/outcomes';
 import { heldByAnotherRun } from '#shared/domain/outcomes';
 import { emptyOutcomeCounts } from '#shared/domain/fleet-run';
-import { hasWork } from '#shared/domain/plan';
 import { remainderOf, type WorkUnit } from '#shared/domain/work-units';
 import { executePlan, type ExecutionPorts, type ExecutionSettings, type WorkBudget } from '#shared/executor';
-import { leaseAccounts, releaseLeases } from '#shared/leases';
+import { LeaseTaker } from '#shared/leases';
 import { OutcomeStream, type Settled } from '#shared/outcome-recorder';
 import type { DeadLetterPublisher, DesiredMembershipStore, FleetRunLog, WorkQueue } from '#shared/ports';
 
@@ -44,36 +43,35 @@ export class RemainderNotQueued extends Error {}
  */
 export async function runWorkUnit(ports: WorkerPorts, settings: WorkerSettings, unit: WorkUnit, budget: WorkBudget): Promise<UnitReport> {
   const nowMs = ports.now().getTime();
-  const withWork = unit.items.filter(hasWork);
   // One holder per run: the regions' units of one scheduled run share an account's lease.
-  const leased = await leaseAccounts(ports.store, withWork.map((item) => item.accountId), unit.runId, nowMs, nowMs + settings.leaseMs);
+  const leases = new LeaseTaker(ports.store, unit.runId, nowMs, nowMs + settings.leaseMs);
   const stream = new OutcomeStream(ports, { quietPeriodMs: settings.deadLetterQuietPeriodMs }, ports.now);
-  const held = unit.items.filter((item) => hasWork(item) && !leased.has(item.accountId)).map(heldByAnotherRun);
-  for (const outcome of held) stream.add(outcome);
 
   let executed: ExecutionOutcome[];
   let settled: Settled;
   try {
-    executed = await executePlan(
-      { items: unit.items.filter((item) => !hasWork(item) || leased.has(item.accountId)), unmanaged: [] },
-      ports,
-      settings,
-      { budget, onOutcome: (outcome) => stream.add(outcome) },
-    );
+    executed = await executePlan({ items: unit.items, unmanaged: [] }, ports, settings, {
+      budget,
+      onOutcome: (outcome) => stream.add(outcome),
+      admit: async (item) => ((await leases.take(item.accountId)) ? undefined : heldByAnotherRun(item)),
+    });
     settled = await stream.flush();
   } finally {
-    await releaseLeases(ports.store, leased, unit.runId);
+    await leases.release();
   }
 
   // Held items are another run's: the next schedule plans them again, with what that run left.
-  const remainder = remainderOf(unit, executed);
+  const remainder = remainderOf(
+    unit,
+    executed.filter((outcome) => !leases.refused.has(outcome.item.accountId)),
+  );
   if (remainder) {
     const [unqueued] = await ports.workQueue.send([remainder]);
     if (unqueued) throw new RemainderNotQueued(`the remainder of unit ${unit.unitId} (${remainder.items.length} items) was not queued: ${unqueued.code}: ${unqueued.message}`);
   }
 
   const outcomes = emptyOutcomeCounts();
-  for (const outcome of [...executed, ...held]) outcomes[outcome.status] += 1;
+  for (const outcome of executed) outcomes[outcome.status] += 1;
   // Items carried over to the remainder are counted when the remainder runs.
   if (remainder) outcomes.deferred -= remainder.items.length;
   const deadLettered = settled.deadLetters.length - settled.unsent.length;

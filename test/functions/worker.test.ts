@@ -21,6 +21,8 @@ const REGIONS = ['us-east-1', 'eu-west-1'];
 const fleet = seedAccounts(30, 1);
 // Accounts the deadline test adds to the table on its own.
 const late = seedAccounts(6, 101);
+// Accounts the lease test adds; another run holds the first one's lease.
+const contended = seedAccounts(3, 201);
 const UNIT_SIZE = 8;
 
 let sandbox: Sandbox;
@@ -32,7 +34,7 @@ let runtime: ReturnType<typeof import('#shared/lambda/runtime').getLambdaRuntime
 let schedule: ScheduledEvent;
 
 beforeAll(async () => {
-  sandbox = await startServiceSandbox({ regions: REGIONS, accounts: [...fleet, ...late], knobs: { invitationDelayMs: 0 } }, {});
+  sandbox = await startServiceSandbox({ regions: REGIONS, accounts: [...fleet, ...late, ...contended], knobs: { invitationDelayMs: 0 } }, {});
   Object.assign(process.env, { WORK_QUEUE_URL: sandbox.workQueueUrl, WORK_UNIT_SIZE: String(UNIT_SIZE) });
   ({ handler: reconcile } = await import('#functions/reconcile/handler'));
   ({ handler: worker } = await import('#functions/worker/handler'));
@@ -164,6 +166,29 @@ describe('the scheduled run fanned out over the work queue', () => {
     expect(fleetRunState(run)).toBe('finished');
     expect(run.outcomes.done).toBe(late.length * REGIONS.length);
     expect(run.outcomes.deferred).toBe(0);
+  });
+
+  it("leaves an account another run holds to that run: deferred, not re-queued, its lease untouched", async () => {
+    const [held, ...free] = contended as [(typeof contended)[number], ...typeof contended];
+    await recordDesired(contended);
+    const nowMs = Date.now();
+    expect(await runtime.store.acquireLease(held.accountId, 'another-run', nowMs, nowMs + 600_000)).toBe(true);
+    const summary = await planRun();
+    expect(summary.itemsQueued).toBe(contended.length * REGIONS.length);
+
+    expect((await queue.workUntilEmpty(worker)).failed).toBe(0);
+    for (const region of REGIONS) {
+      const statuses = await listMembersStatus(sandbox, region);
+      expect(statuses.get(held.accountId)).toBeUndefined();
+      for (const account of free) expect(statuses.get(account.accountId)).toBe('Enabled');
+    }
+    const run = (await runtime.runs.latest())!;
+    expect(run.runId).toBe(summary.runId);
+    expect(run.unitsQueued).toBe(summary.unitsQueued);
+    expect(fleetRunState(run)).toBe('finished');
+    expect(run.outcomes).toMatchObject({ done: free.length * REGIONS.length, deferred: REGIONS.length });
+    expect(await runtime.store.acquireLease(held.accountId, 'a-third-run', Date.now(), Date.now() + 1_000)).toBe(false);
+    await runtime.store.releaseLease(held.accountId, 'another-run');
   });
 
   it('`status` shows the fleet run, in flight and finished', async () => {

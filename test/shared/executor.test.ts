@@ -271,6 +271,35 @@ describe('executePlan', () => {
     expect(macie.calls).toHaveLength(2);
   });
 
+  it('asks admit before an item\'s first step: a refused item makes no call, and its invitation batch goes without it', async () => {
+    const macie = new RecordingMacie();
+    const acceptor = new RecordingAcceptor();
+    const [kept, refused, other] = ids(3) as [string, string, string];
+    const outcomes = await executePlan(plan(item(kept), item(refused), item(other)), { macie, acceptor }, settings, {
+      admit: async (planned) => (planned.accountId === refused ? { status: 'deferred', note: 'held' } : undefined),
+    });
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['done', 'deferred', 'done']);
+    expect(outcomes[1]).toMatchObject({ completed: [], note: 'held' });
+    expect(macie.calls.filter((call) => call.includes(refused))).toEqual([]);
+    expect(macie.invitationBatches).toEqual([[kept, other]]);
+  });
+
+  it('starts an admitted item without waiting for the others to be admitted', async () => {
+    const macie = new RecordingMacie();
+    const [first, last] = ids(2) as [string, string];
+    let admitLast!: () => void;
+    const lastAdmitted = new Promise<undefined>((resolve) => (admitLast = () => resolve(undefined)));
+    const running = executePlan(plan(item(first, [deleteMember]), item(last, [deleteMember])), { macie, acceptor: new RecordingAcceptor() }, settings, {
+      admit: (planned) => (planned.accountId === last ? lastAdmitted : Promise.resolve(undefined)),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(macie.calls).toEqual([`deleteMember ${first} us-east-1`]);
+    admitLast();
+    await running;
+    expect(macie.calls).toEqual([`deleteMember ${first} us-east-1`, `deleteMember ${last} us-east-1`]);
+  });
+
   it('runs pruning actions for unmanaged members', async () => {
     const macie = new RecordingMacie();
     const outcomes = await executePlan(
