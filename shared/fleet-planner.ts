@@ -4,11 +4,11 @@ import type { CorruptRow } from '#shared/domain/desired-row';
 import type { FleetRunPlan } from '#shared/domain/fleet-run';
 import { hasWork, planMemberships, regionNeedsOrganization } from '#shared/domain/plan';
 import type { OrganizationView } from '#shared/domain/organization';
-import type { DesiredMember, PlanVerdict, Unobserved } from '#shared/domain/types';
+import type { DesiredMember, PlannedMembership, PlanVerdict, Unobserved } from '#shared/domain/types';
 import { PLAN_VERDICTS, zeroCounts } from '#shared/domain/types';
-import { unitsForRegion, type UnitLimits } from '#shared/domain/work-units';
+import { unitsForRegion, type UnitLimits, type WorkUnit } from '#shared/domain/work-units';
 import { applyOrganizationSettings } from '#shared/organization-settings';
-import { observeOrganization } from '#shared/organization-view';
+import { observeOrganization, type OrganizationReadProgress } from '#shared/organization-view';
 import { settleOutcomes } from '#shared/outcome-recorder';
 import type {
   DeadLetterPublisher,
@@ -95,11 +95,18 @@ export async function planFleetRun(
   rows.catch(() => undefined);
   const noOrganization = { view: undefined, unobserved: [] as Unobserved[] };
   let organizationRead: Promise<{ view: OrganizationView | undefined; unobserved: Unobserved[] }> | undefined;
+  const pages = new OrganizationPages();
   // Read once, by the first region that needs it: in `auto` mode a region in sync needs no view.
   const organization = (needed: boolean) => {
     if (settings.membershipMode === 'invitation' || !ports.organization) return Promise.resolve(noOrganization);
     if (!needed && settings.membershipMode === 'auto' && settings.autoEnable === undefined && !organizationRead) return Promise.resolve(noOrganization);
-    organizationRead ??= observeOrganization({ macie: ports.macie, organization: ports.organization }, settings, undefined, options.organizationAccounts);
+    organizationRead ??= observeOrganization(
+      { macie: ports.macie, organization: ports.organization },
+      settings,
+      undefined,
+      options.organizationAccounts,
+      (progress) => pages.publish(progress),
+    );
     return organizationRead;
   };
 
@@ -109,19 +116,31 @@ export async function planFleetRun(
       (error: unknown) => ({ members: [], unobserved: [unobservedFrom(region, undefined, error)] }),
     );
     const { rows: desired, corrupt } = await rows;
-    const org = await organization(regionNeedsOrganization(desired, listing.members, region, settings.administratorAccountId));
+    const corruptAccounts = corrupt.map((row) => row.accountId);
+    const queue = new RegionQueue(ports, runId, region, settings.unitLimits);
+
+    // While the organization is listed, the accounts each page finds active are planned and queued
+    // at once: an account's plan depends on its row, its listing and its own place in the
+    // organization, so the full plan below plans them the same, and they are not queued twice.
+    const early = pages.subscribe((progress) => {
+      const plan = planMemberships(
+        desired,
+        listing.members,
+        { ...planningPolicy(settings, [region], progress.view), onlyAccounts: new Set(progress.added) },
+        { unobserved: [...listing.unobserved, ...progress.unobserved.filter((entry) => entry.region === region)], corruptAccounts },
+      );
+      queue.add(plan.items.filter(hasWork), { partial: true });
+    });
+    const org = await organization(regionNeedsOrganization(desired, listing.members, region, settings.administratorAccountId)).finally(early);
     const plan = planMemberships(
       desired,
       listing.members,
       planningPolicy(settings, [region], org.view),
-      { unobserved: [...listing.unobserved, ...org.unobserved.filter((entry) => entry.region === region)], corruptAccounts: corrupt.map((row) => row.accountId) },
+      { unobserved: [...listing.unobserved, ...org.unobserved.filter((entry) => entry.region === region)], corruptAccounts },
     );
     const work = [...plan.items.filter(hasWork), ...plan.unmanaged.filter(hasWork)];
-    const units = unitsForRegion(runId, region, work, settings.unitLimits);
-    // Counted before they are sent: a worker must not finish a unit the record does not know of yet.
-    if (units.length > 0) await ports.runs.addUnits(runId, units.length, 0);
-    const unqueued = await ports.workQueue.send(units);
-    if (unqueued.length > 0) await ports.runs.addUnits(runId, 0, unqueued.length);
+    queue.add(work, { partial: false });
+    const { unitsQueued, unqueued } = await queue.finish();
 
     const settled = await settleOutcomes(
       ports,
@@ -134,8 +153,8 @@ export async function planFleetRun(
     return {
       byVerdict,
       planned: plan.items.length,
-      itemsQueued: work.length,
-      unitsQueued: units.length,
+      itemsQueued: queue.items,
+      unitsQueued,
       unqueued,
       unmanaged: plan.unmanaged.length,
       unobserved: listing.unobserved,
@@ -204,4 +223,77 @@ function summarize(
 /** Tells the scheduled run's two results apart: the fan-out's plan, or a run in one invocation. */
 export function isFleetPlanSummary(summary: object): summary is FleetPlanSummary {
   return 'unitsQueued' in summary;
+}
+
+/**
+ * The organization's pages as they are read, for the regions planning from them: a region that
+ * subscribes late is told first of every account found so far.
+ */
+class OrganizationPages {
+  private latest?: OrganizationReadProgress;
+  private readonly listeners = new Set<(progress: OrganizationReadProgress) => void>();
+
+  publish(progress: OrganizationReadProgress): void {
+    this.latest = progress;
+    for (const listener of this.listeners) listener(progress);
+  }
+
+  /** Returns the unsubscribe. */
+  subscribe(listener: (progress: OrganizationReadProgress) => void): () => void {
+    if (this.latest) listener({ ...this.latest, added: [...this.latest.view.activeAccounts.keys()] });
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/**
+ * One region's units, sent as they fill: items planned early go out a full unit at a time, and the
+ * full plan's items (less those already queued) close the region. Each unit is counted in the run's
+ * record before it is sent: a worker must not finish a unit the record does not know of yet.
+ */
+class RegionQueue {
+  /** Accounts whose item is queued or waiting in `pending`. */
+  private readonly planned = new Set<string>();
+  private pending: PlannedMembership[] = [];
+  private sent = 0;
+  private sending: Promise<void> = Promise.resolve();
+  private readonly unqueued: UnqueuedUnit[] = [];
+  items = 0;
+
+  constructor(
+    private readonly ports: Pick<FleetPlannerPorts, 'runs' | 'workQueue'>,
+    private readonly runId: string,
+    private readonly region: string,
+    private readonly limits: UnitLimits,
+  ) {}
+
+  add(items: readonly PlannedMembership[], { partial }: { partial: boolean }): void {
+    for (const item of items) {
+      // Unmanaged members (no row) are only in the full plan; an account's item is queued once.
+      if (item.row && this.planned.has(item.accountId)) continue;
+      if (item.row) this.planned.add(item.accountId);
+      this.pending.push(item);
+      this.items += 1;
+    }
+    const ready = partial ? this.pending.length - (this.pending.length % this.limits.maxItems) : this.pending.length;
+    if (ready === 0) return;
+    const units = unitsForRegion(this.runId, this.region, this.pending.slice(0, ready), this.limits, this.sent + 1);
+    this.pending = this.pending.slice(ready);
+    this.sent += units.length;
+    this.sending = this.sending.then(() => this.send(units));
+    // A failed send surfaces in finish(); until then it must not count as unhandled.
+    this.sending.catch(() => undefined);
+  }
+
+  async finish(): Promise<{ unitsQueued: number; unqueued: UnqueuedUnit[] }> {
+    await this.sending;
+    return { unitsQueued: this.sent, unqueued: this.unqueued };
+  }
+
+  private async send(units: WorkUnit[]): Promise<void> {
+    await this.ports.runs.addUnits(this.runId, units.length, 0);
+    const unqueued = await this.ports.workQueue.send(units);
+    if (unqueued.length > 0) await this.ports.runs.addUnits(this.runId, 0, unqueued.length);
+    this.unqueued.push(...unqueued);
+  }
 }

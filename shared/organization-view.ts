@@ -27,6 +27,16 @@ function unobservedFrom(region: string, accountId: string | undefined, { operati
 }
 
 /**
+ * The organization read so far, page by page: the regions are all known (they are asked first),
+ * the active accounts only up to this page. `added` are the accounts this page found active.
+ */
+export interface OrganizationReadProgress {
+  view: OrganizationView;
+  unobserved: readonly Unobserved[];
+  added: readonly string[];
+}
+
+/**
  * Asks Macie per region (it answers access-denied where the administrator is not the delegated
  * one), then, where it is, reads the active accounts: the whole list for a full run, the named
  * accounts for a targeted one. An answer that is not a plain "no" leaves what it covers
@@ -38,6 +48,8 @@ export async function observeOrganization(
   accountIds: readonly string[] | undefined,
   /** The organization's accounts, when the caller listed them moments ago (the table sync): not listed again. */
   knownAccounts?: readonly OrganizationAccount[],
+  /** Told after each page of a full listing (not for known accounts or named ones). */
+  onProgress?: (progress: OrganizationReadProgress) => void,
 ): Promise<{ view: OrganizationView; unobserved: Unobserved[] }> {
   const unobserved: Unobserved[] = [];
   const administeredRegions = new Map<string, OrganizationConfiguration>();
@@ -52,23 +64,40 @@ export async function observeOrganization(
     }),
   );
   const activeAccounts = new Map<string, string>();
+  const view = { administeredRegions, activeAccounts };
   // An administrator that is delegated nowhere has no use for the organization's accounts.
   if (administeredRegions.size > 0) {
+    const onActive = onProgress && ((added: readonly string[]) => onProgress({ view, unobserved, added }));
     const unread =
       accountIds === undefined
-        ? await readOrganization(ports.organization, activeAccounts, knownAccounts)
+        ? await readOrganization(ports.organization, activeAccounts, knownAccounts, onActive)
         : await readAccounts(ports.organization, accountIds, activeAccounts, settings.concurrency.administratorCallsPerRegion);
     for (const { accountId, failure } of unread) {
       for (const region of administeredRegions.keys()) unobserved.push(unobservedFrom(region, accountId, failure));
     }
   }
-  return { view: { administeredRegions, activeAccounts }, unobserved };
+  return { view, unobserved };
 }
 
 /** Every active account; a failure that is not "no organization here" leaves every administered region unread. */
-async function readOrganization(directory: OrganizationDirectory, active: Map<string, string>, known: readonly OrganizationAccount[] | undefined): Promise<Unread[]> {
+async function readOrganization(
+  directory: OrganizationDirectory,
+  active: Map<string, string>,
+  known: readonly OrganizationAccount[] | undefined,
+  onActive: ((added: readonly string[]) => void) | undefined,
+): Promise<Unread[]> {
+  const keepActive = (accounts: readonly OrganizationAccount[]) => {
+    const added = accounts.filter((account) => isActiveAccount(account.status)).map((account) => account.accountId);
+    for (const account of accounts) if (isActiveAccount(account.status)) active.set(account.accountId, account.email);
+    return added;
+  };
   try {
-    for (const account of known ?? (await directory.listAccounts())) if (isActiveAccount(account.status)) active.set(account.accountId, account.email);
+    if (known) {
+      keepActive(known);
+      return [];
+    }
+    const onPage = onActive && ((page: readonly OrganizationAccount[]) => onActive(keepActive(page)));
+    keepActive(await directory.listAccounts(onPage));
     return [];
   } catch (error) {
     const failure = toAwsCallError('ListAccounts', error);

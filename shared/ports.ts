@@ -155,7 +155,8 @@ export interface OrganizationAccount {
  */
 export interface OrganizationDirectory {
   describeAccount(accountId: string): Promise<OrganizationAccount>;
-  listAccounts(): Promise<OrganizationAccount[]>;
+  /** Every account; `onPage` sees each page as it arrives, so a caller can start on the first ones. */
+  listAccounts(onPage?: (accounts: readonly OrganizationAccount[]) => void): Promise<OrganizationAccount[]>;
   describeOrganization(): Promise<{ organizationId: string; managementAccountId: string }>;
 }
 

@@ -46,14 +46,20 @@ export function itemForUnit(item: PlannedMembership): PlannedMembership {
   return { ...item, row: { ...item.row, observed: observed ? { [item.region]: observed } : {} } };
 }
 
-/** Cuts one region's items with work into units within the limits, in the order given. */
-export function unitsForRegion(runId: string, region: string, items: readonly PlannedMembership[], limits: UnitLimits = DEFAULT_UNIT_LIMITS): WorkUnit[] {
+/** Cuts one region's items with work into units within the limits, in the order given, numbered from `firstNumber`. */
+export function unitsForRegion(
+  runId: string,
+  region: string,
+  items: readonly PlannedMembership[],
+  limits: UnitLimits = DEFAULT_UNIT_LIMITS,
+  firstNumber = 1,
+): WorkUnit[] {
   const units: WorkUnit[] = [];
   let current: PlannedMembership[] = [];
   let bytes = 0;
   const close = () => {
     if (current.length === 0) return;
-    units.push({ version: WORK_UNIT_VERSION, runId, region, unitId: `${region}/${units.length + 1}`, items: current });
+    units.push({ version: WORK_UNIT_VERSION, runId, region, unitId: `${region}/${firstNumber + units.length}`, items: current });
     current = [];
     bytes = 0;
   };

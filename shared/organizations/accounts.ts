@@ -26,13 +26,15 @@ export class SdkOrganizationDirectory implements OrganizationDirectory {
     return { organizationId: organization?.Id ?? '', managementAccountId: organization?.MasterAccountId ?? '' };
   }
 
-  async listAccounts(): Promise<OrganizationAccount[]> {
+  async listAccounts(onPage?: (accounts: readonly OrganizationAccount[]) => void): Promise<OrganizationAccount[]> {
     return callAws('ListAccounts', async () => {
       const accounts: OrganizationAccount[] = [];
       for await (const page of paginateListAccounts({ client: this.client }, {})) {
-        for (const account of page.Accounts ?? []) {
-          if (account.Id) accounts.push({ accountId: account.Id, email: account.Email ?? '', name: account.Name, status: account.Status });
-        }
+        const read = (page.Accounts ?? []).flatMap((account) =>
+          account.Id ? [{ accountId: account.Id, email: account.Email ?? '', name: account.Name, status: account.Status }] : [],
+        );
+        accounts.push(...read);
+        onPage?.(read);
       }
       return accounts;
     });

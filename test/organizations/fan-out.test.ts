@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '#sandbox/index';
 import { lambdaContext } from '#sandbox/lambda-context';
 import { isFleetPlanSummary, type FleetPlanSummary } from '#shared/fleet-planner';
+import type { OrganizationDirectory, WorkQueue } from '#shared/ports';
 import { loadEvent, seedAccounts, startServiceSandbox } from '../support/service-sandbox';
 import { HandDrivenWorkQueue } from '../support/work-queue';
 
@@ -17,6 +18,8 @@ const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const MANAGEMENT = { accountId: '999999999999', email: 'management@example.com', name: 'Management' };
 const insiders = seedAccounts(20, 1);
 const outsiders = seedAccounts(3, 1, '3333333').map((account) => ({ ...account, inOrganization: false }));
+// Organization accounts the streaming test records as desired on its own.
+const lateInsiders = seedAccounts(10, 51);
 
 let sandbox: Sandbox;
 let queue: HandDrivenWorkQueue;
@@ -25,7 +28,7 @@ let worker: typeof import('#functions/worker/handler').handler;
 let schedule: ScheduledEvent;
 
 beforeAll(async () => {
-  sandbox = await startServiceSandbox({ regions: REGIONS, managementAccount: MANAGEMENT, accounts: [...insiders, ...outsiders], delegatedAdministrator: true, knobs: { invitationDelayMs: 0 } });
+  sandbox = await startServiceSandbox({ regions: REGIONS, managementAccount: MANAGEMENT, accounts: [...insiders, ...outsiders, ...lateInsiders], delegatedAdministrator: true, knobs: { invitationDelayMs: 0 } });
   Object.assign(process.env, { WORK_QUEUE_URL: sandbox.workQueueUrl, WORK_UNIT_SIZE: '7' });
   ({ handler: reconcile } = await import('#functions/reconcile/handler'));
   ({ handler: worker } = await import('#functions/worker/handler'));
@@ -64,7 +67,11 @@ describe('fan-out through Organizations', () => {
     }
     const assumed = sandbox.calls().filter((call) => call.assumedRole);
     expect(new Set(assumed.map((call) => call.accountId))).toEqual(new Set(outsiders.map((account) => account.accountId)));
-    expect(operations((call) => call.operation === 'ListAccounts').length).toBeGreaterThan(0);
+    // Each account-region was created once: queued in one unit only, early or not.
+    expect(operations((call) => call.service === 'macie2' && call.operation === 'CreateMember' && !call.assumedRole)).toHaveLength(
+      (insiders.length + outsiders.length) * REGIONS.length,
+    );
+    expect(summary.unitsQueued).toBe(REGIONS.length * Math.ceil((insiders.length + outsiders.length) / 7));
   });
 
   it('plans a fleet in sync from the member listings alone: no organization read, no unit, no row written', async () => {
@@ -91,5 +98,64 @@ describe('fan-out through Organizations', () => {
     await queue.workUntilEmpty(worker);
     const member = sandbox.emulator.control.members(sandbox.administrator.accountId, region).find((entry) => entry.accountId === insiders[0]!.accountId);
     expect(member).toMatchObject({ relationshipStatus: 'Enabled', via: 'organization' });
+  });
+
+  it('queues the accounts of the organization\'s first page before the listing ends, and each account once', async () => {
+    const { getLambdaRuntime } = await import('#shared/lambda/runtime');
+    const { fleetPlannerSettings } = await import('#shared/runtime');
+    const { planFleetRun } = await import('#shared/fleet-planner');
+    const runtime = getLambdaRuntime();
+    for (const account of lateInsiders) {
+      await runtime.store.recordDesired({ ...account, desiredState: 'member', tags: { Fleet: 'fan-out' }, autoAccept: true, paused: false, requestedBy: 'test', requestedAt: new Date().toISOString() });
+    }
+    const late = new Set(lateInsiders.map((account) => account.accountId));
+    // The organization answers its first page (the late accounts), then waits until every region sent
+    // a unit: a planner that waited for the whole listing would never get its second page.
+    let allRegionsSent!: () => void;
+    const sent = new Promise<void>((resolve) => (allRegionsSent = resolve));
+    let listed = false;
+    const sends: Array<{ duringListing: boolean; items: number }> = [];
+    const organization: OrganizationDirectory = {
+      describeAccount: (accountId) => runtime.organization.describeAccount(accountId),
+      describeOrganization: () => runtime.organization.describeOrganization(),
+      listAccounts: async (onPage) => {
+        const accounts = await runtime.organization.listAccounts();
+        onPage?.(accounts.filter((account) => late.has(account.accountId)));
+        await sent;
+        onPage?.(accounts.filter((account) => !late.has(account.accountId)));
+        listed = true;
+        return accounts;
+      },
+    };
+    const workQueue: WorkQueue = {
+      send: async (units) => {
+        sends.push({ duringListing: !listed, items: units.reduce((total, unit) => total + unit.items.length, 0) });
+        if (sends.length === REGIONS.length) allRegionsSent();
+        return runtime.workQueue!.send(units);
+      },
+    };
+
+    const summary = await planFleetRun({ ...runtime, organization, workQueue }, fleetPlannerSettings(runtime.config), { trigger: 'test' });
+    expect(summary.itemsQueued).toBe(lateInsiders.length * REGIONS.length);
+    // A full unit (7) of each region went out on the first page; the last 3 of each after the listing.
+    expect(sends.filter((send) => send.duringListing).map((send) => send.items)).toEqual(REGIONS.map(() => 7));
+    expect(sends.filter((send) => !send.duringListing).map((send) => send.items)).toEqual(REGIONS.map(() => 3));
+    expect(summary.unitsQueued).toBe(REGIONS.length * 2);
+
+    sandbox.clearCalls();
+    expect(await queue.workUntilEmpty(worker)).toMatchObject({ failed: 0 });
+    for (const region of REGIONS) {
+      const members = new Map(sandbox.emulator.control.members(sandbox.administrator.accountId, region).map((member) => [member.accountId, member]));
+      for (const account of lateInsiders) expect(members.get(account.accountId)).toMatchObject({ relationshipStatus: 'Enabled', via: 'organization' });
+    }
+    expect(operations((call) => call.operation === 'CreateMember')).toHaveLength(lateInsiders.length * REGIONS.length);
+  });
+
+  it("the Organizations adapter hands each ListAccounts page over as it arrives", async () => {
+    const runtime = (await import('#shared/lambda/runtime')).getLambdaRuntime();
+    const pages: string[][] = [];
+    const accounts = await runtime.organization.listAccounts((page) => pages.push(page.map((account) => account.accountId)));
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.flat()).toEqual(accounts.map((account) => account.accountId));
   });
 });

@@ -12,7 +12,7 @@ const account = (accountId: string, status = 'ACTIVE'): OrganizationAccount => (
 
 function ports(overrides: {
   configuration?: (region: string) => Promise<{ autoEnable: boolean }>;
-  listAccounts?: () => Promise<OrganizationAccount[]>;
+  listAccounts?: (onPage?: (accounts: readonly OrganizationAccount[]) => void) => Promise<OrganizationAccount[]>;
   describeAccount?: (accountId: string) => Promise<OrganizationAccount>;
 }): OrganizationReadPorts & { reads: string[] } {
   const reads: string[] = [];
@@ -25,9 +25,9 @@ function ports(overrides: {
       },
     },
     organization: {
-      listAccounts: () => {
+      listAccounts: (onPage) => {
         reads.push('ListAccounts');
-        return overrides.listAccounts?.() ?? Promise.resolve([account('222222222201'), account('222222222202', 'SUSPENDED')]);
+        return overrides.listAccounts?.(onPage) ?? Promise.resolve([account('222222222201'), account('222222222202', 'SUSPENDED')]);
       },
       describeAccount: (accountId) => {
         reads.push(`DescribeAccount ${accountId}`);
@@ -47,6 +47,27 @@ describe('observeOrganization', () => {
     ]);
     expect([...view.activeAccounts]).toEqual([['222222222201', '222222222201@example.com']]);
     expect(unobserved).toEqual([]);
+  });
+
+  it('tells each page of the listing as it is read: the regions all known, the accounts it found active', async () => {
+    const first = [account('222222222201'), account('222222222202', 'SUSPENDED')];
+    const second = [account('222222222203')];
+    const seen: Array<{ added: readonly string[]; active: number; regions: number }> = [];
+    const read = ports({
+      listAccounts: async (onPage) => {
+        onPage?.(first);
+        onPage?.(second);
+        return [...first, ...second];
+      },
+    });
+    const { view } = await observeOrganization(read, settings, undefined, undefined, (progress) =>
+      seen.push({ added: progress.added, active: progress.view.activeAccounts.size, regions: progress.view.administeredRegions.size }),
+    );
+    expect(seen).toEqual([
+      { added: ['222222222201'], active: 1, regions: 2 },
+      { added: ['222222222203'], active: 2, regions: 2 },
+    ]);
+    expect([...view.activeAccounts.keys()]).toEqual(['222222222201', '222222222203']);
   });
 
   it('reads access-denied as "not delegated here", and does not read the accounts when delegated nowhere', async () => {
