@@ -12,13 +12,9 @@ const LEASE_CONCURRENCY = 16;
  * whose write failed) is left to that run.
  */
 export async function leaseAccounts(store: LeaseStore, accountIds: Iterable<string>, holder: string, nowMs: number, untilMs: number): Promise<Set<string>> {
-  const limit = pLimit(LEASE_CONCURRENCY);
-  const taken = await Promise.all(
-    [...new Set(accountIds)].map((accountId) =>
-      limit(() => store.acquireLease(accountId, holder, nowMs, untilMs).catch(() => false)).then((ok) => (ok ? accountId : undefined)),
-    ),
-  );
-  return new Set(taken.filter((accountId): accountId is string => accountId !== undefined));
+  const taker = new LeaseTaker(store, holder, nowMs, untilMs);
+  await Promise.all([...new Set(accountIds)].map((accountId) => taker.take(accountId)));
+  return taker.taken;
 }
 
 /**

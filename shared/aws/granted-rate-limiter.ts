@@ -51,8 +51,9 @@ export class GrantedRateLimiter implements RateLimiter {
   private readonly settings: Required<Omit<GrantedRateLimiterOptions, 'now' | 'sleep'>>;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  /** When each successful answer of the last window arrived, oldest first. */
+  /** When each successful answer arrived, oldest first, from `oldest` on (the rest is compacted away). */
   private successes: number[] = [];
+  private oldest = 0;
   /** Calls per second; undefined until the first throttle. */
   private rate: number | undefined;
   private lastCutAt = -Infinity;
@@ -92,11 +93,16 @@ export class GrantedRateLimiter implements RateLimiter {
   updateClientSendingRate(response: unknown): void {
     const now = this.now();
     const { windowMs, holdMs, beta, probePerSecond, minRatePerSecond, minSamples, slowStartPerSecond } = this.settings;
-    while (this.successes.length > 0 && this.successes[0]! <= now - windowMs) this.successes.shift();
+    while (this.oldest < this.successes.length && this.successes[this.oldest]! <= now - windowMs) this.oldest += 1;
+    if (this.oldest > 1_024) {
+      this.successes = this.successes.slice(this.oldest);
+      this.oldest = 0;
+    }
+    const inWindow = this.successes.length - this.oldest;
     if (isThrottled(response)) {
       if (now - this.lastCutAt < holdMs) return;
-      this.slowStart = this.successes.length < minSamples;
-      const granted = (this.successes.length * 1_000) / windowMs;
+      this.slowStart = inWindow < minSamples;
+      const granted = (inWindow * 1_000) / windowMs;
       this.rate = Math.max(minRatePerSecond, this.slowStart ? (this.rate ?? minRatePerSecond) / 2 : granted * beta);
       this.lastCutAt = now;
       this.lastProbeAt = now;
