@@ -52,7 +52,7 @@ beforeAll(async () => {
       },
     },
     {
-      // Production-like retries: the SDK's adaptive mode (client-side rate limiting on throttles)
+      // Production-like retries: the service's clients (paced at the rate granted once throttled)
       // with 5 attempts and the configuration's concurrency defaults.
       AWS_MAX_ATTEMPTS: '5',
       // The accept poll outlasts the invitation delay, as production's 3 × 1 s poll outlasts Macie's.

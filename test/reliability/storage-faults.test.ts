@@ -34,10 +34,10 @@ const [HOME_REGION] = REGIONS as [string, string];
  */
 const MAX_ATTEMPTS = 2;
 /**
- * Throttled answers the share rule of (b) gives at most. Every client of the service retries in the
- * SDK's adaptive mode, which cuts the client's own sending rate at each throttle (to 70 % of the rate
- * it measured, and no lower than 0.5 calls/s) and waits up to a second before retrying it: each
- * throttle costs the scenario a second or more, so a few show them absorbed.
+ * Throttled answers the share rule of (b) gives at most. Every client of the service paces itself
+ * once throttled (`shared/aws/granted-rate-limiter.ts`): a fresh client throttled before any success
+ * has nothing to measure and starts again from 0.5 calls/s, growing fourfold a second; each throttle
+ * costs the scenario a second or so, so a few show them absorbed.
  */
 const THROTTLED_SHARE_LIMIT = 3;
 
