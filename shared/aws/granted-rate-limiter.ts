@@ -22,8 +22,11 @@ import { isThrottlingError, type RateLimiter } from '@smithy/core/retry';
  * as with the SDK's limiter: most clients never meet one.
  *
  * A throttle with too few successes before it to measure anything (a fresh client meeting a bucket
- * that others drained) halves the pace instead, from the floor for a client not yet paced, and the
+ * that others drained) halves the pace instead (a client not yet paced starts at the floor), and the
  * pace then grows `slowStartPerSecond`-fold each second until the next throttle measures the rate.
+ * Growth never takes the pace above twice the successes of the last window, as the SDK's limiter
+ * caps its own: a bucket too slow ever to be measured keeps the pace near its rate, and a client
+ * idle for minutes does not come back unpaced.
  */
 export interface GrantedRateLimiterOptions {
   /** How far back successful answers count towards the granted rate. */
@@ -112,7 +115,10 @@ export class GrantedRateLimiter implements RateLimiter {
     if (isErrorInfo(response)) return;
     this.successes.push(now);
     if (this.rate === undefined) return;
-    this.rate *= (this.slowStart ? slowStartPerSecond : 1 + probePerSecond) ** ((now - this.lastProbeAt) / 1_000);
+    const grown = this.rate * (this.slowStart ? slowStartPerSecond : 1 + probePerSecond) ** ((now - this.lastProbeAt) / 1_000);
+    // Never more than twice what was granted lately: a slow bucket that never yields enough successes
+    // to measure would otherwise let the pace run away, and an idle client would come back unpaced.
+    this.rate = Math.min(grown, Math.max(this.rate, (2 * (inWindow + 1) * 1_000) / windowMs));
     this.lastProbeAt = now;
     // A faster pace brings the next slot forward: a wait set at the old pace would hold it back.
     this.nextSendAt = Math.min(this.nextSendAt, this.lastSendAt + 1_000 / this.rate);

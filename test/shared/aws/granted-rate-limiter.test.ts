@@ -60,18 +60,40 @@ describe('GrantedRateLimiter', () => {
     const limiter = new GrantedRateLimiter({ now: () => now });
     limiter.updateClientSendingRate(THROTTLED);
     expect(limiter.ratePerSecond).toBe(0.5);
-    now += 1_000;
+    // Up to twice the successes of the window: the first one allows 2 calls a second.
+    now = 1_000;
     limiter.updateClientSendingRate(SUCCESS);
-    now += 1_000;
-    limiter.updateClientSendingRate(SUCCESS);
+    expect(limiter.ratePerSecond).toBeCloseTo(2, 5);
+    for (now = 1_250; now <= 2_000; now += 250) limiter.updateClientSendingRate(SUCCESS);
     expect(limiter.ratePerSecond).toBeCloseTo(8, 5);
     // Measured now: back to the slow probe.
+    now = 2_000;
     for (let call = 0; call < 20; call++) limiter.updateClientSendingRate(SUCCESS);
     limiter.updateClientSendingRate(THROTTLED);
-    expect(limiter.ratePerSecond).toBeCloseTo(0.9 * 21, 5);
-    now += 1_000;
+    expect(limiter.ratePerSecond).toBeCloseTo(0.9 * 24, 5);
+    now += 500;
     limiter.updateClientSendingRate(SUCCESS);
-    expect(limiter.ratePerSecond).toBeCloseTo(0.9 * 21 * 1.05, 5);
+    expect(limiter.ratePerSecond).toBeCloseTo(0.9 * 24 * 1.05 ** 0.5, 5);
+  });
+
+  it('keeps pacing a bucket too slow to measure, and after a long idle gap, instead of running away', () => {
+    let now = 0;
+    const limiter = new GrantedRateLimiter({ now: () => now });
+    limiter.updateClientSendingRate(THROTTLED);
+    // Two successes a second for a minute, a throttle now and then: never 5 in a window.
+    for (let second = 1; second <= 60; second++) {
+      now = second * 1_000;
+      limiter.updateClientSendingRate(SUCCESS);
+      now += 500;
+      limiter.updateClientSendingRate(SUCCESS);
+      if (second % 3 === 0) limiter.updateClientSendingRate(THROTTLED);
+      expect(limiter.ratePerSecond).toBeLessThanOrEqual(6);
+    }
+    const paced = limiter.ratePerSecond!;
+    now += 600_000;
+    limiter.updateClientSendingRate(SUCCESS);
+    expect(limiter.ratePerSecond).toBe(paced);
+    expect(Number.isFinite(limiter.ratePerSecond)).toBe(true);
   });
 
   it('halves a pace that a throttle with too few successes before it finds too fast', () => {
@@ -94,8 +116,7 @@ describe('GrantedRateLimiter', () => {
     limiter.updateClientSendingRate({ errorType: 'TRANSIENT' });
     limiter.updateClientSendingRate({ errorType: 'SERVER_ERROR', error: new Error('boom') });
     expect(limiter.ratePerSecond).toBeCloseTo(18, 5);
-    now += 2_000;
-    limiter.updateClientSendingRate(SUCCESS);
+    for (now = 100; now <= 2_000; now += 100) limiter.updateClientSendingRate(SUCCESS);
     expect(limiter.ratePerSecond).toBeCloseTo(18 * 1.05 ** 2, 5);
   });
 
